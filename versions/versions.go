@@ -1,0 +1,96 @@
+// Package versions holds every version this harness pins: Kubernetes, the Go
+// toolchains that build it, etcd, KWOK, KubeRay, Ray and the Kind node images.
+// Both tiers read them from here; nothing else in the repository names a
+// version (tests check that the documentation, fixtures and go.mod agree).
+package versions
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Kubernetes is one Kubernetes release the harness can run.
+type Kubernetes struct {
+	// Version is the k8s.io/kubernetes module version, e.g. "v1.24.17".
+	Version string
+	// GoToolchain is the Go release the version was built with upstream. The
+	// go command fetches it through the module proxy (GOTOOLCHAIN), so old
+	// releases build even though today's Go rejects some of their code.
+	GoToolchain string
+	// KindNodeImage is the kindest/node image for this version, pinned by digest.
+	KindNodeImage string
+}
+
+const (
+	// DefaultKubernetes is the tutorial's Kubernetes version.
+	DefaultKubernetes = "v1.24.17"
+
+	// Etcd serves every Kubernetes version above; 3.6 is what v1.34 ships with
+	// and v1.24's storage layer speaks the same v3 API.
+	Etcd = "v3.6.16"
+	// KWOK provides fake nodes and moves scheduled pods to Running on the local tier.
+	KWOK = "v0.7.0"
+	// KubeRay is the operator release, as a Go module version of
+	// github.com/ray-project/kuberay/ray-operator and as the image and chart tag.
+	KubeRay = "v1.5.1"
+	// KubeRayOperatorImage is the operator image of the same release.
+	KubeRayOperatorImage = "quay.io/kuberay/operator:" + KubeRay
+	// KubeRayChartRepo and KubeRayChartVersion locate the published Helm chart
+	// used by the kind tier.
+	KubeRayChartRepo    = "https://ray-project.github.io/kuberay-helm/"
+	KubeRayChartVersion = "1.5.1"
+
+	// Ray is the Ray release of the fixture cluster; RayImage is its image.
+	Ray      = "2.46.0"
+	RayImage = "rayproject/ray:" + Ray
+)
+
+// KubernetesReleases lists the Kubernetes versions the harness supports.
+var KubernetesReleases = []Kubernetes{
+	{
+		Version:       "v1.24.17",
+		GoToolchain:   "go1.20.14",
+		KindNodeImage: "kindest/node:v1.24.17@sha256:bad10f9b98d54586cba05a7eaa1b61c6b90bfc4ee174fdc43a7b75ca75c95e51",
+	},
+	{
+		Version:       "v1.34.4",
+		GoToolchain:   "go1.24.13",
+		KindNodeImage: "",
+	},
+}
+
+// LookupKubernetes finds a supported release. It accepts the full version
+// ("v1.34.4"), the version without "v", or the minor ("1.34", "v1.34").
+func LookupKubernetes(v string) (Kubernetes, error) {
+	want := strings.TrimPrefix(strings.TrimSpace(v), "v")
+	if want == "" {
+		want = strings.TrimPrefix(DefaultKubernetes, "v")
+	}
+	for _, k := range KubernetesReleases {
+		full := strings.TrimPrefix(k.Version, "v")
+		if want == full || strings.HasPrefix(full, want+".") {
+			return k, nil
+		}
+	}
+	return Kubernetes{}, fmt.Errorf("Kubernetes version %q is not pinned; choose one of %s (set E2E_KUBERNETES_VERSION)", v, strings.Join(SupportedKubernetes(), ", "))
+}
+
+// SupportedKubernetes returns the pinned Kubernetes versions, oldest first.
+func SupportedKubernetes() []string {
+	var out []string
+	for _, k := range KubernetesReleases {
+		out = append(out, k.Version)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Minor returns "1.24" for "v1.24.17".
+func (k Kubernetes) Minor() string {
+	parts := strings.SplitN(strings.TrimPrefix(k.Version, "v"), ".", 3)
+	if len(parts) < 2 {
+		return k.Version
+	}
+	return parts[0] + "." + parts[1]
+}
