@@ -41,6 +41,10 @@ const (
 	KubeRayChartRepo    = "https://ray-project.github.io/kuberay-helm/"
 	KubeRayChartVersion = "1.5.1"
 
+	// PauseImage runs the probe pods of step 3: tiny, and its user is the
+	// numeric 65535, which satisfies runAsNonRoot.
+	PauseImage = "registry.k8s.io/pause:3.9"
+
 	// Ray is the Ray release of the fixture cluster; RayImage is its image.
 	Ray      = "2.46.0"
 	RayImage = "rayproject/ray:" + Ray

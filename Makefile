@@ -1,0 +1,41 @@
+# Entry points for people and CI. Everything runs through `go test`; the
+# local tier builds and caches its own binaries on first use.
+
+GO        ?= go
+GOTESTSUM ?= $(GO) run gotest.tools/gotestsum@v1.13.0
+OUTPUT    ?= _output
+TIMEOUT   ?= 60m
+
+.PHONY: all test tutorial unit e2e-kind e2e-local-1.34 vet fmt clean
+
+all: test
+
+## test: every package's tests and the tutorial on the local tier, with JUnit XML in _output/junit.xml
+test:
+	@mkdir -p $(OUTPUT)
+	$(GOTESTSUM) --format testname --junitfile $(OUTPUT)/junit.xml -- -count=1 -timeout $(TIMEOUT) ./...
+
+## tutorial: the tutorial's steps on the provider E2E_PROVIDER names (local by default)
+tutorial:
+	$(GO) test ./e2e -count=1 -v -timeout $(TIMEOUT)
+
+## unit: the fast tests, no cluster
+unit:
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v /e2e$$)
+
+## e2e-kind: the tutorial on a real Kind cluster (needs Docker and internet)
+e2e-kind:
+	E2E_PROVIDER=kind $(GO) test ./e2e -count=1 -v -timeout $(TIMEOUT)
+
+## e2e-local-1.34: the tutorial on the local tier with current Kubernetes
+e2e-local-1.34:
+	E2E_KUBERNETES_VERSION=1.34 $(GO) test ./e2e -count=1 -v -timeout $(TIMEOUT)
+
+vet:
+	$(GO) vet ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf $(OUTPUT)

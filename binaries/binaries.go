@@ -1,0 +1,304 @@
+// Package binaries builds the pinned programs the local tier runs (the
+// Kubernetes control plane, etcd, KWOK, the KubeRay operator) from Go modules
+// and caches them by version outside the repository, so that only the first
+// run on a machine, or the first after a pin changes, pays for the build.
+package binaries
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/kuberay-docs/pod-security-e2e/internal/repo"
+	"github.com/kuberay-docs/pod-security-e2e/versions"
+)
+
+// Set is one complete set of local-tier programs, as absolute paths.
+type Set struct {
+	APIServer         string
+	ControllerManager string
+	Scheduler         string
+	Etcd              string
+	KWOK              string
+	Operator          string
+}
+
+// Options tune where binaries are cached and where progress goes.
+type Options struct {
+	CacheDir string    // default: CacheDir()
+	Progress io.Writer // default: os.Stderr
+}
+
+// Option changes Options.
+type Option func(*Options)
+
+// WithCacheDir caches binaries under dir instead of the user cache directory.
+func WithCacheDir(dir string) Option { return func(o *Options) { o.CacheDir = dir } }
+
+// WithProgress sends build progress to w.
+func WithProgress(w io.Writer) Option { return func(o *Options) { o.Progress = w } }
+
+// CacheDir is $E2E_CACHE_DIR, or kuberay-pod-security-e2e under the user cache
+// directory (~/.cache on Linux).
+func CacheDir() (string, error) {
+	if dir := os.Getenv("E2E_CACHE_DIR"); dir != "" {
+		return filepath.Abs(dir)
+	}
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("no cache directory for built binaries (%v): set E2E_CACHE_DIR", err)
+	}
+	return filepath.Join(base, "kuberay-pod-security-e2e"), nil
+}
+
+// Ensure returns the binaries for Kubernetes release k, building those that
+// are not cached yet.
+func Ensure(ctx context.Context, k versions.Kubernetes, opts ...Option) (Set, error) {
+	o := Options{Progress: os.Stderr}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.CacheDir == "" {
+		dir, err := CacheDir()
+		if err != nil {
+			return Set{}, err
+		}
+		o.CacheDir = dir
+	}
+	if _, err := exec.LookPath("go"); err != nil {
+		return Set{}, errors.New("the local tier builds its binaries with the go command, which is not on PATH: install Go (https://go.dev/dl) or use E2E_PROVIDER=kind/existing")
+	}
+	var set Set
+	for _, t := range Targets(k) {
+		paths, err := t.ensure(ctx, o)
+		if err != nil {
+			return Set{}, err
+		}
+		for bin, p := range paths {
+			switch bin {
+			case "kube-apiserver":
+				set.APIServer = p
+			case "kube-controller-manager":
+				set.ControllerManager = p
+			case "kube-scheduler":
+				set.Scheduler = p
+			case "etcd":
+				set.Etcd = p
+			case "kwok":
+				set.KWOK = p
+			case "ray-operator":
+				set.Operator = p
+			}
+		}
+	}
+	return set, nil
+}
+
+// Target is one go build or go install producing one or more binaries.
+type Target struct {
+	// Name and Version name the cache directory.
+	Name, Version string
+	// Binaries are the output names.
+	Binaries []string
+	// ModuleDir, when set, is a wrapper module under tools/ to build in;
+	// Packages are then import paths within its build list. Without it,
+	// Packages are `go install pkg@version` arguments.
+	ModuleDir string
+	Packages  []string
+	// Toolchain is the GOTOOLCHAIN value; "auto" uses the local go when new enough.
+	Toolchain string
+	LDFlags   string
+}
+
+// Targets lists what the local tier needs for Kubernetes release k.
+func Targets(k versions.Kubernetes) []Target {
+	major, minor, _ := strings.Cut(strings.TrimPrefix(k.Minor(), "v"), ".")
+	var ld []string
+	for _, pkg := range []string{"k8s.io/component-base/version", "k8s.io/client-go/pkg/version"} {
+		// Unstamped binaries report v0.0.0-master, which breaks version checks
+		// in clients and Helm charts.
+		ld = append(ld,
+			"-X "+pkg+".gitVersion="+k.Version,
+			"-X "+pkg+".gitMajor="+major,
+			"-X "+pkg+".gitMinor="+minor,
+			"-X "+pkg+".gitTreeState=clean",
+		)
+	}
+	return []Target{
+		{
+			Name: "kubernetes", Version: k.Version,
+			Binaries:  []string{"kube-apiserver", "kube-controller-manager", "kube-scheduler"},
+			ModuleDir: filepath.Join("tools", "kubernetes", k.Version),
+			Packages: []string{
+				"k8s.io/kubernetes/cmd/kube-apiserver",
+				"k8s.io/kubernetes/cmd/kube-controller-manager",
+				"k8s.io/kubernetes/cmd/kube-scheduler",
+			},
+			Toolchain: k.GoToolchain,
+			LDFlags:   strings.Join(ld, " "),
+		},
+		{
+			Name: "etcd", Version: versions.Etcd, Binaries: []string{"etcd"},
+			ModuleDir: filepath.Join("tools", "etcd"), Packages: []string{"."},
+			Toolchain: "auto",
+		},
+		{
+			Name: "kwok", Version: versions.KWOK, Binaries: []string{"kwok"},
+			Packages:  []string{"sigs.k8s.io/kwok/cmd/kwok@" + versions.KWOK},
+			Toolchain: "auto",
+		},
+		{
+			Name: "ray-operator", Version: versions.KubeRay, Binaries: []string{"ray-operator"},
+			Packages:  []string{"github.com/ray-project/kuberay/ray-operator@" + versions.KubeRay},
+			Toolchain: "auto",
+		},
+	}
+}
+
+// key identifies the build's inputs: a changed pin, wrapper module or flag
+// yields a new cache directory and so a rebuild.
+func (t Target) key(root string) (string, error) {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n%s\n%s\n%s\n%s\n%s/%s\n", t.Name, t.Version, strings.Join(t.Packages, " "), t.Toolchain, t.LDFlags, runtime.GOOS, runtime.GOARCH)
+	if t.ModuleDir != "" {
+		for _, f := range []string{"go.mod", "go.sum"} {
+			data, err := os.ReadFile(filepath.Join(root, t.ModuleDir, f))
+			if err != nil {
+				return "", fmt.Errorf("wrapper module for %s %s: %w (is the checkout complete?)", t.Name, t.Version, err)
+			}
+			h.Write(data)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))[:12], nil
+}
+
+func (t Target) ensure(ctx context.Context, o Options) (map[string]string, error) {
+	root, err := repo.Root()
+	if err != nil {
+		return nil, err
+	}
+	key, err := t.key(root)
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(o.CacheDir, "bin", t.Name+"-"+t.Version+"-"+key)
+	paths := map[string]string{}
+	cached := true
+	for _, b := range t.Binaries {
+		paths[b] = filepath.Join(dir, b)
+		if fi, err := os.Stat(paths[b]); err != nil || fi.Mode()&0o111 == 0 {
+			cached = false
+		}
+	}
+	if cached {
+		return paths, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return nil, fmt.Errorf("create binary cache: %w (set E2E_CACHE_DIR to a writable directory)", err)
+	}
+	// Build into a private directory and rename it into place, so a
+	// concurrent or interrupted build never leaves a half-written binary that
+	// a later run would take for a cached one.
+	tmp, err := os.MkdirTemp(o.CacheDir, ".build-"+t.Name+"-")
+	if err != nil {
+		return nil, fmt.Errorf("create build directory: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+
+	start := time.Now()
+	fmt.Fprintf(o.Progress, "binaries: building %s %s (%s) into %s; first use only, later runs take it from the cache\n",
+		t.Name, t.Version, strings.Join(t.Binaries, ", "), dir)
+	stopTicker := ticker(o.Progress, t.Name, start)
+	out, err := t.build(ctx, root, tmp)
+	stopTicker()
+	if err != nil {
+		return nil, fmt.Errorf("build %s %s failed: %w\n%s", t.Name, t.Version, err, tail(out, 40))
+	}
+	for _, b := range t.Binaries {
+		if _, err := os.Stat(filepath.Join(tmp, b)); err != nil {
+			return nil, fmt.Errorf("build %s %s produced no %s: %w", t.Name, t.Version, b, err)
+		}
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		// Another run finished the same build first; its result is as good.
+		if _, statErr := os.Stat(dir); statErr != nil {
+			return nil, fmt.Errorf("move %s into the cache: %w", t.Name, err)
+		}
+	}
+	fmt.Fprintf(o.Progress, "binaries: built %s %s in %s\n", t.Name, t.Version, time.Since(start).Round(time.Second))
+	return paths, nil
+}
+
+func (t Target) build(ctx context.Context, root, outDir string) ([]byte, error) {
+	var args []string
+	var dir string
+	if t.ModuleDir != "" {
+		dir = filepath.Join(root, t.ModuleDir)
+		args = []string{"build", "-trimpath"}
+		if t.LDFlags != "" {
+			args = append(args, "-ldflags", t.LDFlags)
+		}
+		// A trailing separator makes go build write every package's binary
+		// into the directory under its own name.
+		out := outDir + string(filepath.Separator)
+		if len(t.Binaries) == 1 {
+			out = filepath.Join(outDir, t.Binaries[0])
+		}
+		args = append(args, "-o", out)
+		args = append(args, t.Packages...)
+	} else {
+		dir = outDir
+		args = append([]string{"install", "-trimpath"}, t.Packages...)
+	}
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(),
+		"GOTOOLCHAIN="+t.Toolchain,
+		"GOBIN="+outDir,
+		"CGO_ENABLED=0",
+		// The wrapper modules' go.sum is complete; a build must not edit it.
+		"GOFLAGS=-mod=readonly",
+		"GOWORK=off",
+	)
+	var buf bytes.Buffer
+	cmd.Stdout = &buf
+	cmd.Stderr = &buf
+	err := cmd.Run()
+	return buf.Bytes(), err
+}
+
+// ticker prints a line every 30 s so a cold build does not look like a hang.
+func ticker(w io.Writer, name string, start time.Time) func() {
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(30 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				fmt.Fprintf(w, "binaries: still building %s (%s)\n", name, time.Since(start).Round(time.Second))
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
+func tail(b []byte, n int) string {
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

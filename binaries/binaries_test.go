@@ -1,0 +1,144 @@
+package binaries
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kuberay-docs/pod-security-e2e/internal/repo"
+	"github.com/kuberay-docs/pod-security-e2e/versions"
+)
+
+func TestEveryPinnedKubernetesHasAWrapperModuleAtThatVersion(t *testing.T) {
+	root, err := repo.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range versions.KubernetesReleases {
+		data, err := os.ReadFile(filepath.Join(root, "tools", "kubernetes", k.Version, "go.mod"))
+		if err != nil {
+			t.Fatalf("%s: %v", k.Version, err)
+		}
+		if !strings.Contains(string(data), "require k8s.io/kubernetes "+k.Version+"\n") {
+			t.Errorf("tools/kubernetes/%s/go.mod does not require k8s.io/kubernetes %s", k.Version, k.Version)
+		}
+		// Every staging module must be replaced by the matching v0.N.x.
+		staging := "v0." + strings.SplitN(strings.TrimPrefix(k.Version, "v1."), ".", 2)[0] + "." + strings.SplitN(k.Version, ".", 3)[2]
+		if !strings.Contains(string(data), "k8s.io/api => k8s.io/api "+staging+"\n") {
+			t.Errorf("tools/kubernetes/%s/go.mod does not pin k8s.io/api to %s", k.Version, staging)
+		}
+	}
+	etcd, err := os.ReadFile(filepath.Join(root, "tools", "etcd", "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(etcd), "go.etcd.io/etcd/server/v3 "+versions.Etcd) {
+		t.Errorf("tools/etcd/go.mod does not require etcd %s", versions.Etcd)
+	}
+}
+
+func TestVersionStampedIntoKubernetesBinaries(t *testing.T) {
+	k, err := versions.LookupKubernetes("1.24")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ld := Targets(k)[0].LDFlags
+	for _, want := range []string{
+		"k8s.io/component-base/version.gitVersion=v1.24.17",
+		"k8s.io/component-base/version.gitMajor=1",
+		"k8s.io/component-base/version.gitMinor=24",
+		"k8s.io/client-go/pkg/version.gitVersion=v1.24.17",
+	} {
+		if !strings.Contains(ld, want) {
+			t.Errorf("ldflags lack %s: %s", want, ld)
+		}
+	}
+}
+
+func TestCacheKeyFollowsPins(t *testing.T) {
+	root, err := repo.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, _ := versions.LookupKubernetes("")
+	base := Targets(k)[0]
+	key := func(tg Target) string {
+		s, err := tg.key(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	k0 := key(base)
+	if key(base) != k0 {
+		t.Fatal("key is not stable")
+	}
+	other := base
+	other.Toolchain = "go1.99.0"
+	if key(other) == k0 {
+		t.Error("a new Go toolchain must rebuild")
+	}
+	other = base
+	other.LDFlags += " -X x.y=z"
+	if key(other) == k0 {
+		t.Error("new ldflags must rebuild")
+	}
+	newer, _ := versions.LookupKubernetes("1.34")
+	if key(Targets(newer)[0]) == k0 {
+		t.Error("another Kubernetes version must use another cache entry")
+	}
+}
+
+func TestCachedBinariesAreNotRebuilt(t *testing.T) {
+	cache := t.TempDir()
+	root, _ := repo.Root()
+	k, _ := versions.LookupKubernetes("")
+	want := map[string]string{}
+	for _, tg := range Targets(k) {
+		key, err := tg.key(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := filepath.Join(cache, "bin", tg.Name+"-"+tg.Version+"-"+key)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range tg.Binaries {
+			p := filepath.Join(dir, b)
+			if err := os.WriteFile(p, []byte("#!/bin/sh\n"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			want[b] = p
+		}
+	}
+	var progress bytes.Buffer
+	set, err := Ensure(context.Background(), k, WithCacheDir(cache), WithProgress(&progress))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if progress.Len() != 0 {
+		t.Errorf("cached binaries were rebuilt: %s", progress.String())
+	}
+	got := map[string]string{
+		"kube-apiserver": set.APIServer, "kube-controller-manager": set.ControllerManager, "kube-scheduler": set.Scheduler,
+		"etcd": set.Etcd, "kwok": set.KWOK, "ray-operator": set.Operator,
+	}
+	for b, p := range want {
+		if got[b] != p {
+			t.Errorf("%s: got %s, want %s", b, got[b], p)
+		}
+	}
+}
+
+func TestBuildFailureSaysWhatFailed(t *testing.T) {
+	tg := Target{Name: "nonexistent", Version: "v0.0.1", Binaries: []string{"nothing"},
+		Packages: []string{"example.invalid/nothing@v0.0.1"}, Toolchain: "local"}
+	var progress bytes.Buffer
+	_, err := tg.ensure(context.Background(), Options{CacheDir: t.TempDir(), Progress: &progress})
+	if err == nil || !strings.Contains(err.Error(), "build nonexistent v0.0.1 failed") {
+		t.Fatalf("got %v", err)
+	}
+}

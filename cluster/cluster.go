@@ -1,0 +1,50 @@
+// Package cluster defines what the tutorial suite asks of a cluster, whichever
+// provider runs it (local processes, Kind, or a cluster the user already has).
+// The suite asks the provider about its capabilities; it never branches on the
+// provider's name.
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"sigs.k8s.io/e2e-framework/support"
+)
+
+// Provider is an e2e-framework cluster provider with the extras the tutorial
+// needs.
+type Provider interface {
+	support.E2EClusterProvider
+
+	// AuditLog returns the API server's audit log as written so far, in the
+	// JSON-lines format of audit.k8s.io/v1. A provider that cannot read it
+	// returns an error wrapping ErrNoAuditLog that says why.
+	AuditLog(ctx context.Context) (io.ReadCloser, error)
+
+	// Containers reports whether pods run real containers. When they do not,
+	// reason says why, and steps that need a running container are skipped
+	// with it.
+	Containers() (ok bool, reason string)
+
+	// RunOperator makes sure a KubeRay operator reconciles namespace ns once
+	// the chart has been installed there. Where the chart's own pod runs the
+	// operator this only returns; the local tier, whose pods run no
+	// container, starts the pinned operator binary with the credentials of
+	// the chart's ServiceAccount. stop ends what RunOperator started.
+	RunOperator(ctx context.Context, ns, serviceAccount string) (stop func(), err error)
+
+	// DefaultChart is the kuberay-operator chart source the provider uses when
+	// the user names none: "standin" (this project's offline chart) or
+	// "repo" (KubeRay's published chart at the pinned version).
+	DefaultChart() string
+}
+
+// ErrNoAuditLog marks a provider that cannot read the audit log.
+var ErrNoAuditLog = errors.New("audit log not readable")
+
+// NoAuditLog returns an error wrapping ErrNoAuditLog with the reason.
+func NoAuditLog(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrNoAuditLog, fmt.Sprintf(format, args...))
+}

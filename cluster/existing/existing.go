@@ -1,0 +1,116 @@
+// Package existing runs the tutorial on a cluster the user already has, named
+// by KUBECONFIG (and optionally a context). It creates and destroys nothing
+// but what the suite itself makes in the cluster.
+package existing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/e2e-framework/klient"
+	"sigs.k8s.io/e2e-framework/support"
+
+	"github.com/kuberay-docs/pod-security-e2e/cluster"
+)
+
+// Cluster is the existing-cluster provider.
+type Cluster struct {
+	kubeconfig string
+	context    string
+	auditLog   string
+	restCfg    *rest.Config
+}
+
+var _ cluster.Provider = (*Cluster)(nil)
+
+// Option configures a Cluster.
+type Option func(*Cluster)
+
+// WithKubeconfig uses path instead of $KUBECONFIG.
+func WithKubeconfig(path string) Option { return func(c *Cluster) { c.kubeconfig = path } }
+
+// WithContext picks a kubeconfig context other than the current one.
+func WithContext(name string) Option { return func(c *Cluster) { c.context = name } }
+
+// WithAuditLog names a file where the API server's audit log can be read
+// (e.g. a control-plane host's log on a shared disk); without it the audit
+// assertions are skipped and the verdicts come from the API alone.
+func WithAuditLog(path string) Option { return func(c *Cluster) { c.auditLog = path } }
+
+// New reads KUBECONFIG, E2E_KUBE_CONTEXT and E2E_AUDIT_LOG, then applies opts.
+func New(opts ...Option) *Cluster {
+	c := &Cluster{kubeconfig: os.Getenv("KUBECONFIG"), context: os.Getenv("E2E_KUBE_CONTEXT"), auditLog: os.Getenv("E2E_AUDIT_LOG")}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
+}
+
+func (c *Cluster) SetDefaults() support.E2EClusterProvider       { return c }
+func (c *Cluster) WithName(string) support.E2EClusterProvider    { return c }
+func (c *Cluster) WithVersion(string) support.E2EClusterProvider { return c }
+func (c *Cluster) WithPath(string) support.E2EClusterProvider    { return c }
+func (c *Cluster) GetKubeconfig() string                         { return c.kubeconfig }
+func (c *Cluster) GetKubectlContext() string                     { return c.context }
+func (c *Cluster) DefaultChart() string                          { return "repo" }
+func (c *Cluster) KubernetesRestConfig() *rest.Config            { return rest.CopyConfig(c.restCfg) }
+func (c *Cluster) Containers() (bool, string)                    { return true, "" }
+func (c *Cluster) ExportLogs(context.Context, string) error      { return nil }
+func (c *Cluster) Destroy(context.Context) error                 { return nil }
+func (c *Cluster) GenerateKubeconfig(...string) (string, error)  { return c.kubeconfig, nil }
+func (c *Cluster) CreateWithConfig(ctx context.Context, _ string) (string, error) {
+	return c.Create(ctx)
+}
+
+func (c *Cluster) WithOpts(opts ...support.ClusterOpts) support.E2EClusterProvider {
+	for _, o := range opts {
+		o(c)
+	}
+	return c
+}
+
+// Create checks that the kubeconfig exists and its cluster answers.
+func (c *Cluster) Create(ctx context.Context, _ ...string) (string, error) {
+	if c.kubeconfig == "" {
+		return "", errors.New("E2E_PROVIDER=existing needs KUBECONFIG to name the cluster's kubeconfig file (or use E2E_PROVIDER=local)")
+	}
+	if _, err := os.Stat(c.kubeconfig); err != nil {
+		return "", fmt.Errorf("KUBECONFIG=%s: %w; point it at the kubeconfig of the cluster to test", c.kubeconfig, err)
+	}
+	rules := &clientcmd.ClientConfigLoadingRules{ExplicitPath: c.kubeconfig}
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: c.context}).ClientConfig()
+	if err != nil {
+		return "", fmt.Errorf("kubeconfig %s (context %q): %w", c.kubeconfig, c.context, err)
+	}
+	cfg.Timeout = 15 * time.Second
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return "", err
+	}
+	if _, err := dc.ServerVersion(); err != nil {
+		return "", fmt.Errorf("the cluster of %s at %s does not answer: %w; check the kubeconfig, the context and the network", c.kubeconfig, cfg.Host, err)
+	}
+	cfg.Timeout = 0
+	c.restCfg = cfg
+	return c.kubeconfig, nil
+}
+
+func (c *Cluster) WaitForControlPlane(context.Context, klient.Client) error { return nil }
+
+// AuditLog opens the file named by E2E_AUDIT_LOG.
+func (c *Cluster) AuditLog(context.Context) (io.ReadCloser, error) {
+	if c.auditLog == "" {
+		return nil, cluster.NoAuditLog("an existing cluster's audit log is on its control plane, out of the suite's reach; set E2E_AUDIT_LOG to a readable copy of it to check the audit steps")
+	}
+	return os.Open(c.auditLog)
+}
+
+// RunOperator does nothing: the chart's own pod runs the operator.
+func (c *Cluster) RunOperator(context.Context, string, string) (func(), error) { return func() {}, nil }

@@ -1,0 +1,152 @@
+package local
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/kuberay-docs/pod-security-e2e/internal/proc"
+)
+
+// component is one supervised process of the local tier.
+type component struct {
+	name  string
+	bin   string
+	args  []string
+	env   []string
+	ready func(ctx context.Context) (bool, error) // nil: started is ready
+	log   string
+	p     *proc.Process
+}
+
+// startTimeout bounds how long one component may take to become ready; a
+// healthy one takes a few seconds even on 2 loaded cores.
+var startTimeout = envDuration("E2E_LOCAL_START_TIMEOUT", 60*time.Second)
+
+func (c *Cluster) start(ctx context.Context, comp *component) error {
+	comp.log = filepath.Join(c.dir, "logs", comp.name+".log")
+	f, err := os.OpenFile(comp.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	defer f.Close() // the child holds its own descriptor
+	cmd := exec.Command(comp.bin, comp.args...)
+	cmd.Env = append(os.Environ(), comp.env...)
+	cmd.Dir = c.dir
+	comp.p, err = proc.Start(comp.name, cmd, f)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	if comp.name == "ray-operator" {
+		c.operators = append(c.operators, comp)
+	} else {
+		c.components = append(c.components, comp)
+	}
+	c.mu.Unlock()
+	if comp.ready == nil {
+		return nil
+	}
+	return c.poll(ctx, comp.name+" ready", comp, func() (bool, error) { return comp.ready(ctx) })
+}
+
+// poll calls cond every 100 ms until it returns true, the watched component
+// exits, or startTimeout passes. Failures name the component and carry the
+// tail of its log, which nearly always says what went wrong.
+func (c *Cluster) poll(ctx context.Context, what string, watch *component, cond func() (bool, error)) error {
+	ctx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	var exited <-chan struct{}
+	if watch != nil && watch.p != nil {
+		exited = watch.p.Exited()
+	}
+	var lastErr error
+	for {
+		ok, err := cond()
+		if ok {
+			return nil
+		}
+		if err != nil {
+			lastErr = err
+		}
+		select {
+		case <-exited:
+			return fmt.Errorf("%s exited while waiting for %s: %v\nlast lines of %s:\n%s", watch.name, what, watch.p.Err(), watch.log, logTail(watch.log, 25))
+		case <-ctx.Done():
+			msg := fmt.Sprintf("timed out after %s waiting for %s", startTimeout, what)
+			if lastErr != nil {
+				msg += " (last error: " + lastErr.Error() + ")"
+			}
+			if watch != nil {
+				msg += fmt.Sprintf("\nlast lines of %s:\n%s", watch.log, logTail(watch.log, 25))
+			}
+			return fmt.Errorf("%s; raise E2E_LOCAL_START_TIMEOUT if the machine is just slow", msg)
+		case <-tick.C:
+		}
+	}
+}
+
+func (comp *component) stop() { comp.p.Stop(5 * time.Second) }
+
+func (comp *component) stopIfSet() {
+	if comp != nil && comp.p != nil {
+		comp.stop()
+	}
+}
+
+// httpReady treats a 200 whose body contains want as ready.
+func httpReady(client *http.Client, url, want string) func(ctx context.Context) (bool, error) {
+	return func(ctx context.Context) (bool, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return false, err
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return false, err
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		if resp.StatusCode != http.StatusOK || !bytes.Contains(body, []byte(want)) {
+			return false, fmt.Errorf("%s: %d %s", url, resp.StatusCode, strings.TrimSpace(string(body)))
+		}
+		return true, nil
+	}
+}
+
+func logTail(path string, n int) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "(no log: " + err.Error() + ")"
+	}
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return "  " + strings.Join(lines, "\n  ")
+}
+
+func processAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || err == syscall.EPERM
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if v := os.Getenv(name); v != "" {
+		if d, err := time.ParseDuration(v); err == nil {
+			return d
+		}
+		fmt.Fprintf(os.Stderr, "ignoring %s=%q: not a duration like 90s or 2m\n", name, v)
+	}
+	return def
+}

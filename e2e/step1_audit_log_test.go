@@ -1,0 +1,66 @@
+package e2e
+
+import (
+	"context"
+	"io"
+	"testing"
+
+	"github.com/onsi/gomega"
+	"sigs.k8s.io/e2e-framework/pkg/envconf"
+	"sigs.k8s.io/e2e-framework/pkg/features"
+
+	"github.com/kuberay-docs/pod-security-e2e/audit"
+	"github.com/kuberay-docs/pod-security-e2e/internal/repo"
+)
+
+// Step 1: the cluster's API server writes an audit log under the
+// repository's audit-policy.yaml.
+func step1AuditLog() features.Feature {
+	return features.New("1 the API server writes an audit log").
+		WithLabel("step", "1").
+		Assess("the audit log is readable", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			rc, err := provider.AuditLog(ctx)
+			if err != nil {
+				t.Skip(err.Error())
+			}
+			defer rc.Close()
+			n, err := io.Copy(io.Discard, rc)
+			gomega.NewWithT(t).Expect(err).NotTo(gomega.HaveOccurred())
+			note(t, "audit log readable, %d bytes", n)
+			return ctx
+		}).
+		Assess("audit-policy.yaml logs pods in pod-security at Metadata and nothing else", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			g := gomega.NewWithT(t)
+			path, err := repo.Path("audit-policy.yaml")
+			g.Expect(err).NotTo(gomega.HaveOccurred())
+			pol, err := audit.LoadPolicy(path)
+			g.Expect(err).NotTo(gomega.HaveOccurred(), "the API server would refuse this policy file")
+			pods := audit.Request{User: "u", Verb: "create", Namespace: namespace, APIVersion: "v1", Resource: "pods"}
+			level, omit := pol.Level(pods)
+			g.Expect(level).To(gomega.Equal("Metadata"))
+			g.Expect(omit).To(gomega.ConsistOf("RequestReceived"))
+			for _, other := range []audit.Request{
+				{User: "u", Verb: "create", Namespace: "default", APIVersion: "v1", Resource: "pods"},
+				{User: "u", Verb: "create", Namespace: namespace, APIVersion: "v1", Resource: "configmaps"},
+				{User: "u", Verb: "create", Namespace: namespace, APIGroup: "ray.io", APIVersion: "v1", Resource: "rayclusters"},
+			} {
+				level, _ := pol.Level(other)
+				g.Expect(level).To(gomega.Equal("None"), "%s %s/%s", other.Verb, other.Namespace, other.Resource)
+			}
+			return ctx
+		}).
+		Feature()
+}
+
+// Step 2: before the namespace exists, the log holds nothing for it.
+func step2NothingYet() features.Feature {
+	return features.New("2 the audit log holds nothing for pod-security yet").
+		WithLabel("step", "2").
+		Assess("no event names namespace pod-security", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			evs := tut.auditEvents(ctx, t, 0, audit.Filter{Namespace: namespace})
+			gomega.NewWithT(t).Expect(evs).To(gomega.BeEmpty(), "events for %s before the namespace was created", namespace)
+			note(t, "0 audit events for namespace %s", namespace)
+			return ctx
+		}).
+		Feature()
+}

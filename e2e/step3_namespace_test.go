@@ -1,0 +1,124 @@
+package e2e
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/e2e-framework/pkg/envconf"
+	"sigs.k8s.io/e2e-framework/pkg/features"
+
+	"github.com/kuberay-docs/pod-security-e2e/audit"
+	"github.com/kuberay-docs/pod-security-e2e/versions"
+)
+
+const (
+	bareProbe     = "psa-probe-bare"
+	hardenedProbe = "psa-probe-hardened"
+)
+
+// probePod is a pause container; hardened, it carries exactly the four
+// settings the restricted standard requires.
+func probePod(name string, hardened bool) *corev1.Pod {
+	c := corev1.Container{Name: "probe", Image: versions.PauseImage}
+	if hardened {
+		c.SecurityContext = &corev1.SecurityContext{
+			AllowPrivilegeEscalation: ptr.To(false),
+			Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+			RunAsNonRoot:             ptr.To(true),
+			RunAsUser:                ptr.To(int64(65535)),
+			SeccompProfile:           &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+		}
+	}
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{c}, TerminationGracePeriodSeconds: ptr.To(int64(0))},
+	}
+}
+
+// Step 3: the namespace, labelled to enforce, audit and warn at restricted.
+func step3Namespace() features.Feature {
+	var mark int64
+	return features.New("3 namespace pod-security enforces restricted").
+		WithLabel("step", "3").
+		Setup(func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			mark = tut.auditMark(ctx)
+			if err := tut.createNamespace(ctx); err != nil {
+				t.Fatal(err)
+			}
+			return ctx
+		}).
+		Assess("the namespace carries exactly the six labels", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			g := gomega.NewWithT(t)
+			ns, err := tut.cs.CoreV1().Namespaces().Get(ctx, namespace, metav1.GetOptions{})
+			g.Expect(err).NotTo(gomega.HaveOccurred())
+			psa := map[string]string{}
+			for k, v := range ns.Labels {
+				if strings.HasPrefix(k, "pod-security.kubernetes.io/") {
+					psa[k] = v
+				}
+			}
+			g.Expect(psa).To(gomega.Equal(namespaceLabels))
+			note(t, "namespace %s labelled enforce/audit/warn=restricted, versions latest", namespace)
+			return ctx
+		}).
+		Assess("a pod without securityContext is refused", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			g := gomega.NewWithT(t)
+			_, err := tut.cs.CoreV1().Pods(namespace).Create(ctx, probePod(bareProbe, false), metav1.CreateOptions{})
+			g.Expect(apierrors.IsForbidden(err)).To(gomega.BeTrue(), "want 403 Forbidden, got %v", err)
+			g.Expect(err.Error()).To(gomega.ContainSubstring(restrictedPrefix + `: allowPrivilegeEscalation != false (container "probe" must set securityContext.allowPrivilegeEscalation=false)`))
+			note(t, "%s", err.Error())
+			return ctx
+		}).
+		Assess("a hardened pod is admitted and runs", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			g := gomega.NewWithT(t)
+			_, err := tut.cs.CoreV1().Pods(namespace).Create(ctx, probePod(hardenedProbe, true), metav1.CreateOptions{})
+			g.Expect(err).NotTo(gomega.HaveOccurred())
+			eventually(g, func() (*corev1.Pod, error) {
+				return tut.cs.CoreV1().Pods(namespace).Get(ctx, hardenedProbe, metav1.GetOptions{})
+			}, 3).Should(podReady(), "pod %s/%s never became Ready", namespace, hardenedProbe)
+			return ctx
+		}).
+		Assess("the audit log records both verdicts", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			g := gomega.NewWithT(t)
+			var refused, admitted []audit.Verdict
+			eventually(g, func() ([]audit.Verdict, error) {
+				evs := tut.auditEvents(ctx, t, mark, audit.Filter{Namespace: namespace, Resource: "pods", Verb: "create"})
+				refused, admitted = nil, nil
+				for _, e := range evs {
+					v, ok := audit.PodSecurity(e)
+					if !ok {
+						continue
+					}
+					switch {
+					case v.Name == bareProbe && v.Code == 403:
+						refused = append(refused, v)
+					case v.Name == hardenedProbe && v.Code == 201:
+						admitted = append(admitted, v)
+					}
+				}
+				return append(append([]audit.Verdict{}, refused...), admitted...), nil
+			}).Should(gomega.HaveLen(2))
+			g.Expect(refused[0].EnforcePolicy).To(gomega.Equal("restricted:latest"))
+			g.Expect(refused[0].Denied).To(gomega.BeTrue())
+			g.Expect(refused[0].AuditViolations).To(gomega.ContainSubstring(`would violate PodSecurity "restricted:latest"`))
+			g.Expect(refused[0].Violations).To(gomega.HaveLen(4), "the four restricted settings: %v", refused[0].Violations)
+			g.Expect(admitted[0].EnforcePolicy).To(gomega.Equal("restricted:latest"))
+			g.Expect(admitted[0].AuditViolations).To(gomega.BeEmpty())
+			note(t, "audit: 403 for %s (%d violations), 201 for %s, both under restricted:latest", bareProbe, len(refused[0].Violations), hardenedProbe)
+			return ctx
+		}).
+		Teardown(func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			err := tut.cs.CoreV1().Pods(namespace).Delete(ctx, hardenedProbe, metav1.DeleteOptions{GracePeriodSeconds: ptr.To(int64(0))})
+			if err != nil && !apierrors.IsNotFound(err) {
+				t.Logf("delete probe pod: %v", err)
+			}
+			return ctx
+		}).
+		Feature()
+}

@@ -1,0 +1,110 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/onsi/gomega"
+	"github.com/onsi/gomega/types"
+	"helm.sh/helm/v3/pkg/release"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/e2e-framework/pkg/envconf"
+	"sigs.k8s.io/e2e-framework/pkg/features"
+
+	"github.com/kuberay-docs/pod-security-e2e/audit"
+	"github.com/kuberay-docs/pod-security-e2e/chart"
+)
+
+// Step 4: the kuberay-operator chart, installed with the Helm SDK and the
+// hardened values of fixtures/operator-values.yaml.
+func step4Operator() features.Feature {
+	var mark int64
+	return features.New("4 the kuberay-operator chart installs with a hardened securityContext").
+		WithLabel("step", "4").
+		Setup(func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			tut.ensureNamespace(ctx, t)
+			mark = tut.auditMark(ctx)
+			return ctx
+		}).
+		Assess("helm install succeeds and the release is deployed", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			g := gomega.NewWithT(t)
+			t.Logf("chart: %s", chart.Describe(cfg.Chart))
+			g.Expect(tut.installOperator(ctx, testWriter{t})).To(gomega.Succeed())
+			in, err := chart.NewInstaller(tut.kubeconfig, namespace, nil)
+			g.Expect(err).NotTo(gomega.HaveOccurred())
+			rel, err := in.Status()
+			g.Expect(err).NotTo(gomega.HaveOccurred())
+			g.Expect(rel.Info.Status).To(gomega.Equal(release.StatusDeployed))
+			note(t, "release %s (chart %s %s) deployed in %s", rel.Name, rel.Chart.Metadata.Name, rel.Chart.Metadata.Version, namespace)
+			return ctx
+		}).
+		Assess("the operator pod is admitted, hardened and Ready", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			g := gomega.NewWithT(t)
+			var pod corev1.Pod
+			eventually(g, func() ([]corev1.Pod, error) {
+				list, err := tut.cs.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/instance=" + chart.ReleaseName})
+				if err != nil {
+					return nil, err
+				}
+				if len(list.Items) == 1 {
+					pod = list.Items[0]
+				}
+				return list.Items, nil
+			}).Should(gomega.ConsistOf(podReady()))
+			for _, c := range pod.Spec.Containers {
+				g.Expect(c.SecurityContext).To(hardened(), "container %s of %s", c.Name, pod.Name)
+			}
+			note(t, "operator pod %s admitted under restricted and Ready", pod.Name)
+			return ctx
+		}).
+		Assess("the audit log shows the operator pod admitted", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			g := gomega.NewWithT(t)
+			eventually(g, func() ([]audit.Verdict, error) {
+				var out []audit.Verdict
+				for _, e := range tut.auditEvents(ctx, t, mark, audit.Filter{Namespace: namespace, Resource: "pods", Verb: "create", Code: 201}) {
+					if v, ok := audit.PodSecurity(e); ok && v.EnforcePolicy == "restricted:latest" && v.AuditViolations == "" {
+						out = append(out, v)
+					}
+				}
+				return out, nil
+			}).ShouldNot(gomega.BeEmpty())
+			return ctx
+		}).
+		Feature()
+}
+
+// podReady matches a pod whose Ready condition is True.
+func podReady() types.GomegaMatcher {
+	return gomega.WithTransform(func(obj any) string {
+		var p *corev1.Pod
+		switch x := obj.(type) {
+		case *corev1.Pod:
+			p = x
+		case corev1.Pod:
+			p = &x
+		}
+		if p == nil {
+			return "no pod"
+		}
+		for _, c := range p.Status.Conditions {
+			if c.Type == corev1.PodReady {
+				return fmt.Sprintf("%s Ready=%s", p.Status.Phase, c.Status)
+			}
+		}
+		return fmt.Sprintf("%s Ready=unknown", p.Status.Phase)
+	}, gomega.Equal("Running Ready=True"))
+}
+
+// hardened matches a container securityContext with the four settings the
+// restricted standard needs.
+func hardened() types.GomegaMatcher {
+	return gomega.And(
+		gomega.Not(gomega.BeNil()),
+		gomega.HaveField("AllowPrivilegeEscalation", gomega.HaveValue(gomega.BeFalse())),
+		gomega.HaveField("Capabilities.Drop", gomega.ContainElement(corev1.Capability("ALL"))),
+		gomega.HaveField("SeccompProfile.Type", corev1.SeccompProfileTypeRuntimeDefault),
+		gomega.HaveField("RunAsNonRoot", gomega.HaveValue(gomega.BeTrue())),
+	)
+}

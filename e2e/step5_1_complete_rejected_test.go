@@ -1,0 +1,139 @@
+package e2e
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/e2e-framework/pkg/envconf"
+	"sigs.k8s.io/e2e-framework/pkg/features"
+
+	"github.com/kuberay-docs/pod-security-e2e/audit"
+	"github.com/kuberay-docs/pod-security-e2e/fixtures"
+	"github.com/kuberay-docs/pod-security-e2e/internal/repo"
+)
+
+// CompleteSample is KubeRay's own sample, read from the pinned module (or
+// E2E_KUBERAY_DIR), never copied into this repository.
+const CompleteSample = "ray-cluster.complete.yaml"
+
+// headViolation is the reason the tutorial quotes for the head pod.
+const headViolation = `allowPrivilegeEscalation != false (container "ray-head" must set securityContext.allowPrivilegeEscalation=false)`
+
+// Step 5.1: KubeRay's complete sample sets no securityContext, so Pod
+// Security Admission refuses every pod the operator tries to make for it.
+func step51CompleteRejected() features.Feature {
+	var objs []*unstructured.Unstructured
+	var name string
+	var mark int64
+	return features.New("5.1 complete.yaml is rejected").
+		WithLabel("step", "5.1").
+		Setup(func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			tut.ensureOperator(ctx, t)
+			var err error
+			if objs, err = fixtures.UpstreamSample(CompleteSample); err != nil {
+				t.Fatal(err)
+			}
+			for _, o := range objs {
+				if o.GetKind() == "RayCluster" {
+					name = o.GetName()
+				}
+			}
+			if name == "" {
+				t.Fatalf("%s holds no RayCluster", CompleteSample)
+			}
+			mark = tut.auditMark(ctx)
+			if err := tut.applyObjects(ctx, objs); err != nil {
+				t.Fatal(err)
+			}
+			return ctx
+		}).
+		Assess("the RayCluster reports ReplicaFailure FailedCreateHeadPod", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			g := gomega.NewWithT(t)
+			var cond metav1.Condition
+			eventually(g, func() (metav1.Condition, error) {
+				rc, err := tut.rayCluster(ctx, name)
+				if err != nil {
+					return metav1.Condition{}, err
+				}
+				cond, _ = condition(rc, "ReplicaFailure")
+				return cond, nil
+			}).Should(gomega.And(
+				gomega.HaveField("Status", metav1.ConditionTrue),
+				gomega.HaveField("Reason", "FailedCreateHeadPod"),
+				gomega.HaveField("Message", gomega.ContainSubstring(restrictedPrefix)),
+			))
+			note(t, "RayCluster %s: ReplicaFailure=True FailedCreateHeadPod", name)
+			return ctx
+		}).
+		Assess("a FailedToCreateHeadPod warning event is recorded", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			g := gomega.NewWithT(t)
+			eventually(g, func() ([]corev1.Event, error) {
+				return tut.events(ctx, "RayCluster", name, "FailedToCreateHeadPod")
+			}).Should(gomega.ContainElement(gomega.And(
+				gomega.HaveField("Type", corev1.EventTypeWarning),
+				gomega.HaveField("Message", gomega.ContainSubstring(restrictedPrefix)),
+			)))
+			return ctx
+		}).
+		Assess("no Ray pod appears", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			g := gomega.NewWithT(t)
+			g.Consistently(func() ([]corev1.Pod, error) {
+				return tut.rayPods(ctx, name)
+			}).WithTimeout(cfg.Hold).WithPolling(250 * time.Millisecond).Should(gomega.BeEmpty())
+			return ctx
+		}).
+		Assess("the audit log shows the 403 for ray-head", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			g := gomega.NewWithT(t)
+			var found audit.Verdict
+			eventually(g, func() (bool, error) {
+				for _, e := range tut.auditEvents(ctx, t, mark, audit.Filter{Namespace: namespace, Resource: "pods", Verb: "create", Code: 403}) {
+					v, ok := audit.PodSecurity(e)
+					if ok && v.Denied && strings.Contains(v.Message, restrictedPrefix+": "+headViolation) {
+						found = v
+						return true, nil
+					}
+				}
+				return false, nil
+			}).Should(gomega.BeTrue(), "no 403 create of a pod in %s whose message contains %q", namespace, headViolation)
+			g.Expect(found.EnforcePolicy).To(gomega.Equal("restricted:latest"))
+			g.Expect(found.Violations[0]).To(gomega.Equal(headViolation))
+			note(t, "audit 403 %s: %s", found.Name, found.Message[strings.Index(found.Message, restrictedPrefix):])
+			return ctx
+		}).
+		Assess("every audit event obeys audit-policy.yaml", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			checkAuditPolicy(ctx, t)
+			return ctx
+		}).
+		Assess("deleting the RayCluster removes it", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			g := gomega.NewWithT(t)
+			g.Expect(tut.deleteObjects(ctx, objs)).To(gomega.Succeed())
+			eventually(g, func() error {
+				_, err := tut.rayCluster(ctx, name)
+				return err
+			}).Should(gomega.Satisfy(apierrors.IsNotFound))
+			return ctx
+		}).
+		Feature()
+}
+
+// checkAuditPolicy checks every event of this run against the repository's
+// policy with the API server's own evaluator.
+func checkAuditPolicy(ctx context.Context, t *testing.T) {
+	g := gomega.NewWithT(t)
+	path, err := repo.Path("audit-policy.yaml")
+	g.Expect(err).NotTo(gomega.HaveOccurred())
+	pol, err := audit.LoadPolicy(path)
+	g.Expect(err).NotTo(gomega.HaveOccurred())
+	evs := tut.auditEvents(ctx, t, tut.auditStart, audit.Filter{})
+	g.Expect(evs).NotTo(gomega.BeEmpty(), "the run has created pods in %s, so the log cannot be empty", namespace)
+	for _, e := range evs {
+		g.Expect(pol.Check(e)).To(gomega.Succeed())
+	}
+}

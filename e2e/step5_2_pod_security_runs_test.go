@@ -1,0 +1,170 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/e2e-framework/pkg/envconf"
+	"sigs.k8s.io/e2e-framework/pkg/features"
+
+	"github.com/kuberay-docs/pod-security-e2e/audit"
+	"github.com/kuberay-docs/pod-security-e2e/fixtures"
+	"github.com/kuberay-docs/pod-security-e2e/internal/kube"
+	"github.com/kuberay-docs/pod-security-e2e/rayjobs"
+)
+
+// Step 5.2: the project's hardened RayCluster is admitted, runs, and the
+// XGBoost job and pip work inside the restricted namespace.
+func step52PodSecurityRuns() features.Feature {
+	var objs []*unstructured.Unstructured
+	var mark int64
+	var head corev1.Pod
+	var scriptStart time.Time
+	name := fixtures.RayClusterName
+	return features.New("5.2 pod-security.yaml runs the XGBoost job").
+		WithLabel("step", "5.2").
+		Setup(func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			tut.ensureOperator(ctx, t)
+			var err error
+			if objs, err = fixtures.PodSecurityCluster(); err != nil {
+				t.Fatal(err)
+			}
+			mark = tut.auditMark(ctx)
+			if err := tut.applyObjects(ctx, objs); err != nil {
+				t.Fatal(err)
+			}
+			return ctx
+		}).
+		Assess("head and worker pods are admitted and Ready", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			g := gomega.NewWithT(t)
+			eventually(g, func() ([]corev1.Pod, error) {
+				return tut.rayPods(ctx, name)
+			}, 10).Should(gomega.And(
+				gomega.ContainElement(gomega.HaveField("ObjectMeta.Labels", gomega.HaveKeyWithValue("ray.io/node-type", "head"))),
+				gomega.ContainElement(gomega.HaveField("ObjectMeta.Labels", gomega.HaveKeyWithValue("ray.io/node-type", "worker"))),
+				gomega.HaveLen(2),
+				gomega.HaveEach(podReady()),
+			))
+			pods, err := tut.rayPods(ctx, name)
+			g.Expect(err).NotTo(gomega.HaveOccurred())
+			for _, p := range pods {
+				for _, c := range append(p.Spec.InitContainers, p.Spec.Containers...) {
+					g.Expect(c.SecurityContext).To(hardened(), "container %s of %s", c.Name, p.Name)
+				}
+				if p.Labels["ray.io/node-type"] == "head" {
+					head = p
+				}
+			}
+			note(t, "head %s and worker Ready under restricted:latest", head.Name)
+			return ctx
+		}).
+		Assess("the RayCluster is ready", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			g := gomega.NewWithT(t)
+			eventually(g, func() (string, error) {
+				rc, err := tut.rayCluster(ctx, name)
+				if err != nil {
+					return "", err
+				}
+				state, _, _ := unstructured.NestedString(rc.Object, "status", "state")
+				return state, nil
+			}, 3).Should(gomega.Equal("ready"))
+			return ctx
+		}).
+		Assess("the audit log shows both pods admitted without violations", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			g := gomega.NewWithT(t)
+			eventually(g, func() ([]audit.Verdict, error) {
+				var out []audit.Verdict
+				for _, e := range tut.auditEvents(ctx, t, mark, audit.Filter{Namespace: namespace, Resource: "pods", Verb: "create"}) {
+					if v, ok := audit.PodSecurity(e); ok {
+						out = append(out, v)
+					}
+				}
+				return out, nil
+			}).Should(gomega.And(
+				gomega.HaveLen(2),
+				gomega.HaveEach(gomega.And(
+					gomega.HaveField("Code", int32(201)),
+					gomega.HaveField("EnforcePolicy", "restricted:latest"),
+					gomega.HaveField("AuditViolations", ""),
+				)),
+			))
+			checkAuditPolicy(ctx, t)
+			return ctx
+		}).
+		Assess("the XGBoost script succeeds in the head pod", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			requireContainers(t)
+			g := gomega.NewWithT(t)
+			scriptStart = time.Now()
+			res, err := kube.Exec(ctx, tut.rest, namespace, head.Name, "ray-head", []string{"python3", fixtures.ScriptPath})
+			g.Expect(err).NotTo(gomega.HaveOccurred())
+			g.Expect(res.ExitCode).To(gomega.Equal(0), "python3 %s exited %d\nstdout:\n%s\nstderr:\n%s", fixtures.ScriptPath, res.ExitCode, res.Stdout, res.Stderr)
+			_ = run.WriteFile("xgboost-output.txt", []byte(res.Stdout+"\n--- stderr ---\n"+res.Stderr))
+			note(t, "python3 %s exited 0 after %s", fixtures.ScriptPath, time.Since(scriptStart).Round(time.Second))
+			return ctx
+		}).
+		Assess("the Ray dashboard reports the job SUCCEEDED", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			requireContainers(t)
+			if scriptStart.IsZero() {
+				t.Skip("the script did not run")
+			}
+			g := gomega.NewWithT(t)
+			port, stop, err := kube.PortForward(ctx, tut.rest, namespace, head.Name, 8265, testWriter{t})
+			g.Expect(err).NotTo(gomega.HaveOccurred())
+			defer stop()
+			base := fmt.Sprintf("http://127.0.0.1:%d", port)
+			client := &http.Client{Timeout: 10 * time.Second}
+			var job rayjobs.Job
+			eventually(g, func() (string, error) {
+				jobs, err := rayjobs.List(ctx, client, base)
+				if err != nil {
+					return "", err
+				}
+				var ok bool
+				if job, ok = rayjobs.FindDriver(jobs, fixtures.ScriptKey); !ok {
+					return "no DRIVER job for " + fixtures.ScriptKey, nil
+				}
+				return job.Status, nil
+			}).Should(gomega.Equal(rayjobs.StatusSucceeded))
+			note(t, "dashboard: DRIVER job %s %s", job.ID(), job.Status)
+			return ctx
+		}).
+		Assess("pip3 install jsonpatch exits 0 in the head pod", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			requireContainers(t)
+			g := gomega.NewWithT(t)
+			res, err := kube.Exec(ctx, tut.rest, namespace, head.Name, "ray-head", []string{"pip3", "install", "jsonpatch"})
+			g.Expect(err).NotTo(gomega.HaveOccurred())
+			g.Expect(res.ExitCode).To(gomega.Equal(0), "pip3 install jsonpatch exited %d\n%s\n%s", res.ExitCode, res.Stdout, res.Stderr)
+			note(t, "pip3 install jsonpatch: %s", lastLine(res.Stdout))
+			return ctx
+		}).
+		Assess("deleting the RayCluster and ConfigMap removes their pods", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			g := gomega.NewWithT(t)
+			g.Expect(tut.deleteObjects(ctx, objs)).To(gomega.Succeed())
+			eventually(g, func() ([]corev1.Pod, error) {
+				return tut.rayPods(ctx, name)
+			}, 3).Should(gomega.BeEmpty())
+			return ctx
+		}).
+		Feature()
+}
+
+// requireContainers skips a step that needs a running container where the
+// provider has none, with the provider's reason.
+func requireContainers(t *testing.T) {
+	t.Helper()
+	if ok, reason := provider.Containers(); !ok {
+		t.Skip(reason)
+	}
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}

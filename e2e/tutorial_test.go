@@ -1,0 +1,445 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/e2e-framework/pkg/envconf"
+	"sigs.k8s.io/yaml"
+
+	"github.com/kuberay-docs/pod-security-e2e/audit"
+	"github.com/kuberay-docs/pod-security-e2e/chart"
+	"github.com/kuberay-docs/pod-security-e2e/cluster"
+	"github.com/kuberay-docs/pod-security-e2e/evidence"
+	"github.com/kuberay-docs/pod-security-e2e/fixtures"
+)
+
+// The tutorial's fixed names.
+const (
+	namespace = "pod-security"
+	// restrictedMessage is how the API server words the first reason of a
+	// refused pod; the tutorial quotes it.
+	restrictedPrefix = `violates PodSecurity "restricted:latest"`
+)
+
+// The six labels of step 3, exactly.
+var namespaceLabels = map[string]string{
+	"pod-security.kubernetes.io/enforce":         "restricted",
+	"pod-security.kubernetes.io/enforce-version": "latest",
+	"pod-security.kubernetes.io/audit":           "restricted",
+	"pod-security.kubernetes.io/audit-version":   "latest",
+	"pod-security.kubernetes.io/warn":            "restricted",
+	"pod-security.kubernetes.io/warn-version":    "latest",
+}
+
+var rayClusterGVR = schema.GroupVersionResource{Group: "ray.io", Version: "v1", Resource: "rayclusters"}
+
+// tutorial holds the clients and the state steps hand on to later steps.
+type tutorial struct {
+	rest       *rest.Config
+	kubeconfig string
+	cs         kubernetes.Interface
+	dyn        dynamic.Interface
+
+	auditStart int64 // audit log offset when the run began
+
+	mu           sync.Mutex
+	nsReady      bool
+	operatorUp   bool
+	stopOperator func()
+}
+
+func newTutorial() *tutorial { return &tutorial{stopOperator: func() {}} }
+
+func (tu *tutorial) connect(cfg *rest.Config, kubeconfig string) error {
+	var err error
+	tu.rest, tu.kubeconfig = cfg, kubeconfig
+	if tu.cs, err = kubernetes.NewForConfig(cfg); err != nil {
+		return err
+	}
+	tu.dyn, err = dynamic.NewForConfig(cfg)
+	return err
+}
+
+// checkFresh refuses a cluster where the tutorial's namespace already
+// exists: step 2's "nothing yet" would be meaningless and step 3 would fail
+// on a leftover. It also notes where the audit log ends now, so the steps
+// read only what this run caused.
+func (tu *tutorial) checkFresh(ctx context.Context, _ *envconf.Config) (context.Context, error) {
+	_, err := tu.cs.CoreV1().Namespaces().Get(ctx, namespace, metav1.GetOptions{})
+	if err == nil {
+		return ctx, fmt.Errorf("namespace %q already exists in this cluster: delete it (and its RayClusters) or use a fresh cluster, then run again", namespace)
+	}
+	if !apierrors.IsNotFound(err) {
+		return ctx, fmt.Errorf("look up namespace %q: %w", namespace, err)
+	}
+	tu.auditStart = tu.auditMark(ctx)
+	return ctx, nil
+}
+
+// auditEvents returns the events this run caused that match f. It skips the
+// calling test when the provider cannot read the audit log.
+func (tu *tutorial) auditEvents(ctx context.Context, t *testing.T, from int64, f audit.Filter) []audit.Event {
+	t.Helper()
+	evs, err := tu.readAudit(ctx, from, f)
+	if errors.Is(err, cluster.ErrNoAuditLog) {
+		t.Skip(err.Error())
+	}
+	if err != nil {
+		t.Fatalf("read the audit log: %v", err)
+	}
+	return evs
+}
+
+func (tu *tutorial) readAudit(ctx context.Context, from int64, f audit.Filter) ([]audit.Event, error) {
+	rc, err := provider.AuditLog(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	evs, st, err := audit.ReadAll(rc, from, f)
+	if err != nil {
+		return nil, err
+	}
+	if st.Malformed > 0 {
+		return evs, fmt.Errorf("the audit log has %d malformed lines; first: %v", st.Malformed, st.FirstMalformed)
+	}
+	return evs, nil
+}
+
+// auditMark is the audit log's current end, for a step to read only what
+// it causes; 0 where the log cannot be read.
+func (tu *tutorial) auditMark(ctx context.Context) int64 {
+	rc, err := provider.AuditLog(ctx)
+	if err != nil {
+		return 0
+	}
+	defer rc.Close()
+	n, _ := io.Copy(io.Discard, rc)
+	return n
+}
+
+// eventually polls with the run's base timeout.
+func eventually(g gomega.Gomega, actual any, scale ...float64) gomega.AsyncAssertion {
+	d := cfg.Timeout
+	for _, s := range scale {
+		d = time.Duration(float64(d) * s)
+	}
+	return g.Eventually(actual).WithTimeout(d).WithPolling(250 * time.Millisecond)
+}
+
+// createNamespace is step 3's action, also used as a prerequisite when a
+// later step runs alone.
+func (tu *tutorial) createNamespace(ctx context.Context) error {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace, Labels: namespaceLabels}}
+	_, err := tu.cs.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("create namespace %s: %w", namespace, err)
+	}
+	tu.mu.Lock()
+	tu.nsReady = true
+	tu.mu.Unlock()
+	return nil
+}
+
+func (tu *tutorial) ensureNamespace(ctx context.Context, t *testing.T) {
+	t.Helper()
+	tu.mu.Lock()
+	ready := tu.nsReady
+	tu.mu.Unlock()
+	if !ready {
+		t.Logf("step 3 has not run: creating namespace %s as a prerequisite", namespace)
+		if err := tu.createNamespace(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// installOperator is step 4's action: the chart with the hardened values,
+// then the operator process where the provider needs one.
+func (tu *tutorial) installOperator(ctx context.Context, log io.Writer) error {
+	tu.mu.Lock()
+	defer tu.mu.Unlock()
+	if tu.operatorUp {
+		return nil
+	}
+	c, err := chart.Load(cfg.Chart, run.Path("helm"))
+	if err != nil {
+		return err
+	}
+	values, err := fixtures.OperatorValues()
+	if err != nil {
+		return err
+	}
+	in, err := chart.NewInstaller(tu.kubeconfig, namespace, log)
+	if err != nil {
+		return err
+	}
+	if _, err := in.Install(ctx, c, values, cfg.Timeout*3); err != nil {
+		return err
+	}
+	sa, err := tu.operatorServiceAccount(ctx)
+	if err != nil {
+		return err
+	}
+	stop, err := provider.RunOperator(ctx, namespace, sa)
+	if err != nil {
+		return err
+	}
+	tu.stopOperator = stop
+	tu.operatorUp = true
+	return nil
+}
+
+func (tu *tutorial) ensureOperator(ctx context.Context, t *testing.T) {
+	t.Helper()
+	tu.ensureNamespace(ctx, t)
+	tu.mu.Lock()
+	up := tu.operatorUp
+	tu.mu.Unlock()
+	if !up {
+		t.Log("step 4 has not run: installing the operator as a prerequisite")
+		if err := tu.installOperator(ctx, testWriter{t}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// operatorDeployment finds the chart's operator Deployment by its labels,
+// whatever the chart named it.
+func (tu *tutorial) operatorDeployment(ctx context.Context) (string, error) {
+	list, err := tu.cs.AppsV1().Deployments(namespace).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/instance=" + chart.ReleaseName})
+	if err != nil {
+		return "", err
+	}
+	if len(list.Items) != 1 {
+		return "", fmt.Errorf("want one Deployment of release %s in %s, found %d", chart.ReleaseName, namespace, len(list.Items))
+	}
+	return list.Items[0].Name, nil
+}
+
+func (tu *tutorial) operatorServiceAccount(ctx context.Context) (string, error) {
+	name, err := tu.operatorDeployment(ctx)
+	if err != nil {
+		return "", err
+	}
+	d, err := tu.cs.AppsV1().Deployments(namespace).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return "", err
+	}
+	sa := d.Spec.Template.Spec.ServiceAccountName
+	if sa == "" {
+		sa = "default"
+	}
+	return sa, nil
+}
+
+// applyObjects creates objects in the tutorial's namespace (server-side
+// apply would also do; create keeps the audit log to one verb).
+func (tu *tutorial) applyObjects(ctx context.Context, objs []*unstructured.Unstructured) error {
+	for _, o := range objs {
+		o = o.DeepCopy()
+		o.SetNamespace(namespace)
+		gvk := o.GroupVersionKind()
+		gvr, err := tu.resourceFor(gvk.GroupVersion().String(), gvk.Kind)
+		if err != nil {
+			return err
+		}
+		if _, err := tu.dyn.Resource(gvr).Namespace(namespace).Create(ctx, o, metav1.CreateOptions{}); err != nil {
+			return fmt.Errorf("create %s %s/%s: %w", gvk.Kind, namespace, o.GetName(), err)
+		}
+	}
+	return nil
+}
+
+func (tu *tutorial) deleteObjects(ctx context.Context, objs []*unstructured.Unstructured) error {
+	var errs []error
+	for _, o := range objs {
+		gvk := o.GroupVersionKind()
+		gvr, err := tu.resourceFor(gvk.GroupVersion().String(), gvk.Kind)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		err = tu.dyn.Resource(gvr).Namespace(namespace).Delete(ctx, o.GetName(), metav1.DeleteOptions{})
+		if err != nil && !apierrors.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("delete %s %s: %w", gvk.Kind, o.GetName(), err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (tu *tutorial) resourceFor(apiVersion, kind string) (schema.GroupVersionResource, error) {
+	gv, err := schema.ParseGroupVersion(apiVersion)
+	if err != nil {
+		return schema.GroupVersionResource{}, err
+	}
+	resources, err := tu.cs.Discovery().ServerResourcesForGroupVersion(apiVersion)
+	if err != nil {
+		return schema.GroupVersionResource{}, fmt.Errorf("the cluster does not serve %s (is the CRD installed?): %w", apiVersion, err)
+	}
+	for _, r := range resources.APIResources {
+		if r.Kind == kind && !strings.Contains(r.Name, "/") {
+			return gv.WithResource(r.Name), nil
+		}
+	}
+	return schema.GroupVersionResource{}, fmt.Errorf("the cluster serves no %s in %s", kind, apiVersion)
+}
+
+// rayPods lists the pods the operator made for a RayCluster.
+func (tu *tutorial) rayPods(ctx context.Context, clusterName string) ([]corev1.Pod, error) {
+	list, err := tu.cs.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: "ray.io/cluster=" + clusterName})
+	if err != nil {
+		return nil, err
+	}
+	return list.Items, nil
+}
+
+func (tu *tutorial) rayCluster(ctx context.Context, name string) (*unstructured.Unstructured, error) {
+	return tu.dyn.Resource(rayClusterGVR).Namespace(namespace).Get(ctx, name, metav1.GetOptions{})
+}
+
+// condition returns a status condition of an unstructured object.
+func condition(obj *unstructured.Unstructured, typ string) (metav1.Condition, bool) {
+	conds, _, _ := unstructured.NestedSlice(obj.Object, "status", "conditions")
+	for _, c := range conds {
+		m, ok := c.(map[string]any)
+		if !ok || m["type"] != typ {
+			continue
+		}
+		var out metav1.Condition
+		out.Type = typ
+		out.Status = metav1.ConditionStatus(fmt.Sprint(m["status"]))
+		out.Reason, _ = m["reason"].(string)
+		out.Message, _ = m["message"].(string)
+		return out, true
+	}
+	return metav1.Condition{}, false
+}
+
+// warningEvents returns Warning events about an object, with reason.
+func (tu *tutorial) events(ctx context.Context, kind, name, reason string) ([]corev1.Event, error) {
+	list, err := tu.cs.CoreV1().Events(namespace).List(ctx, metav1.ListOptions{
+		FieldSelector: "involvedObject.kind=" + kind + ",involvedObject.name=" + name + ",reason=" + reason,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return list.Items, nil
+}
+
+// cleanup removes what the tutorial made, for providers whose cluster
+// outlives the run; on throw-away clusters it is fast and harmless.
+func (tu *tutorial) cleanup(ctx context.Context, _ *envconf.Config) (context.Context, error) {
+	if tu.cs == nil || cfg.Keep {
+		return ctx, nil
+	}
+	ctx = context.WithoutCancel(ctx)
+	tu.stopOperator()
+	tu.stopOperator = func() {}
+	if list, err := tu.dyn.Resource(rayClusterGVR).Namespace(namespace).List(ctx, metav1.ListOptions{}); err == nil {
+		for _, rc := range list.Items {
+			_ = tu.dyn.Resource(rayClusterGVR).Namespace(namespace).Delete(ctx, rc.GetName(), metav1.DeleteOptions{})
+		}
+	}
+	if in, err := chart.NewInstaller(tu.kubeconfig, namespace, nil); err == nil {
+		if err := in.Uninstall(cfg.Timeout); err != nil {
+			fmt.Fprintf(os.Stderr, "e2e: uninstall %s: %v\n", chart.ReleaseName, err)
+		}
+	}
+	if err := tu.cs.CoreV1().Namespaces().Delete(ctx, namespace, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+		fmt.Fprintf(os.Stderr, "e2e: delete namespace %s: %v\n", namespace, err)
+	}
+	return ctx, nil
+}
+
+// saveEvidence writes logs, events, objects and the audit log into the run
+// directory when a step failed or the user asked for them.
+func saveEvidence(ctx context.Context, _ *envconf.Config) (context.Context, error) {
+	if !run.Failed() && cfg.Artifacts != "always" {
+		return ctx, nil
+	}
+	ctx2 := context.WithoutCancel(ctx)
+	report := func(what string, err error) {
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "e2e: saving %s: %v\n", what, err)
+		}
+	}
+	report("cluster logs", provider.ExportLogs(ctx2, run.Path("cluster")))
+	if rc, err := provider.AuditLog(ctx2); err == nil {
+		data, err := io.ReadAll(rc)
+		rc.Close()
+		report("audit log", err)
+		report("audit log", run.WriteFile("audit.log", data))
+	}
+	if tut.cs == nil {
+		return ctx, nil
+	}
+	if evs, err := tut.cs.CoreV1().Events(namespace).List(ctx2, metav1.ListOptions{}); err == nil {
+		sort.Slice(evs.Items, func(i, j int) bool { return evs.Items[i].LastTimestamp.Before(&evs.Items[j].LastTimestamp) })
+		var b strings.Builder
+		for _, e := range evs.Items {
+			fmt.Fprintf(&b, "%s\t%s\t%s/%s\t%s\t%s\n", e.LastTimestamp.Format(time.RFC3339), e.Type, e.InvolvedObject.Kind, e.InvolvedObject.Name, e.Reason, e.Message)
+		}
+		report("events", run.WriteFile("events.txt", []byte(b.String())))
+	}
+	dump := func(name string, list any, err error) {
+		if err != nil {
+			return
+		}
+		data, err := yaml.Marshal(list)
+		report(name, err)
+		report(name, run.WriteFile("objects/"+name+".yaml", data))
+	}
+	pods, err := tut.cs.CoreV1().Pods(namespace).List(ctx2, metav1.ListOptions{})
+	dump("pods", pods, err)
+	deps, err := tut.cs.AppsV1().Deployments(namespace).List(ctx2, metav1.ListOptions{})
+	dump("deployments", deps, err)
+	rcs, err := tut.dyn.Resource(rayClusterGVR).Namespace(namespace).List(ctx2, metav1.ListOptions{})
+	dump("rayclusters", rcs, err)
+	return ctx, nil
+}
+
+// testWriter sends Helm's and port-forward's chatter to the test log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// note records the step's evidence line.
+func note(t *testing.T, format string, args ...any) {
+	t.Helper()
+	name := t.Name()
+	// The feature's own name is the second path element: TestTutorial/<feature>/<assessment>.
+	parts := strings.SplitN(name, "/", 3)
+	if len(parts) >= 2 {
+		name = featureNames[parts[1]]
+	}
+	run.Note(name, format, args...)
+	t.Logf("evidence: "+format, args...)
+}
+
+// featureNames maps Go's subtest names (spaces become underscores) back to
+// the step names of the table.
+var featureNames = map[string]string{}
+
+var _ = evidence.Pass

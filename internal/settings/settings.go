@@ -1,0 +1,124 @@
+// Package settings reads the suite's configuration from the environment, so
+// that `go test ./e2e` needs no flags and CI, Make and users set the same
+// variables. Every variable is listed in Describe and the README.
+package settings
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kuberay-docs/pod-security-e2e/versions"
+)
+
+// Providers the suite knows.
+var Providers = []string{"local", "kind", "existing"}
+
+// Settings is one run's configuration.
+type Settings struct {
+	Provider   string // E2E_PROVIDER
+	Kubernetes string // E2E_KUBERNETES_VERSION, resolved to a pinned version
+	Keep       bool   // E2E_KEEP: keep the cluster (and its run directory)
+	Chart      string // E2E_CHART: standin, repo, or a chart path; "" = provider default
+	OutputDir  string // E2E_OUTPUT_DIR: the run's evidence directory
+	Artifacts  string // E2E_ARTIFACTS: on-failure (default) or always
+	// Timeout is the base wait for objects to reach a state (E2E_TIMEOUT);
+	// longer operations scale it.
+	Timeout time.Duration
+	// Hold is how long "nothing happens" is watched (E2E_HOLD), e.g. no Ray
+	// pod appearing after a rejected RayCluster.
+	Hold time.Duration
+	// ClusterName, for providers that name clusters (E2E_CLUSTER_NAME).
+	ClusterName string
+}
+
+// Describe lists the variables, for --help-like messages and the README.
+const Describe = `E2E_PROVIDER            local (default), kind, or existing (the cluster in KUBECONFIG)
+E2E_KUBERNETES_VERSION  pinned Kubernetes version: 1.24 (default) or 1.34
+E2E_CHART               kuberay-operator chart: standin, repo, or a chart directory/.tgz
+E2E_KEEP                1 keeps the cluster and its run directory for debugging
+E2E_OUTPUT_DIR          where the run's evidence goes (default _output/runs/<time>-<provider>)
+E2E_ARTIFACTS           on-failure (default) or always: when to save logs, events, YAML
+E2E_TIMEOUT             base wait for a state, e.g. 90s (default: 60s local, 5m otherwise)
+E2E_HOLD                how long an absence is watched, e.g. 5s (default 5s)
+E2E_CACHE_DIR           where built binaries are cached (default ~/.cache/kuberay-pod-security-e2e)`
+
+// FromEnv reads and validates the settings.
+func FromEnv(repoRoot string, now time.Time) (Settings, error) {
+	s := Settings{
+		Provider:    strings.TrimSpace(os.Getenv("E2E_PROVIDER")),
+		Chart:       strings.TrimSpace(os.Getenv("E2E_CHART")),
+		OutputDir:   os.Getenv("E2E_OUTPUT_DIR"),
+		Artifacts:   strings.TrimSpace(os.Getenv("E2E_ARTIFACTS")),
+		ClusterName: strings.TrimSpace(os.Getenv("E2E_CLUSTER_NAME")),
+	}
+	if s.Provider == "" {
+		s.Provider = "local"
+	}
+	known := false
+	for _, p := range Providers {
+		known = known || p == s.Provider
+	}
+	if !known {
+		return s, fmt.Errorf("E2E_PROVIDER=%q is not a provider; choose one of %s", s.Provider, strings.Join(Providers, ", "))
+	}
+	k, err := versions.LookupKubernetes(os.Getenv("E2E_KUBERNETES_VERSION"))
+	if err != nil {
+		return s, err
+	}
+	s.Kubernetes = k.Version
+	if s.Keep, err = parseBool("E2E_KEEP"); err != nil {
+		return s, err
+	}
+	switch s.Artifacts {
+	case "":
+		s.Artifacts = "on-failure"
+	case "on-failure", "always":
+	default:
+		return s, fmt.Errorf("E2E_ARTIFACTS=%q: use on-failure or always", s.Artifacts)
+	}
+	defTimeout := 5 * time.Minute
+	if s.Provider == "local" {
+		defTimeout = 60 * time.Second
+	}
+	if s.Timeout, err = parseDuration("E2E_TIMEOUT", defTimeout); err != nil {
+		return s, err
+	}
+	if s.Hold, err = parseDuration("E2E_HOLD", 5*time.Second); err != nil {
+		return s, err
+	}
+	if s.OutputDir == "" {
+		s.OutputDir = filepath.Join(repoRoot, "_output", "runs", now.Format("20060102-150405")+"-"+s.Provider)
+	}
+	if s.OutputDir, err = filepath.Abs(s.OutputDir); err != nil {
+		return s, err
+	}
+	return s, nil
+}
+
+func parseBool(name string) (bool, error) {
+	v := strings.TrimSpace(os.Getenv(name))
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("%s=%q: use 1 or 0 (true/false)", name, v)
+	}
+	return b, nil
+}
+
+func parseDuration(name string, def time.Duration) (time.Duration, error) {
+	v := strings.TrimSpace(os.Getenv(name))
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s=%q: use a positive duration such as 90s or 5m", name, v)
+	}
+	return d, nil
+}

@@ -1,0 +1,77 @@
+package settings
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func clearEnv(t *testing.T) {
+	for _, v := range []string{"E2E_PROVIDER", "E2E_KUBERNETES_VERSION", "E2E_KEEP", "E2E_CHART", "E2E_OUTPUT_DIR", "E2E_ARTIFACTS", "E2E_TIMEOUT", "E2E_HOLD", "E2E_CLUSTER_NAME"} {
+		t.Setenv(v, "")
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	clearEnv(t)
+	now := time.Date(2026, 11, 25, 13, 4, 5, 0, time.UTC)
+	s, err := FromEnv("/repo", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Provider != "local" || s.Kubernetes != "v1.24.17" || s.Keep || s.Artifacts != "on-failure" {
+		t.Errorf("defaults: %+v", s)
+	}
+	if s.Timeout != 60*time.Second || s.Hold != 5*time.Second {
+		t.Errorf("local timeouts: %s %s", s.Timeout, s.Hold)
+	}
+	if want := filepath.Join("/repo", "_output", "runs", "20261125-130405-local"); s.OutputDir != want {
+		t.Errorf("output dir %s, want %s", s.OutputDir, want)
+	}
+}
+
+func TestProviderTimeoutDefaultsDiffer(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("E2E_PROVIDER", "existing")
+	s, err := FromEnv("/repo", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Timeout != 5*time.Minute {
+		t.Errorf("a real cluster pulls images: want 5m, got %s", s.Timeout)
+	}
+}
+
+func TestVersionMinorSelects(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("E2E_KUBERNETES_VERSION", "1.34")
+	s, err := FromEnv("/repo", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(s.Kubernetes, "v1.34.") {
+		t.Errorf("got %s", s.Kubernetes)
+	}
+}
+
+func TestBadInputNamesTheVariableAndTheFix(t *testing.T) {
+	cases := []struct{ env, val, want string }{
+		{"E2E_PROVIDER", "minikube", "choose one of local, kind, existing"},
+		{"E2E_KUBERNETES_VERSION", "1.19", "is not pinned"},
+		{"E2E_KEEP", "maybe", "E2E_KEEP=\"maybe\": use 1 or 0"},
+		{"E2E_ARTIFACTS", "never", "use on-failure or always"},
+		{"E2E_TIMEOUT", "ten", "E2E_TIMEOUT=\"ten\": use a positive duration"},
+		{"E2E_HOLD", "-5s", "E2E_HOLD"},
+	}
+	for _, c := range cases {
+		t.Run(c.env, func(t *testing.T) {
+			clearEnv(t)
+			t.Setenv(c.env, c.val)
+			_, err := FromEnv("/repo", time.Now())
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("%s=%s: got error %v, want one containing %q", c.env, c.val, err, c.want)
+			}
+		})
+	}
+}

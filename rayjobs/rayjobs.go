@@ -1,0 +1,118 @@
+// Package rayjobs reads the Ray dashboard's Jobs API (GET /api/jobs/), which
+// lists submitted jobs and, as type DRIVER, scripts that connected to the
+// cluster with ray.init() — the way the tutorial runs its XGBoost script.
+package rayjobs
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+)
+
+// Job types and statuses as the dashboard reports them.
+const (
+	TypeDriver     = "DRIVER"
+	TypeSubmission = "SUBMISSION"
+
+	StatusPending   = "PENDING"
+	StatusRunning   = "RUNNING"
+	StatusStopped   = "STOPPED"
+	StatusSucceeded = "SUCCEEDED"
+	StatusFailed    = "FAILED"
+)
+
+// DriverInfo describes the driver process of a job.
+type DriverInfo struct {
+	ID            string `json:"id"`
+	NodeIPAddress string `json:"node_ip_address"`
+	PID           string `json:"pid"`
+}
+
+// Job is one entry of GET /api/jobs/. Times are milliseconds since the epoch.
+type Job struct {
+	Type           string            `json:"type"`
+	JobID          *string           `json:"job_id"`
+	SubmissionID   *string           `json:"submission_id"`
+	DriverInfo     *DriverInfo       `json:"driver_info"`
+	Status         string            `json:"status"`
+	Entrypoint     string            `json:"entrypoint"`
+	Message        *string           `json:"message"`
+	ErrorType      *string           `json:"error_type"`
+	StartTime      int64             `json:"start_time"`
+	EndTime        int64             `json:"end_time"`
+	Metadata       map[string]string `json:"metadata"`
+	DriverExitCode *int              `json:"driver_exit_code"`
+}
+
+// Terminal reports whether the job has finished, one way or another.
+func (j Job) Terminal() bool {
+	switch j.Status {
+	case StatusSucceeded, StatusFailed, StatusStopped:
+		return true
+	}
+	return false
+}
+
+// ID is the job's id, or its submission id for submitted jobs.
+func (j Job) ID() string {
+	if j.JobID != nil {
+		return *j.JobID
+	}
+	if j.SubmissionID != nil {
+		return *j.SubmissionID
+	}
+	return ""
+}
+
+// Parse decodes a /api/jobs/ response body.
+func Parse(body []byte) ([]Job, error) {
+	var jobs []Job
+	if err := json.Unmarshal(body, &jobs); err != nil {
+		snippet := strings.TrimSpace(string(body))
+		if len(snippet) > 200 {
+			snippet = snippet[:200] + "..."
+		}
+		return nil, fmt.Errorf("the Ray Jobs API answered with something other than a job list (%v): %s", err, snippet)
+	}
+	return jobs, nil
+}
+
+// List fetches and parses GET <baseURL>/api/jobs/.
+func List(ctx context.Context, client *http.Client, baseURL string) ([]Job, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(baseURL, "/")+"/api/jobs/", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("Ray Jobs API: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("Ray Jobs API: %s: %s", resp.Status, strings.TrimSpace(string(body)))
+	}
+	return Parse(body)
+}
+
+// FindDriver returns the most recent DRIVER job whose entrypoint contains
+// script (the dashboard records the command line that ran it).
+func FindDriver(jobs []Job, script string) (Job, bool) {
+	var best Job
+	found := false
+	for _, j := range jobs {
+		if j.Type != TypeDriver || !strings.Contains(j.Entrypoint, script) {
+			continue
+		}
+		if !found || j.StartTime > best.StartTime {
+			best, found = j, true
+		}
+	}
+	return best, found
+}
