@@ -48,6 +48,10 @@ const (
 	// Ray is the Ray release of the fixture cluster; RayImage is its image.
 	Ray      = "2.46.0"
 	RayImage = "rayproject/ray:" + Ray
+	// XGBoost is what the fixture's script asks Ray's runtime_env to install
+	// (as xgboost-cpu: the plain wheel drags in GPU libraries). 2.1 is the last
+	// line that supports the Python 3.9 of rayproject/ray:2.46.0.
+	XGBoost = "2.1.4"
 )
 
 // KubernetesReleases lists the Kubernetes versions the harness supports.
