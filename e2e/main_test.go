@@ -69,10 +69,22 @@ func runMain(m *testing.M) int {
 	if run, err = evidence.New(cfg.OutputDir); err != nil {
 		return fatal(err)
 	}
+	defer run.RemoveIfEmpty()
 	fmt.Printf("e2e: provider %s, Kubernetes %s, chart %s\ne2e: evidence of this run goes to %s\n", cfg.Provider, cfg.Kubernetes, cfg.Chart, run.Dir)
 
 	tut = newTutorial()
-	testenv = env.NewWithConfig(envconf.New()).WithContext(ctx)
+	// Flags after -args (--dry-run, --feature, --assess, --labels) are
+	// e2e-framework's own.
+	envCfg, err := envconf.NewFromFlags()
+	if err != nil {
+		return fatal(err)
+	}
+	testenv = env.NewWithConfig(envCfg).WithContext(ctx)
+	if envCfg.DryRunMode() {
+		// A dry run lists the steps and their assessments without a cluster.
+		fmt.Printf("e2e: dry run: listing the steps of provider %s; nothing is created\n", cfg.Provider)
+		return testenv.Run(m)
+	}
 	testenv.Setup(step("create cluster", createCluster), step("check the cluster is fresh", tut.checkFresh))
 	testenv.BeforeEachFeature(func(ctx context.Context, _ *envconf.Config, _ *testing.T, f features.Feature) (context.Context, error) {
 		return context.WithValue(ctx, featureStart{}, time.Now()), nil

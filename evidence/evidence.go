@@ -122,3 +122,12 @@ func (r *Run) WriteFile(name string, data []byte) error {
 
 // Path is name under the run directory.
 func (r *Run) Path(name string) string { return filepath.Join(r.Dir, name) }
+
+// RemoveIfEmpty removes the run directory when nothing was saved in it (a
+// dry run, or a run that ended before any step).
+func (r *Run) RemoveIfEmpty() {
+	entries, err := os.ReadDir(r.Dir)
+	if err == nil && len(entries) == 0 {
+		_ = os.Remove(r.Dir)
+	}
+}
