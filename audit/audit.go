@@ -43,6 +43,15 @@ func Scan(r io.Reader, from int64, fn func(Event) bool) (Stats, error) {
 	st := Stats{Next: from}
 	if from > 0 {
 		if s, ok := r.(io.Seeker); ok {
+			// Seeking past the end succeeds, so compare with the size: a log
+			// shorter than the offset was rotated or truncated.
+			size, err := s.Seek(0, io.SeekEnd)
+			if err != nil {
+				return st, fmt.Errorf("seek audit log: %w", err)
+			}
+			if size < from {
+				return st, fmt.Errorf("audit log is shorter than offset %d (rotated or truncated?)", from)
+			}
 			if _, err := s.Seek(from, io.SeekStart); err != nil {
 				return st, fmt.Errorf("seek audit log to %d: %w", from, err)
 			}

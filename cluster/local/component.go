@@ -96,7 +96,17 @@ func (c *Cluster) poll(ctx context.Context, what string, watch *component, cond 
 	}
 }
 
-func (comp *component) stop() { comp.p.Stop(5 * time.Second) }
+// stop gives the component a moment to exit on SIGTERM, then kills it. Only
+// etcd holds state worth a wait (a kept run directory must stay readable);
+// the rest would spend seconds draining connections nobody uses any more
+// (the v1.24 scheduler alone takes 5 s).
+func (comp *component) stop() {
+	grace := time.Second
+	if comp.name == "etcd" {
+		grace = 3 * time.Second
+	}
+	comp.p.Stop(grace)
+}
 
 func (comp *component) stopIfSet() {
 	if comp != nil && comp.p != nil {

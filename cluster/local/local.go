@@ -69,6 +69,8 @@ type Cluster struct {
 	bins       binaries.Set
 	apiURL     string
 
+	timings []string // start-up durations, for the progress line
+
 	mu            sync.Mutex
 	operators     []*component
 	removeOnIntr  func()
@@ -209,7 +211,7 @@ func (c *Cluster) Create(ctx context.Context, _ ...string) (kubeconfig string, e
 	if err := c.startControlPlane(ctx, k); err != nil {
 		return "", err
 	}
-	fmt.Fprintf(c.progress, "local: Kubernetes %s control plane ready in %s (run directory %s)\n", k.Version, time.Since(start).Round(10*time.Millisecond), c.dir)
+	fmt.Fprintf(c.progress, "local: Kubernetes %s control plane ready in %s (%s; run directory %s)\n", k.Version, since(start), strings.Join(c.timings, ", "), c.dir)
 	return c.kubeconfig, nil
 }
 
@@ -254,9 +256,11 @@ func (c *Cluster) startControlPlane(ctx context.Context, k versions.Kubernetes) 
 		// A throw-away store: durability buys nothing and fsync costs seconds.
 		"--unsafe-no-fsync", "--log-level=warn",
 	}, ready: httpReady(http.DefaultClient, etcdURL+"/health", "true")}
+	t0 := time.Now()
 	if err := c.start(ctx, etcd); err != nil {
 		return err
 	}
+	c.timings = append(c.timings, "etcd "+since(t0))
 
 	c.apiURL = "https://127.0.0.1:" + strconv.Itoa(apiPort)
 	p := c.pki
@@ -277,9 +281,11 @@ func (c *Cluster) startControlPlane(ctx context.Context, k versions.Kubernetes) 
 		"--profiling=false",
 	}}
 	api.ready = httpReady(c.adminHTTPClient(), c.apiURL+"/readyz", "ok")
+	t0 = time.Now()
 	if err := c.start(ctx, api); err != nil {
 		return err
 	}
+	c.timings = append(c.timings, "kube-apiserver "+since(t0))
 	if err := c.writeKubeconfig(); err != nil {
 		return err
 	}
@@ -314,6 +320,7 @@ func (c *Cluster) startControlPlane(ctx context.Context, k versions.Kubernetes) 
 	}}
 	// The three start independently of each other; starting them together
 	// saves a second or two of every run.
+	t0 = time.Now()
 	errs := make(chan error, 3)
 	for _, comp := range []*component{kcm, sched, kwok} {
 		go func(comp *component) { errs <- c.start(ctx, comp) }(comp)
@@ -327,8 +334,16 @@ func (c *Cluster) startControlPlane(ctx context.Context, k versions.Kubernetes) 
 	if err := errors.Join(errList...); err != nil {
 		return err
 	}
-	return c.addNode(ctx)
+	c.timings = append(c.timings, "controller-manager+scheduler+kwok "+since(t0))
+	t0 = time.Now()
+	if err := c.addNode(ctx); err != nil {
+		return err
+	}
+	c.timings = append(c.timings, "node Ready "+since(t0))
+	return nil
 }
+
+func since(t time.Time) string { return time.Since(t).Round(10 * time.Millisecond).String() }
 
 func (c *Cluster) writeKubeconfig() error {
 	cfg := clientcmdapi.NewConfig()
@@ -453,33 +468,36 @@ func (c *Cluster) removeDir() {
 	}
 }
 
-// stopAll stops the operator and the components in reverse start order; the
-// clients go together, then the API server, then etcd.
+// stopAll stops the operator and the components together, then etcd last,
+// so that nothing writes to etcd while it shuts down.
 func (c *Cluster) stopAll() {
 	c.mu.Lock()
 	all := append(append([]*component{}, c.operators...), c.components...)
 	c.operators = nil
 	c.mu.Unlock()
-	var clients []*component
-	var api, etcd *component
-	for _, comp := range all {
-		switch comp.name {
-		case "kube-apiserver":
-			api = comp
-		case "etcd":
-			etcd = comp
-		default:
-			clients = append(clients, comp)
-		}
-	}
+	var etcd *component
 	var wg sync.WaitGroup
-	for _, comp := range clients {
+	for _, comp := range all {
+		if comp.name == "etcd" {
+			etcd = comp
+			continue
+		}
 		wg.Add(1)
-		go func(comp *component) { defer wg.Done(); comp.stop() }(comp)
+		go func(comp *component) { defer wg.Done(); c.timedStop(comp) }(comp)
 	}
 	wg.Wait()
-	api.stopIfSet()
-	etcd.stopIfSet()
+	c.timedStop(etcd)
+}
+
+func (c *Cluster) timedStop(comp *component) {
+	if comp == nil || comp.p == nil {
+		return
+	}
+	start := time.Now()
+	comp.stop()
+	if d := time.Since(start); d > time.Second {
+		fmt.Fprintf(c.progress, "local: %s took %s to stop\n", comp.name, d.Round(10*time.Millisecond))
+	}
 }
 
 func (c *Cluster) componentByName(name string) *component {
