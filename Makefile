@@ -10,10 +10,11 @@ TIMEOUT   ?= 60m
 
 all: test
 
-## test: every package's tests and the tutorial on the local tier, with JUnit XML in _output/junit.xml
+## test: every package's tests and the tutorial on the local tier, with JUnit XML in _output/junit.xml.
+## -p 1: the suite and the self-tests each start a control plane; one at a time fits 2 cores.
 test:
 	@mkdir -p $(OUTPUT)
-	$(GOTESTSUM) --format testname --junitfile $(OUTPUT)/junit.xml -- -count=1 -timeout $(TIMEOUT) ./...
+	$(GOTESTSUM) --format testname --junitfile $(OUTPUT)/junit.xml -- -count=1 -p 1 -timeout $(TIMEOUT) ./...
 
 ## tutorial: the tutorial's steps on the provider E2E_PROVIDER names (local by default)
 tutorial:

@@ -184,7 +184,7 @@ func (c *Cluster) Create(ctx context.Context, _ ...string) (kubeconfig string, e
 	if c.bins, err = c.binaries(ctx, k); err != nil {
 		return "", err
 	}
-	removeStaleRunDirs()
+	RemoveStaleRunDirs()
 	if c.dir, err = os.MkdirTemp("", runDirPrefix); err != nil {
 		return "", fmt.Errorf("create run directory: %w", err)
 	}
@@ -511,10 +511,10 @@ func (c *Cluster) componentByName(name string) *component {
 	return nil
 }
 
-// removeStaleRunDirs deletes run directories whose harness process is gone:
+// RemoveStaleRunDirs deletes run directories whose harness process is gone:
 // a `go test -timeout` panic or kill -9 ends the harness before it can clean
 // up (its children die with it through the parent-death signal).
-func removeStaleRunDirs() {
+func RemoveStaleRunDirs() {
 	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), runDirPrefix+"*"))
 	for _, d := range dirs {
 		data, err := os.ReadFile(filepath.Join(d, pidFile))

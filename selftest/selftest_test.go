@@ -1,0 +1,237 @@
+// Package selftest runs the compiled tutorial suite as a user would, to check
+// what no test inside it can: its answer to bad settings, and that it leaves
+// no process or directory behind when it is interrupted or killed.
+package selftest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/onsi/gomega"
+
+	"github.com/kuberay-docs/pod-security-e2e/cluster/local"
+	"github.com/kuberay-docs/pod-security-e2e/internal/repo"
+)
+
+var (
+	buildOnce sync.Once
+	suiteBin  string
+	buildErr  error
+)
+
+// suite compiles ./e2e once per run of this package.
+func suite(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		root, err := repo.Root()
+		if err != nil {
+			buildErr = err
+			return
+		}
+		dir, err := os.MkdirTemp("", "selftest-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		suiteBin = filepath.Join(dir, "e2e.test")
+		cmd := exec.Command("go", "test", "-c", "-o", suiteBin, "./e2e")
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = errors.New(string(out))
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("compile the suite: %v", buildErr)
+	}
+	return suiteBin
+}
+
+// env is a clean environment for the suite: its own TMPDIR (to see what it
+// leaves there) and output directory.
+func env(t *testing.T, tmp string, extra ...string) []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "E2E_") && !strings.HasPrefix(kv, "KUBECONFIG=") && !strings.HasPrefix(kv, "TMPDIR=") {
+			out = append(out, kv)
+		}
+	}
+	root, _ := repo.Root()
+	return append(out, append([]string{"TMPDIR=" + tmp, "E2E_OUTPUT_DIR=" + filepath.Join(tmp, "out"), "E2E_REPO_DIR=" + root}, extra...)...)
+}
+
+func TestBadSettingsEndTheRunAtOnceWithTheFix(t *testing.T) {
+	bin := suite(t)
+	unreachable := filepath.Join(t.TempDir(), "kubeconfig")
+	// Port 1 on loopback: nothing listens, the connection is refused at once.
+	if err := os.WriteFile(unreachable, []byte(`apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: not-a-secret}}]
+contexts: [{name: x, context: {cluster: c, user: u}}]
+current-context: x
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		env  []string
+		want string
+		code int
+	}{
+		{"unknown provider", []string{"E2E_PROVIDER=minikube"}, `E2E_PROVIDER="minikube" is not a provider; choose one of local, kind, existing`, 2},
+		{"unpinned Kubernetes", []string{"E2E_KUBERNETES_VERSION=1.19"}, `Kubernetes version "1.19" is not pinned; choose one of v1.24.17, v1.34.4`, 2},
+		{"missing chart", []string{"E2E_CHART=/no/such/chart"}, "E2E_CHART=/no/such/chart: no such file or directory; use \"standin\", \"repo\", or the path of a chart directory", 2},
+		{"bad timeout", []string{"E2E_TIMEOUT=soon"}, `E2E_TIMEOUT="soon": use a positive duration`, 2},
+		{"existing without KUBECONFIG", []string{"E2E_PROVIDER=existing"}, "E2E_PROVIDER=existing needs KUBECONFIG", 1},
+		{"existing, kubeconfig missing", []string{"E2E_PROVIDER=existing", "KUBECONFIG=/no/such/kubeconfig"}, "KUBECONFIG=/no/such/kubeconfig: stat /no/such/kubeconfig: no such file or directory; point it at the kubeconfig", 1},
+		{"existing, cluster unreachable", []string{"E2E_PROVIDER=existing", "KUBECONFIG=" + unreachable}, "does not answer", 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			g := gomega.NewWithT(t)
+			tmp := t.TempDir()
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, bin, "-test.run", "TestTutorial")
+			cmd.Env = env(t, tmp, c.env...)
+			out, err := cmd.CombinedOutput()
+			var exit *exec.ExitError
+			g.Expect(errors.As(err, &exit)).To(gomega.BeTrue(), "the run must fail; output:\n%s", out)
+			g.Expect(exit.ExitCode()).To(gomega.Equal(c.code), "output:\n%s", out)
+			g.Expect(string(out)).To(gomega.ContainSubstring(c.want))
+			g.Expect(string(out)).NotTo(gomega.ContainSubstring("not-a-secret"), "a credential reached the output")
+			g.Expect(string(out)).NotTo(gomega.ContainSubstring("--- PASS"), "no step may pass on a bad setting")
+			leftovers, _ := filepath.Glob(filepath.Join(tmp, "kuberay-e2e-*"))
+			g.Expect(leftovers).To(gomega.BeEmpty())
+		})
+	}
+}
+
+// startLocal starts the suite on the local tier and returns once the control
+// plane is up, with the pids of the processes the suite started.
+func startLocal(t *testing.T, tmp string) (*exec.Cmd, []int, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(suite(t), "-test.run", "TestTutorial", "-test.v")
+	cmd.Env = env(t, tmp, "E2E_PROVIDER=local", "E2E_HOLD=60s")
+	pipe, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	var out bytes.Buffer
+	ready := make(chan struct{})
+	go func() {
+		s := bufio.NewScanner(pipe)
+		closed := false
+		for s.Scan() {
+			out.WriteString(s.Text() + "\n")
+			// Step 5.1 holds for E2E_HOLD, so the operator runs by then too.
+			if !closed && strings.Contains(s.Text(), "no_Ray_pod_appears") {
+				close(ready)
+				closed = true
+			}
+		}
+		if !closed {
+			close(ready)
+		}
+	}()
+	select {
+	case <-ready:
+	case <-time.After(15 * time.Minute): // a cold cache builds the binaries first
+		t.Fatalf("the suite did not reach step 5.1:\n%s", out.String())
+	}
+	kids := children(cmd.Process.Pid)
+	if len(kids) < 6 {
+		t.Fatalf("want etcd, apiserver, controller manager, scheduler, KWOK and the operator running, found %d processes:\n%s", len(kids), out.String())
+	}
+	return cmd, kids, &out
+}
+
+func TestKill9LeavesNoProcessAndTheNextRunRemovesTheDirectory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a control plane")
+	}
+	g := gomega.NewWithT(t)
+	tmp := t.TempDir()
+	cmd, kids, _ := startLocal(t, tmp)
+	g.Expect(cmd.Process.Signal(syscall.SIGKILL)).To(gomega.Succeed())
+	_ = cmd.Wait()
+	g.Eventually(func() []int { return alive(kids) }).WithTimeout(10 * time.Second).Should(gomega.BeEmpty())
+	// kill -9 gives the harness no chance to clean up; the next run does.
+	stale, _ := filepath.Glob(filepath.Join(tmp, "kuberay-e2e-local-*"))
+	g.Expect(stale).To(gomega.HaveLen(1))
+	t.Setenv("TMPDIR", tmp)
+	local.RemoveStaleRunDirs()
+	g.Expect(stale[0]).NotTo(gomega.BeAnExistingFile())
+}
+
+func TestCtrlCStopsEverythingAndRemovesTheRunDirectory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a control plane")
+	}
+	g := gomega.NewWithT(t)
+	tmp := t.TempDir()
+	cmd, kids, out := startLocal(t, tmp)
+	g.Expect(cmd.Process.Signal(syscall.SIGINT)).To(gomega.Succeed())
+	err := cmd.Wait()
+	var exit *exec.ExitError
+	g.Expect(errors.As(err, &exit)).To(gomega.BeTrue())
+	g.Expect(exit.ExitCode()).To(gomega.Equal(130), out.String())
+	g.Expect(alive(kids)).To(gomega.BeEmpty(), "processes outlived Ctrl-C")
+	left, _ := filepath.Glob(filepath.Join(tmp, "kuberay-e2e-local-*"))
+	g.Expect(left).To(gomega.BeEmpty(), "run directory left after Ctrl-C")
+}
+
+// children lists the pids whose parent is pid.
+func children(pid int) []int {
+	var out []int
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// The command name in parentheses may contain spaces; fields after
+		// the last ')' are: state, ppid, ...
+		fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		if len(fields) > 1 && fields[1] == strconv.Itoa(pid) {
+			out = append(out, child)
+		}
+	}
+	return out
+}
+
+// alive returns the pids that still exist and are not zombies.
+func alive(pids []int) []int {
+	var out []int
+	for _, p := range pids {
+		stat, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(p), "stat"))
+		if err != nil {
+			continue
+		}
+		fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		if len(fields) > 0 && fields[0] != "Z" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
