@@ -7,10 +7,12 @@ import (
 	"testing"
 )
 
-// The testdata log was written by kube-apiserver v1.24.17 of the local tier
-// under the repository's audit-policy.yaml during a tutorial run (a subset of
-// its lines, unchanged).
+// The testdata logs were written by kube-apiserver v1.24.17 and v1.34.4 of
+// the local tier under the repository's audit-policy.yaml during tutorial runs
+// (a subset of their lines, unchanged).
 const capturedLog = "testdata/kube-apiserver-v1.24.17-audit.log"
+
+var capturedLogs = []string{capturedLog, "testdata/kube-apiserver-v1.34.4-audit.log"}
 
 func readCaptured(t *testing.T) []byte {
 	t.Helper()
@@ -57,7 +59,17 @@ func TestFilter(t *testing.T) {
 }
 
 func TestPodSecurityVerdicts(t *testing.T) {
-	evs, _, err := ReadAll(bytes.NewReader(readCaptured(t)), 0, Filter{Verb: "create"})
+	for _, file := range capturedLogs {
+		t.Run(file, func(t *testing.T) { testVerdicts(t, file) })
+	}
+}
+
+func testVerdicts(t *testing.T, file string) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, _, err := ReadAll(bytes.NewReader(data), 0, Filter{Verb: "create"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,9 +212,17 @@ func TestPolicyChecksCapturedEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	evs, _, err := ReadAll(bytes.NewReader(readCaptured(t)), 0, Filter{})
-	if err != nil {
-		t.Fatal(err)
+	var evs []Event
+	for _, file := range capturedLogs {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _, err := ReadAll(bytes.NewReader(data), 0, Filter{})
+		if err != nil || len(got) == 0 {
+			t.Fatalf("%s: %d events, %v", file, len(got), err)
+		}
+		evs = append(evs, got...)
 	}
 	for _, e := range evs {
 		if err := pol.Check(e); err != nil {
