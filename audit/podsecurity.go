@@ -19,7 +19,9 @@ type Verdict struct {
 	Namespace string
 	Resource  string
 	Name      string
-	Code      int32
+	// User is who made the request, e.g. the operator's ServiceAccount.
+	User string
+	Code int32
 	// EnforcePolicy is the level:version enforced, e.g. "restricted:latest".
 	EnforcePolicy string
 	// Denied is set when enforcement refused the request.
@@ -48,7 +50,7 @@ func PodSecurity(e Event) (Verdict, bool) {
 		return Verdict{}, false
 	}
 	v := Verdict{
-		AuditID: string(e.AuditID), Verb: e.Verb, Name: Name(e), Code: Code(e),
+		AuditID: string(e.AuditID), Verb: e.Verb, Name: Name(e), Code: Code(e), User: e.User.Username,
 		EnforcePolicy: enforce, AuditViolations: auditV, Exempt: exempt,
 	}
 	if ref := e.ObjectRef; ref != nil {

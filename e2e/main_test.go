@@ -22,6 +22,7 @@ import (
 	"github.com/kuberay-docs/pod-security-e2e/cluster/existing"
 	"github.com/kuberay-docs/pod-security-e2e/cluster/local"
 	"github.com/kuberay-docs/pod-security-e2e/evidence"
+	"github.com/kuberay-docs/pod-security-e2e/fixtures"
 	"github.com/kuberay-docs/pod-security-e2e/internal/proc"
 	"github.com/kuberay-docs/pod-security-e2e/internal/repo"
 	"github.com/kuberay-docs/pod-security-e2e/internal/settings"
@@ -64,6 +65,14 @@ func runMain(m *testing.M) int {
 		cfg.Chart = provider.DefaultChart()
 	}
 	if err := chart.CheckSource(cfg.Chart); err != nil {
+		return fatal(err)
+	}
+	// The steps' inputs are checked before any cluster starts, so a broken
+	// fixture or KubeRay checkout costs a second, not a timeout.
+	if _, err := fixtures.PodSecurityCluster(); err != nil {
+		return fatal(err)
+	}
+	if _, err := fixtures.UpstreamSample(CompleteSample); err != nil {
 		return fatal(err)
 	}
 	if run, err = evidence.New(cfg.OutputDir); err != nil {
