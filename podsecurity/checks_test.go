@@ -59,7 +59,9 @@ func TestEachRestrictedCheck(t *testing.T) {
 			[]Violation{{"allowPrivilegeEscalation != false", `container "app" must set securityContext.allowPrivilegeEscalation=false`}}},
 		{"capabilities not dropped", func(_ *metav1.ObjectMeta, s *corev1.PodSpec) { sc(s).Capabilities = nil },
 			[]Violation{{"unrestricted capabilities", `container "app" must set securityContext.capabilities.drop=["ALL"]`}}},
-		{"capability added", func(_ *metav1.ObjectMeta, s *corev1.PodSpec) { sc(s).Capabilities.Add = []corev1.Capability{"NET_ADMIN"} },
+		{"capability added", func(_ *metav1.ObjectMeta, s *corev1.PodSpec) {
+			sc(s).Capabilities.Add = []corev1.Capability{"NET_ADMIN"}
+		},
 			[]Violation{{"unrestricted capabilities", `container "app" must not include "NET_ADMIN" in securityContext.capabilities.add`}}},
 		{"NET_BIND_SERVICE may be added", func(_ *metav1.ObjectMeta, s *corev1.PodSpec) {
 			sc(s).Capabilities.Add = []corev1.Capability{"NET_BIND_SERVICE"}
