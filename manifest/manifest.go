@@ -19,8 +19,10 @@ import (
 
 // Document is one YAML document of a file.
 type Document struct {
-	// Index counts documents from 1, empty ones included, so that it points
-	// at the same place in the file as an editor counting `---` would.
+	// Index counts documents from 1, blank and comment-only ones included,
+	// so that it points at the same place in the file as a person counting
+	// `---` would. (Two separators on consecutive lines enclose no document:
+	// Kubernetes' YAML reader, used by kubectl too, does not count one there.)
 	Index int
 	// Object is nil for an empty document (blank, or only comments) and for
 	// one that failed to decode.
