@@ -12,7 +12,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/utils/ptr"
 
 	"github.com/kuberay-docs/pod-security-e2e/cluster/local"
 	"github.com/kuberay-docs/pod-security-e2e/fixtures"
@@ -91,6 +93,82 @@ func derivedPods(t *testing.T) []derived {
 				out = append(out, derived{name, d.Index, d.Object.GetKind() + "/" + d.Object.GetName(), p})
 			}
 		}
+	}
+	return append(out, cornerPods()...)
+}
+
+// cornerPods each break one rule of the baseline or restricted standard, or
+// several at once, to compare the wording of every check, not only the four
+// that KubeRay's samples fail.
+func cornerPods() []derived {
+	hardened := func() (metav1.ObjectMeta, corev1.PodSpec) {
+		return metav1.ObjectMeta{}, corev1.PodSpec{
+			SecurityContext: &corev1.PodSecurityContext{RunAsNonRoot: ptr.To(true), SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}},
+			Containers: []corev1.Container{{Name: "app", Image: "app:1", SecurityContext: &corev1.SecurityContext{
+				AllowPrivilegeEscalation: ptr.To(false), Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+			}}},
+		}
+	}
+	sc := func(s *corev1.PodSpec) *corev1.SecurityContext { return s.Containers[0].SecurityContext }
+	changes := map[string]func(*metav1.ObjectMeta, *corev1.PodSpec){
+		"hardened": func(*metav1.ObjectMeta, *corev1.PodSpec) {},
+		"capability add": func(_ *metav1.ObjectMeta, s *corev1.PodSpec) {
+			sc(s).Capabilities.Add = []corev1.Capability{"NET_ADMIN", "SYS_TIME"}
+		},
+		"runAsNonRoot false": func(_ *metav1.ObjectMeta, s *corev1.PodSpec) { sc(s).RunAsNonRoot = ptr.To(false) },
+		"runAsUser 0": func(_ *metav1.ObjectMeta, s *corev1.PodSpec) {
+			s.SecurityContext.RunAsUser = ptr.To[int64](0)
+			sc(s).RunAsUser = ptr.To[int64](0)
+		},
+		"seccomp unconfined": func(_ *metav1.ObjectMeta, s *corev1.PodSpec) {
+			sc(s).SeccompProfile = &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeUnconfined}
+		},
+		"host everything": func(_ *metav1.ObjectMeta, s *corev1.PodSpec) {
+			s.HostNetwork, s.HostPID, s.HostIPC = true, true, true
+			s.Containers[0].Ports = []corev1.ContainerPort{{ContainerPort: 6379}, {ContainerPort: 8265, HostPort: 8265}}
+			s.Volumes = []corev1.Volume{{Name: "root", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/"}}}, {Name: "blank"}}
+			// No privileged container: the local tier's kube-apiserver runs
+			// without --allow-privileged, so validation would refuse it first.
+		},
+		"nfs volume": func(_ *metav1.ObjectMeta, s *corev1.PodSpec) {
+			s.Volumes = []corev1.Volume{{Name: "n", VolumeSource: corev1.VolumeSource{NFS: &corev1.NFSVolumeSource{Server: "nfs.example", Path: "/"}}}}
+			s.Containers[0].VolumeMounts = []corev1.VolumeMount{{Name: "n", MountPath: "/n"}}
+		},
+		"sysctls": func(_ *metav1.ObjectMeta, s *corev1.PodSpec) {
+			s.SecurityContext.Sysctls = []corev1.Sysctl{{Name: "kernel.msgmax", Value: "65536"}, {Name: "net.ipv4.ip_local_port_range", Value: "1024 65000"}}
+		},
+		"selinux type": func(_ *metav1.ObjectMeta, s *corev1.PodSpec) {
+			sc(s).SELinuxOptions = &corev1.SELinuxOptions{Type: "spc_t"}
+		},
+		"selinux user and role": func(_ *metav1.ObjectMeta, s *corev1.PodSpec) {
+			sc(s).SELinuxOptions = &corev1.SELinuxOptions{User: "system_u", Role: "system_r"}
+		},
+		"apparmor annotation": func(m *metav1.ObjectMeta, _ *corev1.PodSpec) {
+			m.Annotations = map[string]string{"container.apparmor.security.beta.kubernetes.io/app": "unconfined"}
+		},
+		"apparmor field": func(_ *metav1.ObjectMeta, s *corev1.PodSpec) {
+			sc(s).AppArmorProfile = &corev1.AppArmorProfile{Type: corev1.AppArmorProfileTypeUnconfined}
+		},
+		"apparmor annotation runtime default": func(m *metav1.ObjectMeta, _ *corev1.PodSpec) {
+			m.Annotations = map[string]string{"container.apparmor.security.beta.kubernetes.io/app": "runtime/default"}
+		},
+		"procMount unmasked": func(_ *metav1.ObjectMeta, s *corev1.PodSpec) {
+			s.HostUsers = ptr.To(false)
+			sc(s).ProcMount = ptr.To(corev1.UnmaskedProcMount)
+		},
+		"init and sidecar bare": func(_ *metav1.ObjectMeta, s *corev1.PodSpec) {
+			s.InitContainers = []corev1.Container{{Name: "init", Image: "i"}}
+			s.Containers = append(s.Containers, corev1.Container{Name: "side", Image: "s"})
+		},
+		"probe host": func(_ *metav1.ObjectMeta, s *corev1.PodSpec) {
+			s.Containers[0].ReadinessProbe = &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Host: "10.0.0.1", Port: intstr.FromInt32(80)}}}
+		},
+	}
+	var out []derived
+	for name, change := range changes {
+		m, s := hardened()
+		change(&m, &s)
+		out = append(out, derived{"corner case", 0, name, workload.Pod{Role: "pod", Meta: m, Spec: s}})
 	}
 	return out
 }

@@ -258,3 +258,68 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		t.Errorf("Policy() = %s", c.Policy())
 	}
 }
+
+// What older API servers do differently, as asked of v1.24.17 and v1.34.4
+// themselves (TestMessagesMatchAPIServer).
+func TestServerVersionDifferences(t *testing.T) {
+	newest, v124, v134 := mustChecker(t, Options{}), mustChecker(t, Options{Kubernetes: "1.24"}), mustChecker(t, Options{Kubernetes: "1.34"})
+	const prefix = `violates PodSecurity "restricted:latest": `
+	cases := []struct {
+		name   string
+		change func(m *metav1.ObjectMeta, s *corev1.PodSpec)
+		want   map[*Checker]string // "" means allowed
+	}{
+		{"AppArmor annotation", func(m *metav1.ObjectMeta, _ *corev1.PodSpec) {
+			m.Annotations = map[string]string{"container.apparmor.security.beta.kubernetes.io/app": "unconfined"}
+		}, map[*Checker]string{
+			// Before v1.30 only the annotation existed, and was quoted as key="value".
+			v124: prefix + `forbidden AppArmor profile (container.apparmor.security.beta.kubernetes.io/app="unconfined")`,
+			// Since v1.30 the API server copies it into the container's field first.
+			v134:   prefix + `forbidden AppArmor profiles (container "app" and annotation must not set AppArmor profile type to "Unconfined", "container.apparmor.security.beta.kubernetes.io/app="unconfined"")`,
+			newest: prefix + `forbidden AppArmor profiles (container "app" and annotation must not set AppArmor profile type to "Unconfined", "container.apparmor.security.beta.kubernetes.io/app="unconfined"")`,
+		}},
+		{"AppArmor annotation for another container", func(m *metav1.ObjectMeta, _ *corev1.PodSpec) {
+			m.Annotations = map[string]string{"container.apparmor.security.beta.kubernetes.io/gone": "unconfined"}
+		}, map[*Checker]string{
+			v124:   prefix + `forbidden AppArmor profile (container.apparmor.security.beta.kubernetes.io/gone="unconfined")`,
+			newest: prefix + `forbidden AppArmor profile (annotation must not set AppArmor profile type to "container.apparmor.security.beta.kubernetes.io/gone="unconfined"")`,
+		}},
+		{"AppArmor field", func(_ *metav1.ObjectMeta, s *corev1.PodSpec) {
+			s.Containers[0].SecurityContext.AppArmorProfile = &corev1.AppArmorProfile{Type: corev1.AppArmorProfileTypeUnconfined}
+		}, map[*Checker]string{
+			v124:   "", // a v1.24 server drops the field it does not know
+			newest: prefix + `forbidden AppArmor profile (container "app" must not set AppArmor profile type to "Unconfined")`,
+		}},
+		{"SELinux user without a type", func(_ *metav1.ObjectMeta, s *corev1.PodSpec) {
+			s.Containers[0].SecurityContext.SELinuxOptions = &corev1.SELinuxOptions{User: "system_u"}
+		}, map[*Checker]string{
+			// Before v1.26 the user was only named next to a forbidden type.
+			v124:   prefix + `seLinuxOptions (container "app" set forbidden securityContext.seLinuxOptions: )`,
+			v134:   prefix + `seLinuxOptions (container "app" set forbidden securityContext.seLinuxOptions: user may not be set)`,
+			newest: prefix + `seLinuxOptions (container "app" set forbidden securityContext.seLinuxOptions: user may not be set)`,
+		}},
+		{"SELinux type and role", func(_ *metav1.ObjectMeta, s *corev1.PodSpec) {
+			s.Containers[0].SecurityContext.SELinuxOptions = &corev1.SELinuxOptions{Type: "spc_t", Role: "r"}
+		}, map[*Checker]string{
+			v124:   prefix + `seLinuxOptions (container "app" set forbidden securityContext.seLinuxOptions: type "spc_t"; role may not be set)`,
+			newest: prefix + `seLinuxOptions (container "app" set forbidden securityContext.seLinuxOptions: type "spc_t"; role may not be set)`,
+		}},
+		{"procMount Unmasked", func(_ *metav1.ObjectMeta, s *corev1.PodSpec) {
+			s.Containers[0].SecurityContext.ProcMount = ptr.To(corev1.UnmaskedProcMount)
+		}, map[*Checker]string{
+			v124:   "", // ProcMountType is off by default before v1.33, and the field is dropped
+			v134:   prefix + `procMount (container "app" must not set securityContext.procMount to "Unmasked")`,
+			newest: prefix + `procMount (container "app" must not set securityContext.procMount to "Unmasked")`,
+		}},
+	}
+	for _, tc := range cases {
+		for c, want := range tc.want {
+			meta, spec := hardenedPod()
+			tc.change(&meta, &spec)
+			r := c.Evaluate(meta, spec)
+			if r.Message != want || r.Allowed != (want == "") {
+				t.Errorf("%s on %+v:\n got %q\nwant %q", tc.name, c.server, r.Message, want)
+			}
+		}
+	}
+}

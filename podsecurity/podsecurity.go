@@ -50,12 +50,13 @@ type Options struct {
 
 // Checker evaluates manifests against one policy.
 type Checker struct {
+	server    server
 	policy    api.LevelVersion
 	evaluator policy.Evaluator
 	operator  workload.Operator
 }
 
-var serverVersion = regexp.MustCompile(`^v?1\.([0-9]+)(\.[0-9]+)?$`)
+var serverVersion = regexp.MustCompile(`^v?1\.([1-9][0-9]*)(\.[0-9]+)?$`)
 
 // New returns a Checker for o.
 func New(o Options) (*Checker, error) {
@@ -74,6 +75,7 @@ func New(o Options) (*Checker, error) {
 		return nil, fmt.Errorf("Pod Security version %q: %w, as in the enforce-version namespace label", o.Version, err)
 	}
 	var emulate *api.Version
+	var srv server
 	if o.Kubernetes != "" {
 		m := serverVersion.FindStringSubmatch(strings.TrimSpace(o.Kubernetes))
 		if m == nil {
@@ -81,14 +83,14 @@ func New(o Options) (*Checker, error) {
 		}
 		minor, _ := strconv.Atoi(m[1])
 		v := api.MajorMinorVersion(1, minor)
-		emulate = &v
+		emulate, srv = &v, server{minor: minor}
 	}
-	eval, err := policy.NewEvaluator(policy.DefaultChecks(), emulate)
+	eval, err := policy.NewEvaluator(srv.checks(), emulate)
 	if err != nil {
 		// The library's own checks are valid; only a broken upgrade gets here.
 		return nil, fmt.Errorf("pod-security-admission rejects its own checks: %w", err)
 	}
-	return &Checker{policy: api.LevelVersion{Level: level, Version: version}, evaluator: eval, operator: o.Operator}, nil
+	return &Checker{server: srv, policy: api.LevelVersion{Level: level, Version: version}, evaluator: eval, operator: o.Operator}, nil
 }
 
 // Policy is the level:version the Checker enforces, as the API server writes
@@ -119,10 +121,11 @@ func (v Violation) String() string {
 	return v.Reason + " (" + v.Detail + ")"
 }
 
-// Evaluate checks one pod as the API server receives it from its creator.
+// Evaluate checks one pod as its creator sends it to the API server: it
+// first does to the pod what the API server does before admission.
 func (c *Checker) Evaluate(meta metav1.ObjectMeta, spec corev1.PodSpec) Result {
-	spec = *spec.DeepCopy()
-	applyDefaults(&spec)
+	meta, spec = *meta.DeepCopy(), *spec.DeepCopy()
+	c.server.prepare(&meta, &spec)
 	agg := policy.AggregateCheckResults(c.evaluator.EvaluatePod(c.policy, &meta, &spec))
 	if agg.Allowed {
 		return Result{Allowed: true}
@@ -132,28 +135,6 @@ func (c *Checker) Evaluate(meta metav1.ObjectMeta, spec corev1.PodSpec) Result {
 		r.Violations = append(r.Violations, Violation{Reason: reason, Detail: agg.ForbiddenDetails[i]})
 	}
 	return r
-}
-
-// applyDefaults sets what the API server's defaulting sets before admission
-// and a check reads: a volume with no source becomes an emptyDir, and in the
-// host network every container port is also a host port.
-func applyDefaults(spec *corev1.PodSpec) {
-	for i := range spec.Volumes {
-		if spec.Volumes[i].VolumeSource == (corev1.VolumeSource{}) {
-			spec.Volumes[i].VolumeSource = corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}
-		}
-	}
-	if spec.HostNetwork {
-		for _, cs := range [][]corev1.Container{spec.InitContainers, spec.Containers} {
-			for i := range cs {
-				for j := range cs[i].Ports {
-					if cs[i].Ports[j].HostPort == 0 {
-						cs[i].Ports[j].HostPort = cs[i].Ports[j].ContainerPort
-					}
-				}
-			}
-		}
-	}
 }
 
 // Forbidden is the API server's whole refusal of a pod named name, as the
