@@ -1,0 +1,118 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kuberay-docs/pod-security-e2e/fixtures"
+	"github.com/kuberay-docs/pod-security-e2e/podsecurity"
+)
+
+func runCmd(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(args, strings.NewReader(stdin), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func write(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestFixtureIsAdmitted(t *testing.T) {
+	f := write(t, t.TempDir(), "fixture.yaml", string(fixtures.PodSecurityClusterYAML()))
+	code, out, errOut := runCmd(t, "", f)
+	if code != exitAdmitted {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 || !strings.HasSuffix(lines[1], "head (pod raycluster-pod-security-head-*): allowed by restricted:latest") {
+		t.Errorf("output:\n%s", out)
+	}
+	if !strings.Contains(errOut, "2 pods checked against restricted:latest: 2 allowed, 0 rejected; 1 documents skipped, 0 could not be checked") {
+		t.Errorf("summary: %s", errOut)
+	}
+}
+
+func TestRejectedSampleFromStdinAsJSON(t *testing.T) {
+	dir, err := fixtures.KubeRayDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "config", "samples", "ray-cluster.complete.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCmd(t, string(data), "-o", "json", "-")
+	if code != exitRejected {
+		t.Fatalf("exit %d, want %d\n%s", code, exitRejected, errOut)
+	}
+	var r podsecurity.Report
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, out)
+	}
+	if r.Policy != "restricted:latest" || len(r.Pods) != 2 || r.Pods[0].Source != "-" || r.Pods[0].Document != 1 ||
+		r.Pods[0].Role != "head" || r.Pods[0].Allowed || len(r.Pods[0].Violations) != 4 ||
+		!strings.HasPrefix(r.Pods[0].Message, `violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false (container "ray-head"`) {
+		t.Errorf("report: %+v", r)
+	}
+	if errOut != "" {
+		t.Errorf("JSON output prints no summary on stderr, got %q", errOut)
+	}
+}
+
+func TestLevelFlagAndQuietOutput(t *testing.T) {
+	dir := t.TempDir()
+	f := write(t, dir, "bare.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: bare}\nspec:\n  containers: [{name: c, image: i}]\n---\napiVersion: v1\nkind: Service\nmetadata: {name: s}\n")
+	if code, out, _ := runCmd(t, "", "--level", "baseline", f); code != exitAdmitted || !strings.Contains(out, "allowed by baseline:latest") {
+		t.Errorf("baseline: exit %d\n%s", code, out)
+	}
+	code, out, _ := runCmd(t, "", "-q", f)
+	if code != exitRejected || strings.Contains(out, "skipped") || !strings.Contains(out, `bare.yaml:1 Pod/bare pod (pod bare): rejected: violates PodSecurity "restricted:latest"`) {
+		t.Errorf("-q: exit %d\n%s", code, out)
+	}
+	if code, _, errOut := runCmd(t, "", "--level", "strict", f); code != exitProblem || !strings.Contains(errOut, `level "strict"`) {
+		t.Errorf("bad level: exit %d, %s", code, errOut)
+	}
+	if code, _, errOut := runCmd(t, "", "-o", "yaml", f); code != exitProblem || !strings.Contains(errOut, "choose text or json") {
+		t.Errorf("bad -o: exit %d, %s", code, errOut)
+	}
+}
+
+func TestBadInputIsReportedNotFatal(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "good.yaml", string(fixtures.PodSecurityClusterYAML()))
+	write(t, dir, "broken.yml", "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec: {containers: [{name: c, image: i, securityContext: {runAsNonRoot: true}}]}\n---\n: : :\n---\n# nothing here\n---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n")
+	write(t, dir, "notes.txt", "not YAML, not read")
+	code, out, errOut := runCmd(t, "", dir, filepath.Join(dir, "missing.yaml"))
+	if code != exitProblem {
+		t.Fatalf("exit %d, want %d\n%s%s", code, exitProblem, out, errOut)
+	}
+	for _, want := range []string{
+		"broken.yml:1 Pod/a pod (pod a): rejected: ",
+		"broken.yml:2: cannot check: invalid YAML",
+		"broken.yml:3: skipped: empty document",
+		"broken.yml:4 Widget/w: skipped: makes no pods: example.com/v1 Widget is not a workload kind",
+		"good.yaml:2 RayCluster/raycluster-pod-security head (pod raycluster-pod-security-head-*): allowed",
+		"missing.yaml: cannot check: stat ",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "notes.txt") {
+		t.Errorf("a directory is searched for YAML files only:\n%s", out)
+	}
+	if code, out, _ := runCmd(t, "", t.TempDir()); code != exitProblem || !strings.Contains(out, "directory holds no .yaml or .yml file") {
+		t.Errorf("empty directory: exit %d\n%s", code, out)
+	}
+}

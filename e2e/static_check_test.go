@@ -1,0 +1,93 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/kuberay-docs/pod-security-e2e/podsecurity"
+)
+
+// admission is what a step expects the API server to do with the pods a
+// manifest makes.
+type admission int
+
+const (
+	admitted admission = iota // every pod passes the namespace's policy
+	rejected                  // at least one pod is refused
+)
+
+func (a admission) String() string {
+	if a == admitted {
+		return "admitted"
+	}
+	return "rejected"
+}
+
+// staticCheck evaluates, before a step applies objs, the pods they will make
+// under the tutorial namespace's enforce policy, as the cluster's API server
+// version evaluates it. When the verdict is not the one the step expects it
+// fails the test at once, in the API server's own words, instead of letting
+// the step wait for pods that never come (or for a refusal that never comes).
+func staticCheck(t *testing.T, file string, objs []*unstructured.Unstructured, want admission) podsecurity.Report {
+	t.Helper()
+	checker, err := podsecurity.New(podsecurity.Options{
+		Level:      namespaceLabels["pod-security.kubernetes.io/enforce"],
+		Version:    namespaceLabels["pod-security.kubernetes.io/enforce-version"],
+		Kubernetes: serverVersion(t),
+	})
+	if err != nil {
+		t.Fatalf("static Pod Security check: %v", err)
+	}
+	r := checker.Check(file, objs)
+	lines := strings.Join(r.Lines(), "\n")
+	if len(r.Problems) > 0 {
+		t.Fatalf("static Pod Security check cannot read %s:\n%s", file, lines)
+	}
+	got := admitted
+	if len(r.Rejected()) > 0 {
+		got = rejected
+	}
+	if got != want {
+		what := "pods the step waits for would never be created"
+		if want == rejected {
+			what = "the step would wait for a refusal that never comes"
+		}
+		t.Fatalf("%s: the API server would have its pods %s under %s, but this step needs them %s, so %s:\n%s\n(`go run ./cmd/podsecurity-check --kubernetes-version %s FILE` prints the same verdicts)",
+			file, got, r.Policy, want, what, lines, serverVersion(t))
+	}
+	t.Logf("static Pod Security check of %s:\n%s", file, lines)
+	return r
+}
+
+// serverVersion is the version of the API server under test: the running
+// cluster's when there is one, else the pinned one the provider starts.
+func serverVersion(t *testing.T) string {
+	t.Helper()
+	if tut != nil && tut.cs != nil {
+		if v, err := tut.cs.Discovery().ServerVersion(); err == nil {
+			return strings.TrimPrefix(strings.SplitN(v.GitVersion, "-", 2)[0], "v")
+		}
+	}
+	return cfg.Kubernetes
+}
+
+// crossCheckHeadMessage checks that the API server refused the head pod of
+// the RayCluster in static with the very words the static check predicts.
+// apiMessage is the refusal as the operator's FailedToCreateHeadPod event
+// or the audit log's 403 records it.
+func crossCheckHeadMessage(t *testing.T, static podsecurity.Report, apiMessage string) {
+	t.Helper()
+	for _, v := range static.Pods {
+		if v.Kind == "RayCluster" && v.Role == "head" {
+			if err := v.CompareAPIServer(apiMessage); err != nil {
+				t.Errorf("static Pod Security check vs the API server: %v", err)
+				return
+			}
+			t.Logf("the API server refused %s with the words the static check predicts", v.Pod)
+			return
+		}
+	}
+	t.Fatalf("the static report holds no RayCluster head pod to compare with the API server's message:\n%s", strings.Join(static.Lines(), "\n"))
+}
