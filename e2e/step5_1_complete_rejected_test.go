@@ -17,6 +17,7 @@ import (
 	"github.com/kuberay-docs/pod-security-e2e/audit"
 	"github.com/kuberay-docs/pod-security-e2e/fixtures"
 	"github.com/kuberay-docs/pod-security-e2e/internal/repo"
+	"github.com/kuberay-docs/pod-security-e2e/podsecurity"
 )
 
 // CompleteSample is KubeRay's own sample, read from the pinned module (or
@@ -32,6 +33,7 @@ func step51CompleteRejected() features.Feature {
 	var objs []*unstructured.Unstructured
 	var name string
 	var mark int64
+	var static podsecurity.Report
 	return features.New("5.1 complete.yaml is rejected").
 		WithLabel("step", "5.1").
 		Setup(func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
@@ -48,6 +50,7 @@ func step51CompleteRejected() features.Feature {
 			if name == "" {
 				t.Fatalf("%s holds no RayCluster", CompleteSample)
 			}
+			static = staticCheck(t, CompleteSample, objs, rejected)
 			mark = tut.auditMark(ctx)
 			if err := tut.applyObjects(ctx, objs); err != nil {
 				t.Fatal(err)
@@ -104,6 +107,8 @@ func step51CompleteRejected() features.Feature {
 			}).Should(gomega.BeTrue(), "no 403 create of a pod in %s whose message contains %q", namespace, headViolation)
 			g.Expect(found.EnforcePolicy).To(gomega.Equal("restricted:latest"))
 			g.Expect(found.Violations[0]).To(gomega.Equal(headViolation))
+			// The static check predicted this refusal word for word.
+			crossCheckHeadMessage(t, static, found.Message)
 			note(t, "audit 403 %s: %s", found.Name, found.Message[strings.Index(found.Message, restrictedPrefix):])
 			return ctx
 		}).

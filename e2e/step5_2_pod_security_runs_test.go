@@ -36,6 +36,7 @@ func step52PodSecurityRuns() features.Feature {
 			if objs, err = fixtures.PodSecurityCluster(); err != nil {
 				t.Fatal(err)
 			}
+			staticCheck(t, fixtures.PodSecurityClusterFile, objs, admitted)
 			mark = tut.auditMark(ctx)
 			if err := tut.applyObjects(ctx, objs); err != nil {
 				t.Fatal(err)
