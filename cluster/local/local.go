@@ -450,6 +450,9 @@ func (c *Cluster) Destroy(context.Context) error {
 		start := time.Now()
 		c.stopAll()
 		if c.keep {
+			// The marker spares the directory from the next run's sweep of
+			// directories whose harness is gone.
+			_ = os.WriteFile(filepath.Join(c.dir, "keep"), []byte("E2E_KEEP\n"), 0o600)
 			fmt.Fprintf(c.progress, "local: stopped; run directory kept at %s (kubeconfig %s)\n", c.dir, c.kubeconfig)
 		} else {
 			c.removeDir()

@@ -1,0 +1,132 @@
+package local
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/kuberay-docs/pod-security-e2e/cluster"
+)
+
+func TestPKI(t *testing.T) {
+	p, err := newPKI(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(p.caCertPEM) {
+		t.Fatal("CA is not PEM")
+	}
+	serving := readCert(t, p.ServingCert)
+	if _, err := serving.Verify(x509.VerifyOptions{Roots: roots, DNSName: "kubernetes.default.svc", KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}); err != nil {
+		t.Errorf("serving certificate for kubernetes.default.svc: %v", err)
+	}
+	if err := serving.VerifyHostname("127.0.0.1"); err != nil {
+		t.Errorf("serving certificate must name 127.0.0.1: %v", err)
+	}
+	admin := readCert(t, p.AdminCert)
+	if _, err := admin.Verify(x509.VerifyOptions{Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
+		t.Errorf("admin client certificate: %v", err)
+	}
+	if len(admin.Subject.Organization) != 1 || admin.Subject.Organization[0] != "system:masters" {
+		t.Errorf("admin must be in system:masters, is in %v", admin.Subject.Organization)
+	}
+	for _, f := range []string{p.CAKey, p.ServingKey, p.AdminKey, p.ServiceAccountKey} {
+		fi, err := os.Stat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s is %v: keys must be private to the user", filepath.Base(f), fi.Mode().Perm())
+		}
+	}
+}
+
+func readCert(t *testing.T, path string) *x509.Certificate {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(data)
+	c, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestCreateRefusesBadInputBeforeStartingAnything(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	cases := []struct {
+		name string
+		c    *Cluster
+		want string
+	}{
+		{"missing audit policy", New(WithAuditPolicy(filepath.Join(tmp, "nope.yaml"))), "the local tier passes the repository's audit-policy.yaml"},
+		{"unpinned version", func() *Cluster { c := New(); c.WithVersion("1.19"); return c }(), `Kubernetes version "1.19" is not pinned`},
+		{"prebuilt binaries missing", func() *Cluster { c := New(); c.WithPath(tmp); return c }(), "names a directory holding all six binaries"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := tc.c.Create(context.Background())
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want an error containing %q", err, tc.want)
+			}
+			if left, _ := filepath.Glob(filepath.Join(tmp, runDirPrefix+"*")); len(left) != 0 {
+				t.Errorf("left %v behind", left)
+			}
+		})
+	}
+}
+
+func TestCapabilities(t *testing.T) {
+	c := New()
+	if ok, reason := c.Containers(); ok || !strings.Contains(reason, "KWOK") {
+		t.Errorf("Containers() = %v, %q", ok, reason)
+	}
+	if _, err := c.AuditLog(context.Background()); !errors.Is(err, cluster.ErrNoAuditLog) {
+		t.Errorf("AuditLog before Create: %v", err)
+	}
+	if c.DefaultChart() != "standin" {
+		t.Error("offline tier must default to the stand-in chart")
+	}
+}
+
+func TestStaleRunDirectoriesOfDeadHarnessesAreRemoved(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	mk := func(name, pid string, keep bool) string {
+		d := filepath.Join(tmp, runDirPrefix+name)
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if pid != "" {
+			os.WriteFile(filepath.Join(d, pidFile), []byte(pid), 0o600)
+		}
+		if keep {
+			os.WriteFile(filepath.Join(d, "keep"), nil, 0o600)
+		}
+		return d
+	}
+	// A pid above the kernel's maximum cannot be alive.
+	dead := mk("dead", "99999999", false)
+	mine := mk("mine", strconv.Itoa(os.Getpid()), false)
+	kept := mk("kept", "99999999", true)
+	foreign := mk("foreign", "", false)
+	RemoveStaleRunDirs()
+	for d, wantGone := range map[string]bool{dead: true, mine: false, kept: false, foreign: false} {
+		_, err := os.Stat(d)
+		if gone := os.IsNotExist(err); gone != wantGone {
+			t.Errorf("%s: gone=%v, want %v", filepath.Base(d), gone, wantGone)
+		}
+	}
+}
+
