@@ -6,7 +6,7 @@ GOTESTSUM ?= $(GO) run gotest.tools/gotestsum@v1.13.0
 OUTPUT    ?= _output
 TIMEOUT   ?= 60m
 
-.PHONY: all test tutorial unit e2e-kind e2e-local-1.34 vet fmt clean
+.PHONY: all test tutorial unit binaries e2e-kind e2e-local-1.34 vet fmt clean
 
 all: test
 
@@ -23,6 +23,11 @@ tutorial:
 ## unit: the fast tests, no cluster
 unit:
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /e2e$$)
+
+## binaries: build the local tier's pinned binaries into the cache (first run only)
+binaries:
+	$(GO) run ./cmd/local-binaries
+	$(GO) run ./cmd/local-binaries -kubernetes 1.34
 
 ## e2e-kind: the tutorial on a real Kind cluster (needs Docker and internet)
 e2e-kind:

@@ -1,0 +1,40 @@
+// Command local-binaries builds (or finds in the cache) the local tier's
+// pinned binaries and prints their paths, so that CI or a user can pay the
+// cold build once, before the first test run.
+//
+//	go run ./cmd/local-binaries [-kubernetes 1.34]
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/kuberay-docs/pod-security-e2e/binaries"
+	"github.com/kuberay-docs/pod-security-e2e/versions"
+)
+
+func main() {
+	version := flag.String("kubernetes", versions.DefaultKubernetes, "pinned Kubernetes version to build (e.g. 1.24 or 1.34)")
+	flag.Parse()
+	k, err := versions.LookupKubernetes(*version)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	start := time.Now()
+	set, err := binaries.Ensure(ctx, k)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	for _, p := range []string{set.APIServer, set.ControllerManager, set.Scheduler, set.Etcd, set.KWOK, set.Operator} {
+		fmt.Println(p)
+	}
+	fmt.Fprintf(os.Stderr, "local-binaries: Kubernetes %s set ready in %s\n", k.Version, time.Since(start).Round(time.Millisecond))
+}
