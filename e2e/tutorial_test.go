@@ -27,7 +27,6 @@ import (
 	"github.com/kuberay-docs/pod-security-e2e/audit"
 	"github.com/kuberay-docs/pod-security-e2e/chart"
 	"github.com/kuberay-docs/pod-security-e2e/cluster"
-	"github.com/kuberay-docs/pod-security-e2e/evidence"
 	"github.com/kuberay-docs/pod-security-e2e/fixtures"
 )
 
@@ -441,5 +440,3 @@ func note(t *testing.T, format string, args ...any) {
 // featureNames maps Go's subtest names (spaces become underscores) back to
 // the step names of the table.
 var featureNames = map[string]string{}
-
-var _ = evidence.Pass
