@@ -5,9 +5,11 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -261,5 +263,62 @@ func TestErrorsMaskURLCredentials(t *testing.T) {
 	var run *kindexec.RunError
 	if !errors.As(err, &run) {
 		t.Error("the kind error is no longer reachable with errors.As")
+	}
+}
+
+// orphan makes the directory a run leaves when it dies before cleaning up.
+func orphan(t *testing.T, pid int, name string, markers ...string) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", dirPrefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{ownerFile: strconv.Itoa(pid), clusterFile: name}
+	for _, m := range markers {
+		files[m] = ""
+	}
+	for f, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// deadPID is the id of a process that has exited.
+func deadPID(t *testing.T) int {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd.Process.Pid
+}
+
+func TestOrphansOfDeadRunsAreRemoved(t *testing.T) {
+	calls := useFakeDocker(t)
+	isolateHome(t)
+	dead := deadPID(t)
+	t.Setenv(fakeClustersEnv, "kuberay-e2e-dead01,kuberay-e2e-kept01,kuberay-e2e-live01,reused")
+	died := orphan(t, dead, "kuberay-e2e-dead01", ownedFile)
+	kept := orphan(t, dead, "kuberay-e2e-kept01", ownedFile, keptFile)
+	live := orphan(t, os.Getpid(), "kuberay-e2e-live01", ownedFile)
+	reused := orphan(t, dead, "reused")
+
+	c := New(WithProgress(&bytes.Buffer{}))
+	if _, err := c.Create(context.Background()); err == nil {
+		t.Fatal("Create succeeded on the fake engine")
+	}
+	var removed []string
+	for _, rm := range callsOf(calls(), "rm") {
+		removed = append(removed, rm[len(rm)-1])
+	}
+	if !slices.Equal(removed, []string{"kuberay-e2e-dead01-control-plane"}) {
+		t.Errorf("deleted node containers %q; want only the dead run's own cluster", removed)
+	}
+	for dir, wantGone := range map[string]bool{died: true, reused: true, kept: false, live: false} {
+		if _, err := os.Stat(dir); os.IsNotExist(err) != wantGone {
+			t.Errorf("%s: removed=%v, want %v", dir, os.IsNotExist(err), wantGone)
+		}
 	}
 }

@@ -16,8 +16,9 @@ import (
 // (config loading and validation, image and network checks, the arguments of
 // the node container) is kind's own, and the fake records it.
 //
-// The fake answers as an engine with no clusters and the node image present,
-// and refuses `docker run` with fakeRunRefused.
+// The fake answers as an engine that has the node image and the clusters
+// fakeClustersEnv names, removes containers, and refuses `docker run` with
+// fakeRunRefused.
 const (
 	fakeLogEnv      = "KUBERAY_E2E_FAKE_DOCKER_LOG"
 	fakeClustersEnv = "KUBERAY_E2E_FAKE_DOCKER_CLUSTERS" // comma-separated existing clusters
@@ -89,6 +90,8 @@ func fakeDocker(log string, args []string) int {
 			fmt.Println("fakenetwork0")
 			return 0
 		}
+	case "rm":
+		return 0
 	case "run":
 		fmt.Fprintln(os.Stderr, fakeRunRefused)
 		return 125
@@ -110,6 +113,8 @@ func useFakeDocker(t *testing.T) func() [][]string {
 		t.Fatal(err)
 	}
 	log := filepath.Join(t.TempDir(), "calls.jsonl")
+	// Run directories (and the sweep of orphaned ones) stay inside the test.
+	t.Setenv("TMPDIR", t.TempDir())
 	t.Setenv("PATH", bin)
 	t.Setenv(fakeLogEnv, log)
 	t.Setenv(fakeClustersEnv, "")

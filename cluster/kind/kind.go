@@ -232,7 +232,8 @@ func (c *Cluster) Create(ctx context.Context, _ ...string) (kubeconfig string, e
 	if c.name == "" {
 		c.name = uniqueName()
 	}
-	if c.dir, err = os.MkdirTemp("", "kuberay-e2e-kind-"); err != nil {
+	c.removeOrphans()
+	if c.dir, err = os.MkdirTemp("", dirPrefix); err != nil {
 		return "", fmt.Errorf("create the run's kubeconfig directory: %w", err)
 	}
 	c.kubeconfig = filepath.Join(c.dir, "kubeconfig")
@@ -242,6 +243,9 @@ func (c *Cluster) Create(ctx context.Context, _ ...string) (kubeconfig string, e
 			c.failed(err)
 		}
 	}()
+	if err := c.writeMarkers(); err != nil {
+		return "", err
+	}
 
 	if c.reuse {
 		err = c.attach()
@@ -292,6 +296,7 @@ func (c *Cluster) create() error {
 	fmt.Fprintf(c.progress, "kind: creating cluster %s on %s %s with kind %s, node image %s%s\n", c.name, c.engine.Name, c.engine.Version, versions.KindLibrary, c.image, note)
 	start := time.Now()
 	c.owned.Store(true)
+	c.mark(ownedFile)
 	// Retain: on failure the nodes stay until their logs are collected
 	// (failed), then they are deleted.
 	err = c.kind.Create(c.name,
@@ -366,6 +371,7 @@ func (c *Cluster) Destroy(context.Context) error {
 			c.removeOnIntr()
 		}
 		if c.keep && c.owned.Load() {
+			c.mark(keptFile)
 			fmt.Fprintf(c.progress, "kind: keeping cluster %s (E2E_KEEP=1); kubeconfig %s\n  run on it again: E2E_KIND_REUSE=1 E2E_CLUSTER_NAME=%s\n  delete it: kind delete cluster --name %s (or %s rm -f %s-control-plane)\n",
 				c.name, c.kubeconfig, c.name, c.name, c.engine.Name, c.name)
 			return
@@ -390,6 +396,7 @@ func (c *Cluster) Destroy(context.Context) error {
 // deleting by name removes whatever nodes exist by then.
 func (c *Cluster) interrupted() {
 	if c.keep {
+		c.mark(keptFile)
 		return
 	}
 	if c.owned.Load() {
