@@ -28,7 +28,7 @@ func (c *Cluster) preloadImages(ctx context.Context) error {
 		for _, n := range all {
 			save := kindexec.CommandContext(ctx, c.engine.Name, "save", img)
 			if err := kindexec.RunWithStdoutReader(save, func(r io.Reader) error { return nodeutils.LoadImageArchive(n, r) }); err != nil {
-				return fmt.Errorf("preload %s into node %s: %w (unset E2E_KIND_PRELOAD to let the node pull it)", img, n, err)
+				return fmt.Errorf("%w\n(unset E2E_KIND_PRELOAD to let the node pull it)", withOutput(fmt.Sprintf("preload %s into node %s", img, n), err))
 			}
 		}
 		fmt.Fprintf(c.progress, "kind: preloaded %s in %s\n", img, time.Since(start).Round(time.Second))
