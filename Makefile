@@ -5,6 +5,7 @@ GO        ?= go
 GOTESTSUM ?= $(GO) run gotest.tools/gotestsum@v1.13.0
 OUTPUT    ?= _output
 TIMEOUT   ?= 60m
+JUNIT_KIND ?= $(OUTPUT)/junit-kind.xml
 
 .PHONY: all test tutorial unit binaries e2e-kind e2e-local-1.34 vet fmt clean
 
@@ -29,9 +30,10 @@ binaries:
 	$(GO) run ./cmd/local-binaries
 	$(GO) run ./cmd/local-binaries -kubernetes 1.34
 
-## e2e-kind: the tutorial on a real Kind cluster (needs Docker and internet)
+## e2e-kind: the tutorial on a real Kind cluster (needs a Docker or Podman engine and internet), JUnit XML in $(JUNIT_KIND)
 e2e-kind:
-	E2E_PROVIDER=kind $(GO) test ./e2e -count=1 -v -timeout $(TIMEOUT)
+	@mkdir -p $(dir $(JUNIT_KIND))
+	E2E_PROVIDER=kind $(GOTESTSUM) --format standard-verbose --junitfile $(JUNIT_KIND) -- -count=1 -timeout $(TIMEOUT) ./e2e
 
 ## e2e-local-1.34: the tutorial on the local tier with current Kubernetes
 e2e-local-1.34:

@@ -41,6 +41,12 @@ type Provider interface {
 	DefaultChart() string
 }
 
+// Planner is a provider that can say, without doing it, what it will do to
+// make and remove its cluster; a dry run prints it.
+type Planner interface {
+	Plan() ([]string, error)
+}
+
 // ErrNoAuditLog marks a provider that cannot read the audit log.
 var ErrNoAuditLog = errors.New("audit log not readable")
 

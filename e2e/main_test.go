@@ -7,7 +7,6 @@ package e2e
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"testing"
@@ -92,6 +91,9 @@ func runMain(m *testing.M) int {
 	if envCfg.DryRunMode() {
 		// A dry run lists the steps and their assessments without a cluster.
 		fmt.Printf("e2e: dry run: listing the steps of provider %s; nothing is created\n", cfg.Provider)
+		if err := printPlan(); err != nil {
+			return fatal(err)
+		}
 		return testenv.Run(m)
 	}
 	testenv.Setup(step("create cluster", createCluster), step("check the cluster is fresh", tut.checkFresh))
@@ -150,12 +152,31 @@ func newProvider(s settings.Settings) (cluster.Provider, error) {
 	return nil, fmt.Errorf("unknown provider %q", s.Provider)
 }
 
-func createCluster(ctx context.Context, c *envconf.Config) (context.Context, error) {
-	name := cfg.ClusterName
-	if name == "" {
-		name = "kuberay-e2e"
+// printPlan prints what the provider will do to set up and tear down, where
+// it can say so without doing it.
+func printPlan() error {
+	p, ok := provider.(cluster.Planner)
+	if !ok {
+		return nil
 	}
-	kubeconfig, err := provider.WithName(name).Create(ctx)
+	lines, err := p.Plan()
+	if err != nil {
+		return err
+	}
+	fmt.Printf("e2e: the %s provider will:\n", cfg.Provider)
+	for i, l := range lines {
+		fmt.Printf("  %2d. %s\n", i+1, l)
+	}
+	return nil
+}
+
+func createCluster(ctx context.Context, c *envconf.Config) (context.Context, error) {
+	// Without E2E_CLUSTER_NAME each provider keeps its own default (the kind
+	// tier a new name per run).
+	if cfg.ClusterName != "" {
+		provider.WithName(cfg.ClusterName)
+	}
+	kubeconfig, err := provider.Create(ctx)
 	if err != nil {
 		return ctx, err
 	}
@@ -175,5 +196,3 @@ func destroyCluster(ctx context.Context, _ *envconf.Config) (context.Context, er
 	}
 	return ctx, nil
 }
-
-var errNoKind = errors.New("the kind provider is not part of this build yet")

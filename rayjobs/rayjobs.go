@@ -56,7 +56,8 @@ func (j Job) Terminal() bool {
 	return false
 }
 
-// ID is the job's id, or its submission id for submitted jobs.
+// ID is the job id Ray assigned when the driver started, or, for a
+// submission that never started a driver, its submission id.
 func (j Job) ID() string {
 	if j.JobID != nil {
 		return *j.JobID

@@ -54,12 +54,41 @@ const (
 	XGBoost = "2.1.4"
 )
 
+// KindLibrary is the sigs.k8s.io/kind release the kind tier uses as a Go
+// library; go.mod requires exactly this version (versions_test checks).
+//
+// Why v0.22.0: kind supports a node image only together with the release
+// whose notes list its digest, and v0.22.0 is the release that built and
+// published the tutorial's v1.24.17 image (KindNodeImage124). Later releases
+// publish no Kubernetes 1.24 image, so none of them is known to run it. The
+// price of staying on it: its newest image is Kubernetes v1.29.2, it needs
+// Docker 20.10 or newer (nodes run with --cgroupns=private), and it lacks
+// the retry that kind v0.25.0 added for Docker hosts whose IPv6 has no
+// ip6tables NAT (there, create the "kind" network by hand or disable IPv6 in
+// the Docker daemon).
+const KindLibrary = "v0.22.0"
+
+// Node images published with kind v0.22.0, pinned by digest (a tag is
+// rebuilt for every kind release; the digest names this release's build).
+const (
+	// KindNodeImage124 is the tutorial's Kubernetes and the kind tier's default.
+	KindNodeImage124 = "kindest/node:v1.24.17@sha256:bad10f9b98d54586cba05a7eaa1b61c6b90bfc4ee174fdc43a7b75ca75c95e51"
+	// KindNodeImage129 is the newest image kind v0.22.0 publishes (its default
+	// image); the nightly job runs it beside 1.24.
+	KindNodeImage129 = "kindest/node:v1.29.2@sha256:51a1434a5397193442f0be2a297b488b6c919ce8a3931be0ce822606ea5ca245"
+)
+
+// KindNodeImages are the node images the kind tier can run, oldest first.
+// They are kept apart from KubernetesReleases: every entry there must also
+// be buildable by the local tier (tools/kubernetes/<version>).
+var KindNodeImages = []string{KindNodeImage124, KindNodeImage129}
+
 // KubernetesReleases lists the Kubernetes versions the harness supports.
 var KubernetesReleases = []Kubernetes{
 	{
 		Version:       "v1.24.17",
 		GoToolchain:   "go1.20.14",
-		KindNodeImage: "kindest/node:v1.24.17@sha256:bad10f9b98d54586cba05a7eaa1b61c6b90bfc4ee174fdc43a7b75ca75c95e51",
+		KindNodeImage: KindNodeImage124,
 	},
 	{
 		Version:       "v1.34.4",

@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -58,6 +60,53 @@ func TestKindNodeImagesArePinnedByDigest(t *testing.T) {
 		if !regexp.MustCompile(`^kindest/node:` + regexp.QuoteMeta(k.Version) + `@sha256:[0-9a-f]{64}$`).MatchString(k.KindNodeImage) {
 			t.Errorf("%s: node image %q is not kindest/node:%s@sha256:<digest>", k.Version, k.KindNodeImage, k.Version)
 		}
+	}
+}
+
+func TestKindNodeImagesAreTheKindReleasesPinnedByDigest(t *testing.T) {
+	re := regexp.MustCompile(`^kindest/node:v(\d+)\.(\d+)\.(\d+)@sha256:[0-9a-f]{64}$`)
+	prev := [3]int{}
+	for _, img := range versions.KindNodeImages {
+		m := re.FindStringSubmatch(img)
+		if m == nil {
+			t.Errorf("kind node image %q is not kindest/node:vX.Y.Z@sha256:<digest>", img)
+			continue
+		}
+		var v [3]int
+		for i := range v {
+			v[i], _ = strconv.Atoi(m[i+1])
+		}
+		if slices.Compare(v[:], prev[:]) <= 0 {
+			t.Errorf("KindNodeImages must be oldest first: %s after v%d.%d.%d", img, prev[0], prev[1], prev[2])
+		}
+		prev = v
+	}
+	if versions.KindNodeImages[0] != versions.KindNodeImage124 || !strings.HasPrefix(versions.KindNodeImage124, "kindest/node:"+versions.DefaultKubernetes+"@") {
+		t.Errorf("the kind tier's default image must be the tutorial's %s", versions.DefaultKubernetes)
+	}
+	for _, k := range versions.KubernetesReleases {
+		if k.KindNodeImage != "" && !slices.Contains(versions.KindNodeImages, k.KindNodeImage) {
+			t.Errorf("%s names node image %s, which is not in KindNodeImages", k.Version, k.KindNodeImage)
+		}
+	}
+}
+
+// go.mod must require the kind library at the pin, with no replacement.
+func TestGoModRequiresTheKindLibraryPin(t *testing.T) {
+	root, err := repo.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := regexp.MustCompile(`(?m)^\s*(?:require\s+)?sigs\.k8s\.io/kind\s+(\S+)`).FindAllStringSubmatch(string(data), -1)
+	if len(req) != 1 || req[0][1] != versions.KindLibrary {
+		t.Errorf("go.mod requires sigs.k8s.io/kind %v; versions.KindLibrary is %s (go get sigs.k8s.io/kind@%s)", req, versions.KindLibrary, versions.KindLibrary)
+	}
+	if regexp.MustCompile(`(?m)^\s*(?:replace\s+)?sigs\.k8s\.io/kind\b.*=>`).Match(data) {
+		t.Error("go.mod replaces sigs.k8s.io/kind; the pin would not be what is built")
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"k8s.io/client-go/discovery"
@@ -81,6 +82,11 @@ func (c *Cluster) Create(ctx context.Context, _ ...string) (string, error) {
 	if c.kubeconfig == "" {
 		return "", errors.New("E2E_PROVIDER=existing needs KUBECONFIG to name the cluster's kubeconfig file (or use E2E_PROVIDER=local)")
 	}
+	if paths := filepath.SplitList(c.kubeconfig); len(paths) > 1 {
+		// Helm and e2e-framework take one kubeconfig file, so a merged list
+		// would reach only part of the suite.
+		return "", fmt.Errorf("KUBECONFIG=%s lists %d files; E2E_PROVIDER=existing needs one: write the cluster's entry to a file of its own (kubectl config view --minify --flatten > FILE) and point KUBECONFIG at it", c.kubeconfig, len(paths))
+	}
 	if _, err := os.Stat(c.kubeconfig); err != nil {
 		return "", fmt.Errorf("KUBECONFIG=%s: %w; point it at the kubeconfig of the cluster to test", c.kubeconfig, err)
 	}
@@ -109,7 +115,11 @@ func (c *Cluster) AuditLog(context.Context) (io.ReadCloser, error) {
 	if c.auditLog == "" {
 		return nil, cluster.NoAuditLog("an existing cluster's audit log is on its control plane, out of the suite's reach; set E2E_AUDIT_LOG to a readable copy of it to check the audit steps")
 	}
-	return os.Open(c.auditLog)
+	f, err := os.Open(c.auditLog)
+	if err != nil {
+		return nil, fmt.Errorf("E2E_AUDIT_LOG=%s: %w; name a readable copy of the API server's audit log, or unset it to skip the audit steps", c.auditLog, err)
+	}
+	return f, nil
 }
 
 // RunOperator does nothing: the chart's own pod runs the operator.

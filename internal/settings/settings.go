@@ -33,6 +33,15 @@ type Settings struct {
 	Hold time.Duration
 	// ClusterName, for providers that name clusters (E2E_CLUSTER_NAME).
 	ClusterName string
+	// KindNodeImage is E2E_KIND_NODE_IMAGE: a Kubernetes version with a
+	// pinned kind node image ("1.29") or a full image@sha256 reference.
+	KindNodeImage string
+	// KindReuse (E2E_KIND_REUSE) runs on the existing Kind cluster
+	// E2E_CLUSTER_NAME instead of creating one.
+	KindReuse bool
+	// KindPreload (E2E_KIND_PRELOAD) copies the tutorial's images from the
+	// host's Docker or Podman into the Kind nodes.
+	KindPreload bool
 }
 
 // Describe lists the variables, for --help-like messages and the README.
@@ -44,7 +53,11 @@ E2E_OUTPUT_DIR          where the run's evidence goes (default _output/runs/<tim
 E2E_ARTIFACTS           on-failure (default) or always: when to save logs, events, YAML
 E2E_TIMEOUT             base wait for a state, e.g. 90s (default: 60s local, 5m otherwise)
 E2E_HOLD                how long an absence is watched, e.g. 5s (default 5s)
-E2E_CACHE_DIR           where built binaries are cached (default ~/.cache/kuberay-pod-security-e2e)`
+E2E_CACHE_DIR           where built binaries are cached (default ~/.cache/kuberay-pod-security-e2e)
+E2E_CLUSTER_NAME        kind: name of the cluster (default: a new name per run)
+E2E_KIND_NODE_IMAGE     kind: node image, 1.24 (default) or 1.29, or kindest/node:<tag>@sha256:<digest>
+E2E_KIND_REUSE          kind: 1 runs on the existing cluster E2E_CLUSTER_NAME (never deleted)
+E2E_KIND_PRELOAD        kind: 1 copies the operator, Ray and pause images from the host's engine into the node`
 
 // FromEnv reads and validates the settings.
 func FromEnv(repoRoot string, now time.Time) (Settings, error) {
@@ -54,6 +67,8 @@ func FromEnv(repoRoot string, now time.Time) (Settings, error) {
 		OutputDir:   os.Getenv("E2E_OUTPUT_DIR"),
 		Artifacts:   strings.TrimSpace(os.Getenv("E2E_ARTIFACTS")),
 		ClusterName: strings.TrimSpace(os.Getenv("E2E_CLUSTER_NAME")),
+
+		KindNodeImage: strings.TrimSpace(os.Getenv("E2E_KIND_NODE_IMAGE")),
 	}
 	if s.Provider == "" {
 		s.Provider = "local"
@@ -71,6 +86,12 @@ func FromEnv(repoRoot string, now time.Time) (Settings, error) {
 	}
 	s.Kubernetes = k.Version
 	if s.Keep, err = parseBool("E2E_KEEP"); err != nil {
+		return s, err
+	}
+	if s.KindReuse, err = parseBool("E2E_KIND_REUSE"); err != nil {
+		return s, err
+	}
+	if s.KindPreload, err = parseBool("E2E_KIND_PRELOAD"); err != nil {
 		return s, err
 	}
 	switch s.Artifacts {

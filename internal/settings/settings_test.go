@@ -8,7 +8,7 @@ import (
 )
 
 func clearEnv(t *testing.T) {
-	for _, v := range []string{"E2E_PROVIDER", "E2E_KUBERNETES_VERSION", "E2E_KEEP", "E2E_CHART", "E2E_OUTPUT_DIR", "E2E_ARTIFACTS", "E2E_TIMEOUT", "E2E_HOLD", "E2E_CLUSTER_NAME"} {
+	for _, v := range []string{"E2E_PROVIDER", "E2E_KUBERNETES_VERSION", "E2E_KEEP", "E2E_CHART", "E2E_OUTPUT_DIR", "E2E_ARTIFACTS", "E2E_TIMEOUT", "E2E_HOLD", "E2E_CLUSTER_NAME", "E2E_KIND_NODE_IMAGE", "E2E_KIND_REUSE", "E2E_KIND_PRELOAD"} {
 		t.Setenv(v, "")
 	}
 }
@@ -63,6 +63,8 @@ func TestBadInputNamesTheVariableAndTheFix(t *testing.T) {
 		{"E2E_ARTIFACTS", "never", "use on-failure or always"},
 		{"E2E_TIMEOUT", "ten", "E2E_TIMEOUT=\"ten\": use a positive duration"},
 		{"E2E_HOLD", "-5s", "E2E_HOLD"},
+		{"E2E_KIND_REUSE", "yes please", "E2E_KIND_REUSE=\"yes please\": use 1 or 0"},
+		{"E2E_KIND_PRELOAD", "often", "E2E_KIND_PRELOAD=\"often\": use 1 or 0"},
 	}
 	for _, c := range cases {
 		t.Run(c.env, func(t *testing.T) {
@@ -73,5 +75,32 @@ func TestBadInputNamesTheVariableAndTheFix(t *testing.T) {
 				t.Fatalf("%s=%s: got error %v, want one containing %q", c.env, c.val, err, c.want)
 			}
 		})
+	}
+}
+
+func TestKindSettings(t *testing.T) {
+	clearEnv(t)
+	s, err := FromEnv("/repo", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.KindNodeImage != "" || s.KindReuse || s.KindPreload {
+		t.Errorf("kind defaults: image %q reuse %v preload %v", s.KindNodeImage, s.KindReuse, s.KindPreload)
+	}
+	t.Setenv("E2E_PROVIDER", "kind")
+	t.Setenv("E2E_KIND_NODE_IMAGE", " 1.29 ")
+	t.Setenv("E2E_KIND_REUSE", "1")
+	t.Setenv("E2E_KIND_PRELOAD", "true")
+	t.Setenv("E2E_CLUSTER_NAME", "psa")
+	if s, err = FromEnv("/repo", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if s.KindNodeImage != "1.29" || !s.KindReuse || !s.KindPreload || s.ClusterName != "psa" || s.Timeout != 5*time.Minute {
+		t.Errorf("kind settings: %+v", s)
+	}
+	for _, v := range []string{"E2E_KIND_NODE_IMAGE", "E2E_KIND_REUSE", "E2E_KIND_PRELOAD", "E2E_CLUSTER_NAME"} {
+		if !strings.Contains(Describe, v) {
+			t.Errorf("Describe does not list %s", v)
+		}
 	}
 }

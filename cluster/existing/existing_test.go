@@ -1,0 +1,249 @@
+package existing
+
+import (
+	"context"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/kuberay-docs/pod-security-e2e/cluster"
+)
+
+// token stands for a credential: no error may repeat it.
+const token = "not-a-real-token-5f1c0b"
+
+// fakeAPIServer answers GET /version like a Kubernetes API server, over TLS
+// on 127.0.0.1, and counts requests that carried the kubeconfig's token.
+func fakeAPIServer(t *testing.T) (*httptest.Server, *atomic.Int32) {
+	t.Helper()
+	var authorized atomic.Int32
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == "Bearer "+token {
+			authorized.Add(1)
+		}
+		if r.URL.Path != "/version" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]string{"major": "1", "minor": "24", "gitVersion": "v1.24.17"})
+	}))
+	srv.Listener.Close()
+	srv.Listener = l
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return srv, &authorized
+}
+
+// closedURL is an https URL on 127.0.0.1 where nothing listens.
+func closedURL(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	return "https://127.0.0.1:" + strconv.Itoa(port)
+}
+
+// writeKubeconfig writes a kubeconfig with one context per server, the first
+// one current.
+func writeKubeconfig(t *testing.T, servers map[string]string, current string, caPEM []byte) string {
+	t.Helper()
+	cfg := clientcmdapi.NewConfig()
+	for name, url := range servers {
+		cfg.Clusters[name] = &clientcmdapi.Cluster{Server: url, CertificateAuthorityData: caPEM}
+		cfg.AuthInfos[name] = &clientcmdapi.AuthInfo{Token: token}
+		cfg.Contexts[name] = &clientcmdapi.Context{Cluster: name, AuthInfo: name}
+	}
+	cfg.CurrentContext = current
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func caOf(srv *httptest.Server) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+}
+
+func noEnv(t *testing.T) {
+	t.Helper()
+	for _, v := range []string{"KUBECONFIG", "E2E_KUBE_CONTEXT", "E2E_AUDIT_LOG"} {
+		t.Setenv(v, "")
+	}
+}
+
+func TestCreateWithoutKubeconfigNamesTheFix(t *testing.T) {
+	noEnv(t)
+	_, err := New().Create(context.Background())
+	if err == nil {
+		t.Fatal("Create succeeded without KUBECONFIG")
+	}
+	for _, want := range []string{"KUBECONFIG", "E2E_PROVIDER=local"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %s", err, want)
+		}
+	}
+}
+
+func TestCreateNeverFallsBackToTheUsersKubeconfig(t *testing.T) {
+	noEnv(t)
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	// A working ~/.kube/config must not be picked up behind the user's back.
+	srv, authorized := fakeAPIServer(t)
+	if err := os.MkdirAll(filepath.Join(home, ".kube"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(writeKubeconfig(t, map[string]string{"home": srv.URL}, "home", caOf(srv)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(home, ".kube", "config"), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New().Create(context.Background()); err == nil {
+		t.Fatal("Create used ~/.kube/config although KUBECONFIG is unset")
+	}
+	if authorized.Load() != 0 {
+		t.Error("the cluster of ~/.kube/config was contacted")
+	}
+}
+
+func TestCreateWithMissingKubeconfigFile(t *testing.T) {
+	noEnv(t)
+	missing := filepath.Join(t.TempDir(), "nope")
+	_, err := New(WithKubeconfig(missing)).Create(context.Background())
+	if err == nil || !strings.Contains(err.Error(), missing) || !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("Create with a missing kubeconfig: %v; want the path and a not-exist error", err)
+	}
+}
+
+func TestCreateRejectsAKubeconfigList(t *testing.T) {
+	noEnv(t)
+	dir := t.TempDir()
+	list := filepath.Join(dir, "a") + string(filepath.ListSeparator) + filepath.Join(dir, "b")
+	_, err := New(WithKubeconfig(list)).Create(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "lists 2 files") || !strings.Contains(err.Error(), "--flatten") {
+		t.Fatalf("Create with a KUBECONFIG list: %v", err)
+	}
+}
+
+func TestCreateWithUnreachableServerNamesServerAndFix(t *testing.T) {
+	noEnv(t)
+	url := closedURL(t)
+	kc := writeKubeconfig(t, map[string]string{"gone": url}, "gone", nil)
+	_, err := New(WithKubeconfig(kc)).Create(context.Background())
+	if err == nil {
+		t.Fatal("Create succeeded against a closed port")
+	}
+	msg := err.Error()
+	for _, want := range []string{kc, url, "does not answer", "check the kubeconfig"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q does not contain %q", msg, want)
+		}
+	}
+	if strings.Contains(msg, token) {
+		t.Error("the error repeats the kubeconfig's token")
+	}
+}
+
+func TestCreateAgainstAServerThatAnswers(t *testing.T) {
+	noEnv(t)
+	srv, authorized := fakeAPIServer(t)
+	kc := writeKubeconfig(t, map[string]string{"up": srv.URL}, "up", caOf(srv))
+	t.Setenv("KUBECONFIG", kc)
+	c := New()
+	got, err := c.Create(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != kc || c.GetKubeconfig() != kc {
+		t.Errorf("Create returned %q, GetKubeconfig %q; want %q", got, c.GetKubeconfig(), kc)
+	}
+	if authorized.Load() == 0 {
+		t.Error("the server never saw the kubeconfig's credentials")
+	}
+	rc := c.KubernetesRestConfig()
+	if rc.Host != srv.URL || rc.Timeout != 0 {
+		t.Errorf("rest config host %q timeout %s; want %q and no client-wide timeout", rc.Host, rc.Timeout, srv.URL)
+	}
+	if ok, _ := c.Containers(); !ok {
+		t.Error("an existing cluster runs containers")
+	}
+	if c.DefaultChart() != "repo" {
+		t.Errorf("DefaultChart %q, want repo (an existing cluster pulls KubeRay's own chart)", c.DefaultChart())
+	}
+}
+
+func TestContextSelection(t *testing.T) {
+	noEnv(t)
+	srv, _ := fakeAPIServer(t)
+	kc := writeKubeconfig(t, map[string]string{"up": srv.URL, "gone": closedURL(t)}, "gone", caOf(srv))
+
+	if _, err := New(WithKubeconfig(kc)).Create(context.Background()); err == nil {
+		t.Error("the current context points at a closed port, yet Create succeeded")
+	}
+	t.Setenv("E2E_KUBE_CONTEXT", "up")
+	c := New(WithKubeconfig(kc))
+	if _, err := c.Create(context.Background()); err != nil {
+		t.Errorf("E2E_KUBE_CONTEXT=up: %v", err)
+	}
+	if c.GetKubectlContext() != "up" {
+		t.Errorf("GetKubectlContext %q", c.GetKubectlContext())
+	}
+	_, err := New(WithKubeconfig(kc), WithContext("missing")).Create(context.Background())
+	if err == nil || !strings.Contains(err.Error(), `"missing"`) {
+		t.Errorf("an unknown context: %v; want its name in the error", err)
+	}
+}
+
+func TestAuditLog(t *testing.T) {
+	noEnv(t)
+	_, err := New().AuditLog(context.Background())
+	if !errors.Is(err, cluster.ErrNoAuditLog) || !strings.Contains(err.Error(), "E2E_AUDIT_LOG") {
+		t.Errorf("without E2E_AUDIT_LOG: %v; want ErrNoAuditLog naming the setting", err)
+	}
+
+	path := filepath.Join(t.TempDir(), "audit.log")
+	line := `{"kind":"Event","apiVersion":"audit.k8s.io/v1","verb":"create"}` + "\n"
+	if err := os.WriteFile(path, []byte(line), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("E2E_AUDIT_LOG", path)
+	rc, err := New().AuditLog(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil || string(data) != line {
+		t.Errorf("AuditLog read %q, %v", data, err)
+	}
+
+	missing := filepath.Join(t.TempDir(), "none.log")
+	_, err = New(WithAuditLog(missing)).AuditLog(context.Background())
+	if err == nil || errors.Is(err, cluster.ErrNoAuditLog) || !strings.Contains(err.Error(), "E2E_AUDIT_LOG="+missing) {
+		t.Errorf("a missing E2E_AUDIT_LOG file: %v; want a hard error naming it (the user asked for the audit steps)", err)
+	}
+}

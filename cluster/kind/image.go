@@ -1,0 +1,117 @@
+package kind
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/kuberay-docs/pod-security-e2e/versions"
+)
+
+// NodeImage is a node image reference pinned by digest.
+type NodeImage struct {
+	Repository string // e.g. kindest/node, or registry.example:5000/kindest/node
+	Tag        string // e.g. v1.24.17
+	Digest     string // sha256:<64 hex digits>
+}
+
+func (i NodeImage) String() string { return i.Repository + ":" + i.Tag + "@" + i.Digest }
+
+// Kubernetes is the Kubernetes version the tag names ("v1.24.17"), or "" for
+// a tag that names none.
+func (i NodeImage) Kubernetes() string {
+	if semverTag.MatchString(i.Tag) {
+		return i.Tag
+	}
+	return ""
+}
+
+// Published reports whether the image is one the pinned kind release
+// published, and so one it is known to work with.
+func (i NodeImage) Published() bool {
+	for _, p := range versions.KindNodeImages {
+		if p == i.String() {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	digestRE  = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+	semverTag = regexp.MustCompile(`^v\d+\.\d+\.\d+$`)
+	tagRE     = regexp.MustCompile(`^[\w][\w.-]{0,127}$`)
+)
+
+// ParseNodeImage parses repository:tag@sha256:digest. A tag alone is
+// refused: kind node images are rebuilt under the same tag for each kind
+// release, and only the digest names the build a kind release supports.
+func ParseNodeImage(ref string) (NodeImage, error) {
+	ref = strings.TrimSpace(ref)
+	name, digest, ok := strings.Cut(ref, "@")
+	if !ok {
+		return NodeImage{}, fmt.Errorf("node image %q is not pinned by digest: write it as repository:tag@sha256:<digest> (the digests kind %s publishes are in versions/versions.go)", ref, versions.KindLibrary)
+	}
+	if !digestRE.MatchString(digest) {
+		return NodeImage{}, fmt.Errorf("node image %q: %q is not a sha256 digest (sha256: and 64 lowercase hex digits)", ref, digest)
+	}
+	// The tag follows the last ':' after the last '/', so that a registry
+	// port (host:5000/...) is not taken for a tag.
+	slash := strings.LastIndex(name, "/")
+	colon := strings.LastIndex(name, ":")
+	if colon <= slash {
+		return NodeImage{}, fmt.Errorf("node image %q has no tag: write repository:tag@sha256:<digest>, e.g. %s", ref, versions.KindNodeImages[0])
+	}
+	img := NodeImage{Repository: name[:colon], Tag: name[colon+1:], Digest: digest}
+	if img.Repository == "" || !tagRE.MatchString(img.Tag) {
+		return NodeImage{}, fmt.Errorf("node image %q: %q is not a repository:tag", ref, name)
+	}
+	return img, nil
+}
+
+// ResolveNodeImage picks the node image for a run. setting is
+// E2E_KIND_NODE_IMAGE: empty, a Kubernetes version with a pinned image
+// ("1.29", "v1.24.17"), or a full pinned reference. kubernetes is the
+// suite's Kubernetes version, used when setting is empty.
+func ResolveNodeImage(setting, kubernetes string) (NodeImage, error) {
+	setting = strings.TrimSpace(setting)
+	if strings.ContainsAny(setting, "/:@") {
+		return ParseNodeImage(setting)
+	}
+	want := setting
+	if want == "" {
+		want = kubernetes
+	}
+	if img, ok := pinnedImage(want); ok {
+		return img, nil
+	}
+	var have []string
+	for _, ref := range versions.KindNodeImages {
+		img, _ := ParseNodeImage(ref)
+		have = append(have, img.Tag)
+	}
+	if setting == "" {
+		return NodeImage{}, fmt.Errorf("kind %s publishes no node image for Kubernetes %s (it has %s): set E2E_KIND_NODE_IMAGE to one of them, or run %s on E2E_PROVIDER=local", versions.KindLibrary, kubernetes, strings.Join(have, ", "), kubernetes)
+	}
+	return NodeImage{}, fmt.Errorf("E2E_KIND_NODE_IMAGE=%s: no pinned node image for that version (pinned: %s); name one of them or a full kindest/node:<tag>@sha256:<digest>", setting, strings.Join(have, ", "))
+}
+
+// pinnedImage finds a pinned image by full version or minor, with or
+// without the leading v.
+func pinnedImage(v string) (NodeImage, bool) {
+	v = strings.TrimPrefix(v, "v")
+	if v == "" {
+		return NodeImage{}, false
+	}
+	for _, ref := range versions.KindNodeImages {
+		img, err := ParseNodeImage(ref)
+		if err != nil {
+			continue
+		}
+		tag := strings.TrimPrefix(img.Tag, "v")
+		if tag == v || strings.HasPrefix(tag, v+".") {
+			return img, true
+		}
+	}
+	return NodeImage{}, false
+}
