@@ -129,4 +129,3 @@ func TestStaleRunDirectoriesOfDeadHarnessesAreRemoved(t *testing.T) {
 		}
 	}
 }
-
