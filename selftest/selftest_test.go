@@ -94,6 +94,9 @@ current-context: x
 		{"missing chart", []string{"E2E_CHART=/no/such/chart"}, "E2E_CHART=/no/such/chart: no such file or directory; use \"standin\", \"repo\", or the path of a chart directory", 2},
 		{"bad timeout", []string{"E2E_TIMEOUT=soon"}, `E2E_TIMEOUT="soon": use a positive duration`, 2},
 		{"missing KubeRay checkout", []string{"E2E_KUBERAY_DIR=/no/such/kuberay"}, "E2E_KUBERAY_DIR=/no/such/kuberay: stat /no/such/kuberay: no such file or directory; point it at a KubeRay checkout", 2},
+		// DOCKER_HOST at a socket nobody serves: the same answer on a machine
+		// whose Docker engine does run.
+		{"kind without a container engine", []string{"E2E_PROVIDER=kind", "DOCKER_HOST=unix:///nonexistent/docker.sock"}, "or run the tutorial without containers: E2E_PROVIDER=local", 1},
 		{"existing without KUBECONFIG", []string{"E2E_PROVIDER=existing"}, "E2E_PROVIDER=existing needs KUBECONFIG", 1},
 		{"existing, kubeconfig missing", []string{"E2E_PROVIDER=existing", "KUBECONFIG=/no/such/kubeconfig"}, "KUBECONFIG=/no/such/kubeconfig: stat /no/such/kubeconfig: no such file or directory; point it at the kubeconfig", 1},
 		{"existing, cluster unreachable", []string{"E2E_PROVIDER=existing", "KUBECONFIG=" + unreachable}, "does not answer", 1},
