@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/e2e-framework/pkg/features"
 
 	"github.com/kuberay-docs/pod-security-e2e/audit"
+	facts "github.com/kuberay-docs/pod-security-e2e/tutorial"
 	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
@@ -25,7 +26,7 @@ const (
 // probePod is a pause container; hardened, it carries exactly the four
 // settings the restricted standard requires.
 func probePod(name string, hardened bool) *corev1.Pod {
-	c := corev1.Container{Name: "probe", Image: versions.PauseImage}
+	c := corev1.Container{Name: facts.ProbeContainer, Image: versions.PauseImage}
 	if hardened {
 		c.SecurityContext = &corev1.SecurityContext{
 			AllowPrivilegeEscalation: ptr.To(false),
@@ -44,7 +45,7 @@ func probePod(name string, hardened bool) *corev1.Pod {
 // Step 3: the namespace, labelled to enforce, audit and warn at restricted.
 func step3Namespace() features.Feature {
 	var mark int64
-	return features.New("3 namespace pod-security enforces restricted").
+	return features.New(facts.StepTitle("3")).
 		WithLabel("step", "3").
 		Setup(func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			mark = tut.auditMark(ctx)
@@ -71,7 +72,7 @@ func step3Namespace() features.Feature {
 			g := gomega.NewWithT(t)
 			_, err := tut.cs.CoreV1().Pods(namespace).Create(ctx, probePod(bareProbe, false), metav1.CreateOptions{})
 			g.Expect(apierrors.IsForbidden(err)).To(gomega.BeTrue(), "want 403 Forbidden, got %v", err)
-			g.Expect(err.Error()).To(gomega.ContainSubstring(restrictedPrefix + `: allowPrivilegeEscalation != false (container "probe" must set securityContext.allowPrivilegeEscalation=false)`))
+			g.Expect(err.Error()).To(gomega.ContainSubstring(restrictedPrefix + ": " + facts.ProbeViolation))
 			note(t, "%s", err.Error())
 			return ctx
 		}).

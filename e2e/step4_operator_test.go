@@ -15,13 +15,14 @@ import (
 
 	"github.com/kuberay-docs/pod-security-e2e/audit"
 	"github.com/kuberay-docs/pod-security-e2e/chart"
+	facts "github.com/kuberay-docs/pod-security-e2e/tutorial"
 )
 
 // Step 4: the kuberay-operator chart, installed with the Helm SDK and the
 // hardened values of fixtures/operator-values.yaml.
 func step4Operator() features.Feature {
 	var mark int64
-	return features.New("4 the kuberay-operator chart installs with a hardened securityContext").
+	return features.New(facts.StepTitle("4")).
 		WithLabel("step", "4").
 		Setup(func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			tut.ensureNamespace(ctx, t)

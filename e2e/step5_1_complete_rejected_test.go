@@ -18,14 +18,15 @@ import (
 	"github.com/kuberay-docs/pod-security-e2e/fixtures"
 	"github.com/kuberay-docs/pod-security-e2e/internal/repo"
 	"github.com/kuberay-docs/pod-security-e2e/podsecurity"
+	facts "github.com/kuberay-docs/pod-security-e2e/tutorial"
 )
 
 // CompleteSample is KubeRay's own sample, read from the pinned module (or
 // E2E_KUBERAY_DIR), never copied into this repository.
-const CompleteSample = "ray-cluster.complete.yaml"
+const CompleteSample = facts.CompleteSample
 
 // headViolation is the reason the tutorial quotes for the head pod.
-const headViolation = `allowPrivilegeEscalation != false (container "ray-head" must set securityContext.allowPrivilegeEscalation=false)`
+const headViolation = facts.HeadViolation
 
 // Step 5.1: KubeRay's complete sample sets no securityContext, so Pod
 // Security Admission refuses every pod the operator tries to make for it.
@@ -34,7 +35,7 @@ func step51CompleteRejected() features.Feature {
 	var name string
 	var mark int64
 	var static podsecurity.Report
-	return features.New("5.1 complete.yaml is rejected").
+	return features.New(facts.StepTitle("5.1")).
 		WithLabel("step", "5.1").
 		Setup(func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			tut.ensureOperator(ctx, t)
@@ -65,11 +66,11 @@ func step51CompleteRejected() features.Feature {
 				if err != nil {
 					return metav1.Condition{}, err
 				}
-				cond, _ = condition(rc, "ReplicaFailure")
+				cond, _ = condition(rc, facts.ConditionReplicaFailure)
 				return cond, nil
 			}).Should(gomega.And(
 				gomega.HaveField("Status", metav1.ConditionTrue),
-				gomega.HaveField("Reason", "FailedCreateHeadPod"),
+				gomega.HaveField("Reason", facts.ReasonFailedCreateHeadPod),
 				gomega.HaveField("Message", gomega.ContainSubstring(restrictedPrefix)),
 			))
 			note(t, "RayCluster %s: ReplicaFailure=True FailedCreateHeadPod", name)
@@ -78,7 +79,7 @@ func step51CompleteRejected() features.Feature {
 		Assess("a FailedToCreateHeadPod warning event is recorded", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			g := gomega.NewWithT(t)
 			eventually(g, func() ([]corev1.Event, error) {
-				return tut.events(ctx, "RayCluster", name, "FailedToCreateHeadPod")
+				return tut.events(ctx, "RayCluster", name, facts.EventFailedToCreateHeadPod)
 			}).Should(gomega.ContainElement(gomega.And(
 				gomega.HaveField("Type", corev1.EventTypeWarning),
 				gomega.HaveField("Message", gomega.ContainSubstring(restrictedPrefix)),

@@ -18,6 +18,7 @@ import (
 	"github.com/kuberay-docs/pod-security-e2e/fixtures"
 	"github.com/kuberay-docs/pod-security-e2e/internal/kube"
 	"github.com/kuberay-docs/pod-security-e2e/rayjobs"
+	facts "github.com/kuberay-docs/pod-security-e2e/tutorial"
 )
 
 // Step 5.2: the project's hardened RayCluster is admitted, runs, and the
@@ -28,7 +29,7 @@ func step52PodSecurityRuns() features.Feature {
 	var head corev1.Pod
 	var scriptStart time.Time
 	name := fixtures.RayClusterName
-	return features.New("5.2 pod-security.yaml runs the XGBoost job").
+	return features.New(facts.StepTitle("5.2")).
 		WithLabel("step", "5.2").
 		Setup(func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			tut.ensureOperator(ctx, t)
@@ -114,7 +115,7 @@ func step52PodSecurityRuns() features.Feature {
 			requireContainers(t)
 			g := gomega.NewWithT(t)
 			scriptStart = time.Now()
-			res, err := kube.Exec(ctx, tut.rest, namespace, head.Name, "ray-head", []string{"python3", fixtures.ScriptPath})
+			res, err := kube.Exec(ctx, tut.rest, namespace, head.Name, "ray-head", facts.XGBoostCommand())
 			g.Expect(err).NotTo(gomega.HaveOccurred())
 			g.Expect(res.ExitCode).To(gomega.Equal(0), "python3 %s exited %d\nstdout:\n%s\nstderr:\n%s", fixtures.ScriptPath, res.ExitCode, res.Stdout, res.Stderr)
 			_ = run.WriteFile("xgboost-output.txt", []byte(res.Stdout+"\n--- stderr ---\n"+res.Stderr))
@@ -127,7 +128,7 @@ func step52PodSecurityRuns() features.Feature {
 				t.Skip("the script did not run")
 			}
 			g := gomega.NewWithT(t)
-			port, stop, err := kube.PortForward(ctx, tut.rest, namespace, head.Name, 8265, testWriter{t})
+			port, stop, err := kube.PortForward(ctx, tut.rest, namespace, head.Name, facts.DashboardPort, testWriter{t})
 			g.Expect(err).NotTo(gomega.HaveOccurred())
 			defer stop()
 			base := fmt.Sprintf("http://127.0.0.1:%d", port)
@@ -150,7 +151,7 @@ func step52PodSecurityRuns() features.Feature {
 		Assess("pip3 install jsonpatch exits 0 in the head pod", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			requireContainers(t)
 			g := gomega.NewWithT(t)
-			res, err := kube.Exec(ctx, tut.rest, namespace, head.Name, "ray-head", []string{"pip3", "install", "jsonpatch"})
+			res, err := kube.Exec(ctx, tut.rest, namespace, head.Name, "ray-head", facts.PipInstall())
 			g.Expect(err).NotTo(gomega.HaveOccurred())
 			g.Expect(res.ExitCode).To(gomega.Equal(0), "pip3 install jsonpatch exited %d\n%s\n%s", res.ExitCode, res.Stdout, res.Stderr)
 			note(t, "pip3 install jsonpatch: %s", lastLine(res.Stdout))

@@ -28,25 +28,19 @@ import (
 	"github.com/kuberay-docs/pod-security-e2e/chart"
 	"github.com/kuberay-docs/pod-security-e2e/cluster"
 	"github.com/kuberay-docs/pod-security-e2e/fixtures"
+	facts "github.com/kuberay-docs/pod-security-e2e/tutorial"
 )
 
-// The tutorial's fixed names.
+// The tutorial's fixed names, shared with its documents (package tutorial, imported as facts).
 const (
-	namespace = "pod-security"
-	// restrictedMessage is how the API server words the first reason of a
+	namespace = facts.Namespace
+	// restrictedPrefix is how the API server starts the message of a
 	// refused pod; the tutorial quotes it.
-	restrictedPrefix = `violates PodSecurity "restricted:latest"`
+	restrictedPrefix = facts.RestrictedPrefix
 )
 
 // The six labels of step 3, exactly.
-var namespaceLabels = map[string]string{
-	"pod-security.kubernetes.io/enforce":         "restricted",
-	"pod-security.kubernetes.io/enforce-version": "latest",
-	"pod-security.kubernetes.io/audit":           "restricted",
-	"pod-security.kubernetes.io/audit-version":   "latest",
-	"pod-security.kubernetes.io/warn":            "restricted",
-	"pod-security.kubernetes.io/warn-version":    "latest",
-}
+var namespaceLabels = facts.NamespaceLabels()
 
 var rayClusterGVR = schema.GroupVersionResource{Group: "ray.io", Version: "v1", Resource: "rayclusters"}
 

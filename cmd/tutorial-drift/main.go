@@ -1,0 +1,67 @@
+// Command tutorial-drift reports where a copy of the Pod Security tutorial
+// has gone stale, one line per finding:
+//
+//	LINE: problem — what is true instead
+//
+// It compares the document with this repository (fixtures, pins, the
+// tutorial's facts) and with KubeRay: the pinned ray-operator module from
+// the Go module cache, or a checkout given with --kuberay. It exits 0 when it
+// finds nothing, 1 when it finds drift, and 2 when it cannot run.
+//
+//	go run ./cmd/tutorial-drift --doc FILE.md [--kuberay DIR]
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/kuberay-docs/pod-security-e2e/drift"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("tutorial-drift", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	doc := fs.String("doc", "", "the tutorial to check, a Markdown file")
+	kuberay := fs.String("kuberay", "", "a KubeRay checkout (top directory or ray-operator) to compare with; default: the pinned module, or $E2E_KUBERAY_DIR")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: tutorial-drift --doc FILE.md [--kuberay DIR]")
+		fmt.Fprintln(stderr, "Prints `LINE: problem — what is true instead` for each stale fact; exit 1 when there is drift.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *doc == "" || fs.NArg() > 0 {
+		fs.Usage()
+		return 2
+	}
+	data, err := os.ReadFile(*doc)
+	if err != nil {
+		fmt.Fprintf(stderr, "tutorial-drift: %v\n", err)
+		return 2
+	}
+	ref, err := drift.NewReference(*kuberay)
+	if err != nil {
+		fmt.Fprintf(stderr, "tutorial-drift: %v\n", err)
+		return 2
+	}
+	report := drift.Check(*doc, data, ref)
+	for _, f := range report.Findings {
+		fmt.Fprintln(stdout, f)
+	}
+	for _, n := range report.Notes {
+		fmt.Fprintln(stderr, n)
+	}
+	if len(report.Findings) > 0 {
+		fmt.Fprintf(stderr, "tutorial-drift: %s: %d stale facts (compared with %s and this repository)\n", *doc, len(report.Findings), ref.KubeRay)
+		return 1
+	}
+	fmt.Fprintf(stderr, "tutorial-drift: %s: no drift found (compared with %s and this repository)\n", *doc, ref.KubeRay)
+	return 0
+}

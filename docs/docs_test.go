@@ -1,0 +1,299 @@
+package docs
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/kuberay-docs/pod-security-e2e/drift"
+	"github.com/kuberay-docs/pod-security-e2e/internal/markdown"
+	"github.com/kuberay-docs/pod-security-e2e/tutorial"
+)
+
+// The documents this directory keeps true, English first: the others are
+// compared with it.
+var documents = []string{"pod-security.md", "pod-security.zh.md"}
+
+var (
+	factsOnce sync.Once
+	facts     *Facts
+	factsErr  error
+)
+
+func loadFacts(t testing.TB) *Facts {
+	t.Helper()
+	factsOnce.Do(func() { facts, factsErr = LoadFacts() })
+	if factsErr != nil {
+		t.Fatal(factsErr)
+	}
+	return facts
+}
+
+func readDoc(t testing.TB, name string) string {
+	t.Helper()
+	data, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+func parse(t testing.TB, name, text string) *markdown.Doc {
+	t.Helper()
+	d, err := markdown.Parse(name, []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func TestDocumentsAreTrue(t *testing.T) {
+	f := loadFacts(t)
+	for _, name := range documents {
+		t.Run(name, func(t *testing.T) {
+			d := parse(t, name, readDoc(t, name))
+			// A document without blocks or steps would pass every check.
+			if len(d.Blocks) < 2*len(tutorial.Steps) {
+				t.Fatalf("%s has %d code blocks; each of the %d steps needs its commands and its go test block", name, len(d.Blocks), len(tutorial.Steps))
+			}
+			for _, p := range Check(d, ".", f) {
+				t.Error(p)
+			}
+			if f.providedByKindTier(tutorial.KindConfigFile) {
+				t.Logf("TODO: %s is not in this checkout yet (the kind tier adds it), so its path and its audit-log-path are not checked", tutorial.KindConfigFile)
+			}
+		})
+	}
+}
+
+func TestTranslationsCarryTheSameCommands(t *testing.T) {
+	en := parse(t, documents[0], readDoc(t, documents[0]))
+	for _, name := range documents[1:] {
+		for _, p := range Compare(en, parse(t, name, readDoc(t, name))) {
+			t.Error(p)
+		}
+	}
+}
+
+// The drift report finds nothing in the documents it is meant to bring
+// other copies back to.
+func TestDocumentsHaveNoDrift(t *testing.T) {
+	ref, err := drift.NewReference("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range documents {
+		r := drift.Check(name, []byte(readDoc(t, name)), ref)
+		for _, f := range r.Findings {
+			t.Errorf("%s:%s", name, f)
+		}
+		for _, n := range r.Notes {
+			t.Errorf("%s:%s (the documents should name only paths that can be checked)", name, n)
+		}
+	}
+}
+
+// mutate returns the English document with old replaced by new, failing if
+// old is not there (the mutation would test nothing).
+func mutate(t *testing.T, old, new string) string {
+	t.Helper()
+	doc := readDoc(t, documents[0])
+	if !strings.Contains(doc, old) {
+		t.Fatalf("the document no longer contains %q; update this mutation", old)
+	}
+	return strings.Replace(doc, old, new, 1)
+}
+
+// Each check fails on a document that breaks its fact.
+func TestCheckFindsEachKindOfError(t *testing.T) {
+	f := loadFacts(t)
+	for _, c := range []struct {
+		name, old, new string
+		want           []string
+	}{
+		{"namespace", "kubectl create namespace pod-security", "kubectl create namespace ray-security",
+			[]string{"the tutorial's namespace is pod-security"}},
+		{"namespace flag", "kubectl apply --namespace pod-security --filename fixtures", "kubectl apply --namespace default --filename fixtures",
+			[]string{"--namespace default: the tutorial's namespace is pod-security"}},
+		{"missing namespace", "kubectl get pods --namespace pod-security --selector ray.io/cluster=raycluster-complete", "kubectl get pods --selector ray.io/cluster=raycluster-complete",
+			[]string{"without --namespace pod-security"}},
+		{"label value", "warn-version=latest", "warn-version=v1.24",
+			[]string{"label pod-security.kubernetes.io/warn-version=v1.24: the suite asserts pod-security.kubernetes.io/warn-version=latest"}},
+		{"missing label", "  pod-security.kubernetes.io/audit=restricted \\\n", "",
+			[]string{"label pod-security.kubernetes.io/audit=restricted is missing"}},
+		{"extra label", "  pod-security.kubernetes.io/warn-version=latest\n", "  pod-security.kubernetes.io/warn-version=latest \\\n  team=ray\n",
+			[]string{"label team=ray is not a Pod Security label"}},
+		{"values path", "--values fixtures/operator-values.yaml", "--values fixtures/operator-value.yaml",
+			[]string{`helm install --values "fixtures/operator-value.yaml": the suite installs with fixtures/operator-values.yaml`}},
+		{"inline path", "(`e2e/step3_namespace_test.go`)", "(`e2e/step3_test.go`)",
+			[]string{"e2e/step3_test.go does not exist in this repository"}},
+		{"RayCluster name", "kubectl delete raycluster raycluster-complete", "kubectl delete raycluster raycluster-completed",
+			[]string{"RayCluster raycluster-completed does not exist"}},
+		{"ConfigMap name in prose", "ConfigMap `xgboost-example` and", "ConfigMap `ray-example` and",
+			[]string{"ConfigMap ray-example does not exist: the tutorial's are xgboost-example"}},
+		{"head Service", "svc/raycluster-pod-security-head-svc -c ray-head -- python3", "svc/raycluster-pod-security-svc -c ray-head -- python3",
+			[]string{"reach the head Pod through svc/raycluster-pod-security-head-svc"}},
+		{"dashboard port", "8265:8265", "8266:8265",
+			[]string{"forward the dashboard's port 8265"}},
+		{"URL port", "curl -s http://127.0.0.1:8265/api/jobs/", "curl -s http://127.0.0.1:8080/api/jobs/",
+			[]string{"the dashboard's port is 8265"}},
+		{"bind address", "--address 127.0.0.1", "--address 0.0.0.0",
+			[]string{`"0.0.0.0" binds or reaches every network interface`, "port-forward without --address 127.0.0.1"}},
+		{"kind node image", "--image kindest/node:v1.24.17@sha256:bad10f9b98d54586cba05a7eaa1b61c6b90bfc4ee174fdc43a7b75ca75c95e51 --config", "--image kindest/node:v1.24.17 --config",
+			[]string{"kind node image kindest/node:v1.24.17: the pin", "image kindest/node:v1.24.17 is not pinned"}},
+		{"image in prose", "image `rayproject/ray:2.46.0`", "image `rayproject/ray-ml:2.9.0`",
+			[]string{"image rayproject/ray-ml:2.9.0 is not pinned"}},
+		{"probe image", "--image registry.k8s.io/pause:3.9", "--image busybox",
+			[]string{"step 3's probe runs versions.PauseImage"}},
+		{"chart version", "--version 1.5.1", "--version 1.4.0",
+			[]string{`chart version "1.4.0": the pin is 1.5.1`}},
+		{"chart repository", "helm repo add kuberay https://ray-project.github.io/kuberay-helm/", "helm repo add kuberay https://example.com/charts/",
+			[]string{"KubeRay's chart repository is https://ray-project.github.io/kuberay-helm/"}},
+		{"unknown values key", "--values fixtures/operator-values.yaml\n", "--values fixtures/operator-values.yaml --set operator.podSecurity=strict\n",
+			[]string{"--set operator.podSecurity=strict: the chart has no value operator.podSecurity"}},
+		{"values excerpt", "  runAsNonRoot: true\n  seccompProfile:\n    type: RuntimeDefault\npodSecurityContext", "  runAsNonRoot: false\n  seccompProfile:\n    type: RuntimeDefault\npodSecurityContext",
+			[]string{"the excerpt differs from fixtures/operator-values.yaml: securityContext.runAsNonRoot is true there, false here"}},
+		{"head refusal", `"restricted:latest": allowPrivilegeEscalation != false (container "ray-head"`, `"restricted:latest": allowPrivilegeEscalation != false (container "ray-worker"`,
+			[]string{"does not start with what the suite asserts", "is not what Kubernetes v1.24.17 writes"}},
+		{"probe refusal prefix", `pods "probe" is forbidden`, `pods "bare" is forbidden`,
+			[]string{`kubectl prints "Error from server (Forbidden): pods \"probe\" is forbidden: "`}},
+		{"run pattern", "-run 'TestTutorial/^1_'", "-run 'TestTutorial/1_'",
+			[]string{"-run TestTutorial/1_ runs steps [1 5.1], not step 1 alone: use -run 'TestTutorial/^1_'"}},
+		{"test name", "`TestTutorial/2_the_audit_log_holds_nothing_for_pod-security_yet`", "`TestTutorial/2_nothing_yet`",
+			[]string{"TestTutorial/2_nothing_yet is not a step's test", "step 2 does not name the test that proves it"}},
+		{"step marker", "<!-- step: 2 -->\n```sh\ndocker", "```sh\ndocker",
+			[]string{"code block without a step marker", "step 2 has no command block"}},
+		{"unknown marker", "<!-- step: clean-up -->", "<!-- step: 6 -->",
+			[]string{`step marker "6" names no step`}},
+		{"unknown command", "kubectl delete raycluster raycluster-complete --namespace pod-security\n", "kubectl delete raycluster raycluster-complete --namespace pod-security\nkubectl get nodes\nsleep 20\n",
+			[]string{"kubectl get nodes: the documents get pods", `command "sleep" is not one docs/check.go knows`}},
+		{"unknown flag", "kubectl get events --namespace pod-security", "kubectl get events --all-namespaces --namespace pod-security",
+			[]string{"flag --all-namespaces is not one docs/check.go knows"}},
+		{"event reason", "reason=FailedToCreateHeadPod", "reason=FailedCreate",
+			[]string{"KubeRay's event for a refused head Pod has reason FailedToCreateHeadPod"}},
+		{"condition", `@.type=="ReplicaFailure"`, `@.type=="HeadPodReady"`,
+			[]string{"KubeRay reports a refused head Pod in the condition ReplicaFailure"}},
+		{"audit log path", "docker exec kind-control-plane cat /var/log/kubernetes/kube-apiserver-audit.log", "docker exec kind-control-plane cat /var/log/audit.log",
+			[]string{"audit log /var/log/audit.log"}},
+		{"node container", "docker exec kind-control-plane cat", "docker exec kind-worker cat",
+			[]string{"docker exec kind-worker: the control-plane node"}},
+		{"script path", "-- python3 /home/ray/samples/xgboost_example.py", "-- python3 samples/xgboost_example.py",
+			[]string{"the suite runs `python3 /home/ray/samples/xgboost_example.py`"}},
+		{"script output", "XGBoost training succeeded", "XGBoost training done",
+			[]string{`output line "XGBoost training done" is not one docs/check.go can check`}},
+		{"KubeRay tag", "kuberay/v1.5.1/ray-operator", "kuberay/master/ray-operator",
+			[]string{"reads KubeRay at master: the pin is v1.5.1"}},
+		{"KubeRay path", "ray-operator/config/samples/ray-cluster.complete.yaml", "ray-operator/config/security/ray-cluster.complete.yaml",
+			[]string{"ray-operator/config/security/ray-cluster.complete.yaml does not exist in KubeRay v1.5.1"}},
+		{"link", "(pod-security.zh.md)", "(pod-security.cn.md)",
+			[]string{"link pod-security.cn.md: no such file"}},
+		{"make target", "make e2e-kind", "make e2e-kindx",
+			[]string{`the Makefile has no target "e2e-kindx"`}},
+		{"setting value", "E2E_KUBERNETES_VERSION=1.34 go test", "E2E_KUBERNETES_VERSION=1.30 go test",
+			[]string{`Kubernetes version "1.30" is not pinned`}},
+		{"setting name", "E2E_KUBERNETES_VERSION=1.34 go test", "E2E_K8S_VERSION=1.34 go test",
+			[]string{"E2E_K8S_VERSION is not a setting of the suite"}},
+		{"steps in order", "<!-- step: 2 -->\n```sh\ngo test", "<!-- step: 1 -->\n```sh\ngo test",
+			[]string{"a block of step 1 comes after a block of step 2"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := Check(parse(t, "mutated.md", mutate(t, c.old, c.new)), ".", f)
+			var lines []string
+			for _, p := range got {
+				lines = append(lines, p.String())
+			}
+			all := strings.Join(lines, "\n")
+			for _, w := range c.want {
+				if !strings.Contains(all, w) {
+					t.Errorf("want a problem containing %q; got:\n%s", w, all)
+				}
+			}
+		})
+	}
+}
+
+func TestCompareFindsDifferentCommands(t *testing.T) {
+	en := parse(t, documents[0], readDoc(t, documents[0]))
+	zhText := readDoc(t, documents[1])
+	for _, c := range []struct {
+		name, old, new, want string
+	}{
+		{"changed command", "helm repo update kuberay\n", "helm repo update\n", `"helm repo update" differs from pod-security.md line`},
+		{"missing block", "<!-- step: clean-up -->\n```sh\nkind delete cluster\n```\n", "", "code blocks, pod-security.md has"},
+		{"other step", "<!-- step: clean-up -->", "<!-- step: offline -->", `for step "offline", but in pod-security.md`},
+		{"extra line", "kind delete cluster\n", "kind delete cluster\ndocker ps\n", `"docker ps" is not in pod-security.md's block`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if !strings.Contains(zhText, c.old) {
+				t.Fatalf("the Chinese document no longer contains %q", c.old)
+			}
+			zh := parse(t, "zh.md", strings.Replace(zhText, c.old, c.new, 1))
+			var all []string
+			for _, p := range Compare(en, zh) {
+				all = append(all, p.String())
+			}
+			if !strings.Contains(strings.Join(all, "\n"), c.want) {
+				t.Errorf("want a problem containing %q; got %q", c.want, all)
+			}
+		})
+	}
+	// Comments are translated, so they may differ.
+	zh := parse(t, "zh.md", strings.Replace(zhText, "# fixtures/operator-values.yaml（节选）", "# fixtures/operator-values.yaml（摘录）", 1))
+	if p := Compare(en, zh); len(p) != 0 {
+		t.Errorf("a translated comment must not count as a different command: %v", p)
+	}
+}
+
+// kind-config.yaml comes with the kind tier. Until it is in the checkout its
+// path is not checked; once it is, the documents' audit log path must be the
+// one it configures.
+func TestKindConfigBecomesStrictWhenItExists(t *testing.T) {
+	f := *loadFacts(t)
+	f.RepoRoot = t.TempDir()
+	doc := "<!-- step: 2 -->\n```sh\ndocker exec kind-control-plane cat " + tutorial.AuditLogPath + "\n```\n"
+	problems := func() string {
+		var out []string
+		for _, p := range Check(parse(t, "d.md", doc), ".", &f) {
+			out = append(out, p.String())
+		}
+		return strings.Join(out, "\n")
+	}
+	if got := problems(); strings.Contains(got, "audit-log-path") {
+		t.Errorf("without %s nothing is checked about it, got:\n%s", tutorial.KindConfigFile, got)
+	}
+	write := func(content string) {
+		if err := os.WriteFile(filepath.Join(f.RepoRoot, tutorial.KindConfigFile), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("kubeadmConfigPatches:\n  - |\n    apiServer:\n      extraArgs:\n        audit-log-path: /var/log/other.log\n")
+	if got := problems(); !strings.Contains(got, "does not set audit-log-path: "+tutorial.AuditLogPath) {
+		t.Errorf("a kind-config.yaml writing the log elsewhere must be reported, got:\n%s", got)
+	}
+	write("kubeadmConfigPatches:\n  - |\n    apiServer:\n      extraArgs:\n        audit-log-path: " + tutorial.AuditLogPath + "\n")
+	if got := problems(); strings.Contains(got, "audit-log-path") {
+		t.Errorf("a kind-config.yaml writing the log there must pass, got:\n%s", got)
+	}
+	if f.providedByKindTier(tutorial.KindConfigFile) {
+		t.Error("once kind-config.yaml exists it is no longer waived")
+	}
+}
+
+func BenchmarkCheckDocuments(b *testing.B) {
+	f := loadFacts(b)
+	texts := []string{readDoc(b, documents[0]), readDoc(b, documents[1])}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for j, text := range texts {
+			d, err := markdown.Parse(documents[j], []byte(text))
+			if err != nil {
+				b.Fatal(err)
+			}
+			if p := Check(d, ".", f); len(p) > 0 {
+				b.Fatal(p)
+			}
+		}
+	}
+}

@@ -1,0 +1,304 @@
+// Package docs keeps the tutorial documents in this directory true: Check
+// reads a document's fenced blocks and holds every fact in them (namespace,
+// labels, paths, object names, ports, images, Helm values keys, refusal
+// messages, test names) against what the e2e suite, the fixtures and the
+// pinned releases say, and Compare checks that two translations carry the
+// same commands. `go test ./docs` runs both on pod-security.md and
+// pod-security.zh.md.
+package docs
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/kuberay-docs/pod-security-e2e/audit"
+	"github.com/kuberay-docs/pod-security-e2e/chart"
+	"github.com/kuberay-docs/pod-security-e2e/fixtures"
+	"github.com/kuberay-docs/pod-security-e2e/internal/repo"
+	"github.com/kuberay-docs/pod-security-e2e/tutorial"
+	"github.com/kuberay-docs/pod-security-e2e/versions"
+)
+
+// Facts is what a document is checked against. LoadFacts gathers it from
+// the repository, the fixtures and the pinned KubeRay release.
+type Facts struct {
+	// RepoRoot is this repository's top directory; relative paths in a
+	// document are relative to it.
+	RepoRoot string
+	// KubeRayDir is KubeRay's ray-operator directory at versions.KubeRay.
+	KubeRayDir string
+
+	// Object names, each mapped to where it is defined (for messages).
+	RayClusters map[string]string
+	ConfigMaps  map[string]string
+	// HeadServices maps a head Service's name to its RayCluster.
+	HeadServices map[string]string
+	// OperatorDeployment is the Deployment the chart makes.
+	OperatorDeployment string
+
+	// Images maps every pinned image to the pin's name.
+	Images map[string]string
+	// KindNodeImage is the node image of the tutorial's Kubernetes version.
+	KindNodeImage string
+
+	// ChartValues are the default values of the chart the suite installs
+	// offline (the stand-in, whose keys follow the published chart).
+	ChartValues map[string]interface{}
+	// ChartName is that chart's name.
+	ChartName string
+	// ChartWholeValues are values the chart's templates render whole (with
+	// `with .Values.X` or `toYaml .Values.X`), such as securityContext: any
+	// key below them reaches the manifest.
+	ChartWholeValues []string
+
+	// Refusals are the Pod Security messages, from `violates PodSecurity` on,
+	// that the pinned API server wrote in audit/testdata.
+	Refusals map[string]bool
+	// RefusalsFile is where they were read.
+	RefusalsFile string
+
+	// ScriptPrints are the lines the fixture's XGBoost script prints as
+	// plain strings.
+	ScriptPrints map[string]bool
+
+	// MakeTargets are the Makefile's targets.
+	MakeTargets map[string]bool
+}
+
+// LoadFacts gathers the facts. It needs the pinned KubeRay module (see
+// fixtures.KubeRayDir), which the fixtures' own tests need as well.
+func LoadFacts() (*Facts, error) {
+	root, err := repo.Root()
+	if err != nil {
+		return nil, err
+	}
+	f := &Facts{
+		RepoRoot:     root,
+		RayClusters:  map[string]string{},
+		ConfigMaps:   map[string]string{},
+		HeadServices: map[string]string{},
+		Images: map[string]string{
+			versions.RayImage:             "versions.RayImage",
+			versions.KubeRayOperatorImage: "versions.KubeRayOperatorImage",
+			versions.PauseImage:           "versions.PauseImage",
+		},
+		ScriptPrints: map[string]bool{},
+		MakeTargets:  map[string]bool{},
+	}
+	k, err := versions.LookupKubernetes(versions.DefaultKubernetes)
+	if err != nil {
+		return nil, err
+	}
+	f.KindNodeImage = k.KindNodeImage
+	for _, r := range versions.KubernetesReleases {
+		if r.KindNodeImage != "" {
+			f.Images[r.KindNodeImage] = "versions.KubernetesReleases[" + r.Version + "].KindNodeImage"
+		}
+	}
+
+	if f.KubeRayDir, err = fixtures.KubeRayDir(); err != nil {
+		return nil, err
+	}
+	ours, err := fixtures.PodSecurityCluster()
+	if err != nil {
+		return nil, err
+	}
+	sample, err := fixtures.UpstreamSample(tutorial.CompleteSample)
+	if err != nil {
+		return nil, err
+	}
+	for _, set := range []struct {
+		from string
+		objs []map[string]interface{}
+	}{
+		{tutorial.PodSecurityClusterFile, objects(ours)},
+		{"KubeRay " + versions.KubeRay + " " + tutorial.CompleteSampleRepoPath, objects(sample)},
+	} {
+		for _, o := range set.objs {
+			name, _ := nested(o, "metadata", "name").(string)
+			switch o["kind"] {
+			case "RayCluster":
+				f.RayClusters[name] = set.from
+				svc := tutorial.HeadServiceName(name)
+				// A RayCluster may name its head Service itself.
+				if s, ok := nested(o, "spec", "headGroupSpec", "headService", "metadata", "name").(string); ok && s != "" {
+					svc = s
+				}
+				f.HeadServices[svc] = name
+			case "ConfigMap":
+				f.ConfigMaps[name] = set.from
+			}
+		}
+	}
+
+	c, err := fixtures.StandInChart(nil)
+	if err != nil {
+		return nil, err
+	}
+	f.ChartValues, f.ChartName = c.Values, c.Metadata.Name
+	for _, t := range c.Templates {
+		for _, m := range wholeValueRE.FindAllStringSubmatch(string(t.Data), -1) {
+			f.ChartWholeValues = append(f.ChartWholeValues, m[1])
+		}
+	}
+	f.OperatorDeployment = chart.ReleaseName
+	if s, ok := c.Values["fullnameOverride"].(string); ok && s != "" {
+		f.OperatorDeployment = s
+	}
+
+	if err := f.loadRefusals(); err != nil {
+		return nil, err
+	}
+	if err := f.loadScriptPrints(ours); err != nil {
+		return nil, err
+	}
+	if err := f.loadMakeTargets(); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+func objects(objs []*unstructured.Unstructured) []map[string]interface{} {
+	out := make([]map[string]interface{}, len(objs))
+	for i, o := range objs {
+		out[i] = o.Object
+	}
+	return out
+}
+
+func nested(m map[string]interface{}, keys ...string) interface{} {
+	var cur interface{} = m
+	for _, k := range keys {
+		mm, ok := cur.(map[string]interface{})
+		if !ok {
+			return nil
+		}
+		cur = mm[k]
+	}
+	return cur
+}
+
+var wholeValueRE = regexp.MustCompile(`(?:with|toYaml)\s+\.Values\.([\w.]+)`)
+
+// ChartHasValue reports whether the chart reads the value at path: it is
+// one of the chart's defaults, or below a value the templates render whole.
+func (f *Facts) ChartHasValue(path []string) bool {
+	joined := strings.Join(path, ".")
+	for _, w := range f.ChartWholeValues {
+		if joined == w || strings.HasPrefix(joined, w+".") {
+			return true
+		}
+	}
+	return hasKey(f.ChartValues, path)
+}
+
+// loadRefusals reads the messages the tutorial's Kubernetes version wrote
+// when it refused the probe and KubeRay's head Pod, as the audit package's
+// tests captured them.
+func (f *Facts) loadRefusals() error {
+	f.RefusalsFile = filepath.Join("audit", "testdata", "kube-apiserver-"+versions.DefaultKubernetes+"-audit.log")
+	r, err := os.Open(filepath.Join(f.RepoRoot, f.RefusalsFile))
+	if err != nil {
+		return fmt.Errorf("the refusal messages of Kubernetes %s: %w; the audit package's tests capture them there", versions.DefaultKubernetes, err)
+	}
+	defer r.Close()
+	evs, _, err := audit.ReadAll(r, 0, audit.Filter{Code: 403})
+	if err != nil {
+		return fmt.Errorf("%s: %w", f.RefusalsFile, err)
+	}
+	f.Refusals = map[string]bool{}
+	for _, e := range evs {
+		if v, ok := audit.PodSecurity(e); ok && v.Denied {
+			if i := strings.Index(v.Message, tutorial.RestrictedPrefix); i >= 0 {
+				f.Refusals[v.Message[i:]] = true
+			}
+		}
+	}
+	if len(f.Refusals) == 0 {
+		return fmt.Errorf("%s holds no Pod Security refusal; it should hold the probe's and the head Pod's", f.RefusalsFile)
+	}
+	return nil
+}
+
+var printRE = regexp.MustCompile(`print\("([^"{}]*)"\)`)
+
+func (f *Facts) loadScriptPrints(objs []*unstructured.Unstructured) error {
+	for _, o := range objs {
+		if o.GetKind() != "ConfigMap" {
+			continue
+		}
+		script, _ := nested(o.Object, "data", fixtures.ScriptKey).(string)
+		for _, m := range printRE.FindAllStringSubmatch(script, -1) {
+			f.ScriptPrints[m[1]] = true
+		}
+	}
+	if len(f.ScriptPrints) == 0 {
+		return fmt.Errorf("%s: the script prints no plain line; the documents quote its last line", tutorial.PodSecurityClusterFile)
+	}
+	return nil
+}
+
+var targetRE = regexp.MustCompile(`^([A-Za-z0-9][\w.-]*):`)
+
+func (f *Facts) loadMakeTargets() error {
+	file, err := os.Open(filepath.Join(f.RepoRoot, "Makefile"))
+	if err != nil {
+		return err
+	}
+	defer file.Close()
+	s := bufio.NewScanner(file)
+	for s.Scan() {
+		if m := targetRE.FindStringSubmatch(s.Text()); m != nil && !strings.Contains(s.Text(), ":=") {
+			f.MakeTargets[m[1]] = true
+		}
+	}
+	return s.Err()
+}
+
+// pinnedRepository reports whether ref, written without a tag or digest,
+// is the repository of a pinned image (as a values file writes it).
+func (f *Facts) pinnedRepository(ref string) bool {
+	if strings.ContainsAny(ref, ":@") {
+		return false
+	}
+	for img := range f.Images {
+		if strings.HasPrefix(img, ref+":") {
+			return true
+		}
+	}
+	return false
+}
+
+// exists reports whether a path relative to the repository exists.
+func (f *Facts) exists(rel string) bool {
+	_, err := os.Stat(filepath.Join(f.RepoRoot, filepath.FromSlash(rel)))
+	return err == nil
+}
+
+// providedByKindTier reports whether rel is a file the kind tier adds and
+// that is not in this checkout yet.
+func (f *Facts) providedByKindTier(rel string) bool {
+	for _, p := range tutorial.ProvidedByKindTier {
+		if rel == p && !f.exists(rel) {
+			return true
+		}
+	}
+	return false
+}
+
+// names lists a set for messages.
+func names(m map[string]string) string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return strings.Join(out, ", ")
+}

@@ -1,0 +1,316 @@
+package drift
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kuberay-docs/pod-security-e2e/fixtures"
+)
+
+var (
+	refOnce sync.Once
+	ref     *Reference
+	refErr  error
+)
+
+func reference(t testing.TB) *Reference {
+	t.Helper()
+	refOnce.Do(func() { ref, refErr = NewReference("") })
+	if refErr != nil {
+		t.Fatal(refErr)
+	}
+	return ref
+}
+
+// expected is a defect of a test document: the line holding text (which
+// must occur once) must get a finding of rule.
+type expected struct{ text, rule string }
+
+// lineOf finds the one line that contains text.
+func lineOf(t *testing.T, doc, text string) int {
+	t.Helper()
+	found := 0
+	for i, l := range strings.Split(doc, "\n") {
+		if strings.Contains(l, text) {
+			if found != 0 {
+				t.Fatalf("%q is on lines %d and %d; make it unique", text, found, i+1)
+			}
+			found = i + 1
+		}
+	}
+	if found == 0 {
+		t.Fatalf("the test document has no line with %q", text)
+	}
+	return found
+}
+
+// checkDocument asserts that the findings are exactly the expected ones:
+// every defect found by its rule, and nothing else.
+func checkDocument(t *testing.T, file string, want []expected, wantNotes []string) {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(data)
+	r := Check(file, data, reference(t))
+
+	wanted := map[string]int{}
+	for _, w := range want {
+		wanted[fmt.Sprintf("%d %s", lineOf(t, doc, w.text), w.rule)]++
+	}
+	got := map[string]int{}
+	for _, f := range r.Findings {
+		got[fmt.Sprintf("%d %s", f.Line, f.Rule)]++
+		if f.Problem == "" || f.Truth == "" {
+			t.Errorf("finding %+v must say both the problem and what is true instead", f)
+		}
+	}
+	for k, n := range wanted {
+		if got[k] < n {
+			t.Errorf("want %d finding(s) %q, got %d", n, k, got[k])
+		}
+	}
+	for _, f := range r.Findings {
+		if wanted[fmt.Sprintf("%d %s", f.Line, f.Rule)] == 0 {
+			t.Errorf("unexpected finding (%s): %s", f.Rule, f)
+		}
+	}
+	var notes []string
+	for _, n := range r.Notes {
+		notes = append(notes, fmt.Sprint(n.Line))
+	}
+	var wantLines []string
+	for _, n := range wantNotes {
+		wantLines = append(wantLines, fmt.Sprint(lineOf(t, doc, n)))
+	}
+	sort.Strings(notes)
+	sort.Strings(wantLines)
+	if strings.Join(notes, ",") != strings.Join(wantLines, ",") {
+		t.Errorf("notes on lines %v, want %v: %v", notes, wantLines, r.Notes)
+	}
+	if t.Failed() {
+		for _, f := range r.Findings {
+			t.Logf("%s (%s)", f, f.Rule)
+		}
+	}
+}
+
+func TestStaleTutorial(t *testing.T) {
+	checkDocument(t, "testdata/stale-tutorial.md", []expected{
+		{"check out the `master` branch", "ref"},
+		{"kind create cluster --config ray-operator/config/security/kind-config.yaml", "path"},
+		{"--image=kindest/node:v1.26.0", "image"},
+		{"`ray-operator/config/security/audit-policy.yaml`, records", "path"},
+		// warn=baseline, and warn-version missing, reported at the command.
+		{"kubectl label --overwrite namespace pod-security", "labels"},
+		{"kubectl label --overwrite namespace pod-security", "labels"},
+		{"# Update the field securityContext", "noop"},
+		{"helm install -n pod-security kuberay-operator .", "chart"},
+		{`violates PodSecurity \"restricted:v1.24\"`, "message"},
+		{"kubectl get pods -n default", "namespace"},
+		{"from ray.air.config import ScalingConfig", "import"},
+		{"image: rayproject/ray-ml:2.9.0", "image"},
+		{"image: rayproject/ray:2.9.0", "image"},
+		{"# Path: kuberay/ray-operator/config/security", "path"},
+		{"kubectl apply -n pod-security -f ray-cluster.pod-security.yaml", "path"},
+		{"kubectl port-forward --address 0.0.0.0", "bind"},
+		{"kubectl delete -n pod-security -f ray-cluster.pod-security.yaml", "path"},
+		{`# configmap "xgboost-example" deleted`, "name"},
+		{"blob/master/docs/guidance", "ref"},
+	}, []string{
+		"helm-chart/kuberay-operator/values.yaml",
+		"# Path: kuberay/helm-chart/kuberay-operator",
+		"blob/master/docs/guidance",
+	})
+}
+
+func TestStaleTutorialChinese(t *testing.T) {
+	checkDocument(t, "testdata/stale-tutorial.zh.md", []expected{
+		{"请修改 helm-chart/kuberay-operator/values.yaml", "noop"},
+		{"--version 1.1.0", "chart"},
+		{"ray-operator/config/security/ray-cluster.pod-security.yaml", "path"},
+		{"`rayproject/ray-ml:2.9.0`", "image"},
+		{"kubectl port-forward svc/", "bind"},
+	}, []string{"请修改 helm-chart/kuberay-operator/values.yaml"})
+}
+
+func TestFindingsSayWhatIsTrue(t *testing.T) {
+	data, err := os.ReadFile("testdata/stale-tutorial.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := Check("stale.md", data, reference(t))
+	byRule := map[string]string{}
+	for _, f := range r.Findings {
+		byRule[f.Rule] += f.String() + "\n"
+	}
+	for rule, want := range map[string]string{
+		"path":   "ray-operator/config/security/kind-config.yaml does not exist in KubeRay v1.5.1 — kind-config.yaml in this repository",
+		"image":  "the tutorial pins rayproject/ray:2.46.0",
+		"import": "from ray.train import RunConfig, ScalingConfig",
+		"bind":   "bind 127.0.0.1 only: --address 127.0.0.1",
+		"noop":   "securityContext.allowPrivilegeEscalation=false, securityContext.capabilities.drop=[ALL], securityContext.runAsNonRoot=true, securityContext.seccompProfile.type=RuntimeDefault",
+		"name":   "ConfigMap xgboost-example is not what this tutorial's YAML creates — it creates ray-example",
+		"chart":  "helm install kuberay-operator kuberay/kuberay-operator --version 1.5.1 --namespace pod-security --values fixtures/operator-values.yaml",
+	} {
+		if !strings.Contains(byRule[rule], want) {
+			t.Errorf("rule %s: want a finding containing %q, got:\n%s", rule, want, byRule[rule])
+		}
+	}
+	for _, f := range r.Findings {
+		if s := f.String(); !strings.HasPrefix(s, fmt.Sprintf("%d: ", f.Line)) || !strings.Contains(s, " — ") {
+			t.Errorf("finding %q is not `LINE: problem — what is true instead`", s)
+		}
+	}
+}
+
+// Names used with a file that cannot be read (KubeRay deleted it) are held
+// against the fixture that replaces it, not reported as unknown.
+func TestNamesWithAnUnreadableFile(t *testing.T) {
+	doc := strings.Join([]string{
+		"```sh",
+		"kubectl apply -n pod-security -f https://raw.githubusercontent.com/ray-project/kuberay/v1.5.1/ray-operator/config/samples/ray-cluster.complete.yaml",
+		"kubectl apply -n pod-security -f https://raw.githubusercontent.com/ray-project/kuberay/v1.5.1/ray-operator/config/security/ray-cluster.pod-security.yaml",
+		"kubectl port-forward -n pod-security --address 127.0.0.1 svc/raycluster-pod-security-head-svc 8265:8265",
+		"kubectl port-forward -n pod-security --address 127.0.0.1 svc/raycluster-secure-head-svc 8265:8265",
+		"kubectl delete raycluster -n pod-security raycluster-complete",
+		"kubectl delete configmap -n pod-security xgboost-example",
+		"```",
+	}, "\n")
+	r := Check("doc.md", []byte(doc), reference(t))
+	var got []string
+	for _, f := range r.Findings {
+		got = append(got, fmt.Sprintf("%d %s %s", f.Line, f.Rule, f.Problem))
+	}
+	want := []string{
+		"3 path ray-operator/config/security/ray-cluster.pod-security.yaml does not exist in KubeRay v1.5.1",
+		"5 name Service raycluster-secure-head-svc is no RayCluster's head Service",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// With a checkout, the chart values are the checkout's own chart: a values
+// edit is a no-op only if that chart already has the values, and paths
+// outside ray-operator/ are checked instead of noted.
+func TestCheckoutReference(t *testing.T) {
+	module, err := fixtures.KubeRayDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	if err := os.Symlink(module, filepath.Join(root, "ray-operator")); err != nil {
+		t.Fatal(err)
+	}
+	chart := filepath.Join(root, "helm-chart", "kuberay-operator")
+	files := map[string]string{
+		"Chart.yaml":                "apiVersion: v2\nname: kuberay-operator\nversion: 0.0.1\n",
+		"values.yaml":               "image:\n  repository: quay.io/kuberay/operator\n  tag: v1.5.1\nsecurityContext: {}\n",
+		"templates/deployment.yaml": "{{- with .Values.securityContext }}\n{{ toYaml . }}\n{{- end }}\n",
+	}
+	for name, content := range files {
+		p := filepath.Join(chart, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ref, err := NewReference(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ref.KubeRayRoot != root || ref.ChartSource != filepath.Join(chart, "values.yaml") {
+		t.Fatalf("reference %+v does not use the checkout's chart", ref)
+	}
+	doc := strings.Join([]string{
+		"Edit helm-chart/kuberay-operator/values.yaml:",
+		"",
+		"```yaml",
+		"securityContext:",
+		"  runAsNonRoot: true",
+		"```",
+		"",
+		"Then edit the values again:",
+		"",
+		"```yaml",
+		"image:",
+		"  tag: v1.5.1",
+		"replicaCount: 2",
+		"```",
+		"",
+		"See helm-chart/kuberay-operator/README.md.",
+	}, "\n")
+	r := Check("doc.md", []byte(doc), ref)
+	var got []string
+	for _, f := range r.Findings {
+		got = append(got, fmt.Sprintf("%d %s %s", f.Line, f.Rule, f.Problem))
+	}
+	all := strings.Join(got, "\n")
+	// Line 1: securityContext is empty in this chart, so the edit is real.
+	if strings.Contains(all, "1 noop") {
+		t.Errorf("an edit the checkout's chart does not already have is not a no-op:\n%s", all)
+	}
+	// Line 8: image.tag is already v1.5.1, but replicaCount does not exist.
+	if !strings.Contains(all, "8 noop the chart has no value replicaCount") {
+		t.Errorf("want replicaCount reported as a value the chart does not have:\n%s", all)
+	}
+	if strings.Contains(all, "8 noop asks to edit") {
+		t.Errorf("an edit that sets an unknown key is not a no-op, it is ineffective:\n%s", all)
+	}
+	// Line 16: README.md does not exist in this checkout's chart.
+	if !strings.Contains(all, "16 path helm-chart/kuberay-operator/README.md does not exist") {
+		t.Errorf("want the missing chart README reported:\n%s", all)
+	}
+	if len(r.Notes) != 0 {
+		t.Errorf("with a checkout every path can be checked; notes: %v", r.Notes)
+	}
+	if _, err := NewReference(filepath.Join(root, "nothing")); err == nil || !strings.Contains(err.Error(), "pass a KubeRay checkout") {
+		t.Errorf("a missing checkout must be refused with the fix named, got %v", err)
+	}
+}
+
+// The report on a 200-line tutorial takes well under the second the
+// project allows; BenchmarkCheck measures it.
+func BenchmarkCheck(b *testing.B) {
+	data, err := os.ReadFile("testdata/stale-tutorial.md")
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := reference(b)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		Check("stale.md", data, r)
+	}
+}
+
+func TestReferenceAndReportAreFast(t *testing.T) {
+	data, err := os.ReadFile("testdata/stale-tutorial.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(data), "\n"); n < 200 {
+		t.Fatalf("the timing document has %d lines; the target is about a 200-line tutorial", n)
+	}
+	start := time.Now()
+	r, err := NewReference("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	Check("stale.md", data, r)
+	// Generous against a loaded 2-core machine: the target is 1s, a normal
+	// run takes a few tens of milliseconds.
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("reference and report took %s; the target is under 1s", d)
+	}
+	t.Logf("reference and report of a %d-line tutorial: %s", strings.Count(string(data), "\n"), time.Since(start))
+}

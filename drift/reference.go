@@ -1,0 +1,235 @@
+// Package drift reports where a copy of the Pod Security tutorial has gone
+// stale: KubeRay paths that no longer exist, object names its commands use
+// but its YAML does not create, removed Ray imports, discontinued or
+// unpinned images, servers bound to every interface, and instructions to
+// edit chart values to what the chart already sets. The truth it compares
+// with is this repository (fixtures, pins, the tutorial's facts) and a
+// KubeRay release: the pinned Go module, or a checkout.
+package drift
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/chartutil"
+
+	"github.com/kuberay-docs/pod-security-e2e/fixtures"
+	"github.com/kuberay-docs/pod-security-e2e/internal/repo"
+	"github.com/kuberay-docs/pod-security-e2e/tutorial"
+	"github.com/kuberay-docs/pod-security-e2e/versions"
+)
+
+// Reference is what a document is compared with.
+type Reference struct {
+	// KubeRayDir is KubeRay's ray-operator directory.
+	KubeRayDir string
+	// KubeRayRoot is the checkout's top directory, or "" when only the
+	// ray-operator module is at hand (then paths outside ray-operator/
+	// cannot be checked).
+	KubeRayRoot string
+	// KubeRay describes the KubeRay source in findings, e.g. "KubeRay v1.5.1".
+	KubeRay string
+	// RepoRoot is this repository's top directory.
+	RepoRoot string
+
+	// Chart values: the defaults the pinned chart sets, where they come from,
+	// and the values its templates render whole (any key below them works).
+	ChartValues map[string]interface{}
+	ChartSource string
+	chartWhole  []string
+	// chartComplete is set when ChartValues are the real chart's, so a key
+	// missing from them does not exist; the stand-in leaves keys out.
+	chartComplete bool
+
+	// The fixture's objects: what a stale copy's names should be.
+	fixtureConfigMaps  []string
+	fixtureRayClusters []string
+	// trainImport is the fixture script's import of Ray Train's configs.
+	trainImport string
+}
+
+// NewReference builds the reference. kuberay is a KubeRay checkout (its top
+// directory or its ray-operator directory); "" means the pinned module, or
+// E2E_KUBERAY_DIR when set.
+func NewReference(kuberay string) (*Reference, error) {
+	root, err := repo.Root()
+	if err != nil {
+		return nil, err
+	}
+	ref := &Reference{RepoRoot: root}
+	if kuberay == "" {
+		kuberay = os.Getenv(fixtures.KubeRayDirEnv)
+	}
+	if kuberay == "" {
+		if ref.KubeRayDir, err = fixtures.KubeRayDir(); err != nil {
+			return nil, err
+		}
+		ref.KubeRay = "KubeRay " + versions.KubeRay
+	} else {
+		if ref.KubeRayDir, ref.KubeRayRoot, err = checkout(kuberay); err != nil {
+			return nil, err
+		}
+		ref.KubeRay = "the KubeRay checkout " + kuberay
+	}
+
+	if err := ref.loadChart(); err != nil {
+		return nil, err
+	}
+	objs, err := fixtures.PodSecurityCluster()
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range objs {
+		switch o.GetKind() {
+		case "ConfigMap":
+			ref.fixtureConfigMaps = append(ref.fixtureConfigMaps, o.GetName())
+			script, _, _ := unstructuredString(o.Object, "data", fixtures.ScriptKey)
+			ref.trainImport = trainImportRE.FindString(script)
+		case "RayCluster":
+			ref.fixtureRayClusters = append(ref.fixtureRayClusters, o.GetName())
+		}
+	}
+	if ref.trainImport == "" {
+		return nil, fmt.Errorf("%s: the script has no `from ray.train import …` line, which the import check quotes as the fix", tutorial.PodSecurityClusterFile)
+	}
+	return ref, nil
+}
+
+var trainImportRE = regexp.MustCompile(`(?m)^\s*from ray\.train import [\w, ]+$`)
+
+func unstructuredString(m map[string]interface{}, keys ...string) (string, bool, error) {
+	var cur interface{} = m
+	for _, k := range keys {
+		mm, ok := cur.(map[string]interface{})
+		if !ok {
+			return "", false, nil
+		}
+		cur = mm[k]
+	}
+	s, ok := cur.(string)
+	return strings.TrimSpace(s), ok, nil
+}
+
+// checkout finds the ray-operator directory and the top directory of a
+// KubeRay checkout given as either.
+func checkout(dir string) (operator, root string, err error) {
+	info, err := os.Stat(dir)
+	if err != nil {
+		return "", "", fmt.Errorf("--kuberay %s: %w; pass a KubeRay checkout (its top directory or ray-operator), or leave it out to use %s@%s", dir, err, fixtures.KubeRayModule, versions.KubeRay)
+	}
+	if !info.IsDir() {
+		return "", "", fmt.Errorf("--kuberay %s is a file; pass a KubeRay checkout's directory", dir)
+	}
+	if isDir(filepath.Join(dir, "ray-operator", "config")) {
+		return filepath.Join(dir, "ray-operator"), dir, nil
+	}
+	if isDir(filepath.Join(dir, "config", "crd")) {
+		parent := filepath.Dir(filepath.Clean(dir))
+		if filepath.Base(filepath.Clean(dir)) == "ray-operator" && isDir(filepath.Join(parent, "helm-chart")) {
+			return dir, parent, nil
+		}
+		return dir, "", nil
+	}
+	return "", "", fmt.Errorf("--kuberay %s is not a KubeRay checkout: it has neither ray-operator/config nor config/crd", dir)
+}
+
+func isDir(p string) bool {
+	info, err := os.Stat(p)
+	return err == nil && info.IsDir()
+}
+
+var wholeValueRE = regexp.MustCompile(`(?:with|toYaml)\s+\.Values\.([\w.]+)`)
+
+// loadChart takes the chart values from the checkout's chart when there is
+// one (the real chart at that checkout), else from the stand-in, which
+// carries the published 1.5.1 chart's defaults for the keys it has.
+func (r *Reference) loadChart() error {
+	if r.KubeRayRoot != "" {
+		dir := filepath.Join(r.KubeRayRoot, "helm-chart", "kuberay-operator")
+		if isDir(dir) {
+			c, err := loader.Load(dir)
+			if err != nil {
+				return fmt.Errorf("%s: %w", dir, err)
+			}
+			r.ChartValues, r.ChartSource, r.chartComplete = c.Values, filepath.Join(dir, chartutil.ValuesfileName), true
+			r.scanTemplates(c.Templates)
+			return nil
+		}
+	}
+	c, err := fixtures.StandInChart(nil)
+	if err != nil {
+		return err
+	}
+	r.ChartValues = c.Values
+	r.ChartSource = "the kuberay-operator chart " + versions.KubeRayChartVersion + " (defaults as " + tutorial.StandInChartDir + "/values.yaml mirrors them)"
+	r.scanTemplates(c.Templates)
+	return nil
+}
+
+func (r *Reference) scanTemplates(files []*chart.File) {
+	for _, t := range files {
+		for _, m := range wholeValueRE.FindAllStringSubmatch(string(t.Data), -1) {
+			r.chartWhole = append(r.chartWhole, m[1])
+		}
+	}
+}
+
+// chartValue returns the chart's default at path, whether the chart has
+// that key at all, and whether the key is known (a missing key of the
+// stand-in is unknown, not absent).
+func (r *Reference) chartValue(path []string) (value interface{}, exists, known bool) {
+	var cur interface{} = r.ChartValues
+	for _, k := range path {
+		m, ok := cur.(map[string]interface{})
+		if !ok {
+			cur = nil
+			break
+		}
+		if cur, ok = m[k]; !ok {
+			cur = nil
+			joined := strings.Join(path, ".")
+			for _, w := range r.chartWhole {
+				if joined == w || strings.HasPrefix(joined, w+".") {
+					return nil, true, true
+				}
+			}
+			return nil, false, r.chartComplete
+		}
+	}
+	return cur, true, true
+}
+
+// kubeRayPath reports whether a path of a KubeRay checkout exists, and
+// whether it could be checked at all.
+func (r *Reference) kubeRayPath(p string) (exists, checked bool) {
+	p = strings.TrimSuffix(strings.TrimPrefix(p, "kuberay/"), "/")
+	var full string
+	if rel, ok := strings.CutPrefix(p+"/", "ray-operator/"); ok {
+		full = filepath.Join(r.KubeRayDir, filepath.FromSlash(strings.TrimSuffix(rel, "/")))
+	} else if r.KubeRayRoot != "" {
+		full = filepath.Join(r.KubeRayRoot, filepath.FromSlash(p))
+	} else {
+		return false, false
+	}
+	_, err := os.Stat(full)
+	return !errors.Is(err, fs.ErrNotExist), true
+}
+
+// repoPath reports whether a path of this repository exists, counting the
+// files the kind tier adds as existing.
+func (r *Reference) repoPath(p string) bool {
+	for _, k := range tutorial.ProvidedByKindTier {
+		if p == k {
+			return true
+		}
+	}
+	_, err := os.Stat(filepath.Join(r.RepoRoot, filepath.FromSlash(p)))
+	return err == nil
+}
