@@ -7,14 +7,15 @@ package e2e
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
 	"sigs.k8s.io/e2e-framework/pkg/env"
 	"sigs.k8s.io/e2e-framework/pkg/envconf"
-	"sigs.k8s.io/e2e-framework/pkg/features"
 
 	"github.com/kuberay-docs/pod-security-e2e/chart"
 	"github.com/kuberay-docs/pod-security-e2e/cluster"
@@ -42,13 +43,18 @@ func TestMain(m *testing.M) {
 func runMain(m *testing.M) int {
 	ctx, stopSignals := proc.HandleSignals(context.Background())
 	defer stopSignals()
-	// A panic anywhere in the harness still stops every child process.
+	// A panic in TestMain's own goroutine (setup, teardown) still stops every
+	// child. Panics in a test and `go test -timeout` end the binary from
+	// other goroutines: there the kernel's parent-death signal ends the
+	// children, TestTutorial's cleanup saves the evidence (panic only), and
+	// the next run removes the run directory (RemoveStaleRunDirs).
 	defer func() {
 		if r := recover(); r != nil {
 			proc.RunInterruptCleanups()
 			panic(r)
 		}
 	}()
+	local.RemoveStaleRunDirs()
 
 	root, err := repo.Root()
 	if err != nil {
@@ -88,6 +94,11 @@ func runMain(m *testing.M) int {
 		return fatal(err)
 	}
 	testenv = env.NewWithConfig(envCfg).WithContext(ctx)
+	// `go test -list` must not start a cluster; e2e-framework only treats a
+	// literal -list=true as a dry run.
+	if f := flag.Lookup("test.list"); f != nil && f.Value.String() != "" {
+		envCfg.WithDryRunMode()
+	}
 	if envCfg.DryRunMode() {
 		// A dry run lists the steps and their assessments without a cluster.
 		fmt.Printf("e2e: dry run: listing the steps of provider %s; nothing is created\n", cfg.Provider)
@@ -97,40 +108,42 @@ func runMain(m *testing.M) int {
 		return testenv.Run(m)
 	}
 	testenv.Setup(step("create cluster", createCluster), step("check the cluster is fresh", tut.checkFresh))
-	testenv.BeforeEachFeature(func(ctx context.Context, _ *envconf.Config, _ *testing.T, f features.Feature) (context.Context, error) {
-		return context.WithValue(ctx, featureStart{}, time.Now()), nil
-	})
-	testenv.AfterEachFeature(func(ctx context.Context, _ *envconf.Config, t *testing.T, f features.Feature) (context.Context, error) {
-		result := evidence.Pass
-		switch {
-		case t.Failed():
-			result = evidence.Fail
-		case t.Skipped():
-			result = evidence.Skip
-		}
-		start, _ := ctx.Value(featureStart{}).(time.Time)
-		run.Finish(f.Name(), result, time.Since(start))
+	testenv.Finish(func(ctx context.Context, _ *envconf.Config) (context.Context, error) {
+		finishRun(ctx)
 		return ctx, nil
 	})
-	testenv.Finish(step("clean up the tutorial's objects", tut.cleanup), step("save evidence", saveEvidence), step("destroy cluster", destroyCluster))
 	code := testenv.Run(m)
 	fmt.Printf("\n%s\ne2e: evidence in %s\n", run.Table(), run.Dir)
 	_ = run.WriteFile("steps.txt", []byte(run.Table()))
 	return code
 }
 
-type featureStart struct{}
-
-// step names an env func so that a failing setup or teardown says which one
-// failed in plain words (e2e-framework logs it only at a debug level).
+// step names an env func so that a failing setup says which one failed in
+// plain words (e2e-framework logs it only at a debug level), and marks the
+// run failed so that its evidence is kept.
 func step(name string, fn env.Func) env.Func {
 	return func(ctx context.Context, c *envconf.Config) (context.Context, error) {
 		ctx, err := fn(ctx, c)
 		if err != nil {
+			anyFailed.Store(true)
 			fmt.Fprintf(os.Stderr, "e2e: %s failed: %v\n", name, err)
 		}
 		return ctx, err
 	}
+}
+
+var finishOnce sync.Once
+
+// finishRun removes the tutorial's objects, saves the evidence and destroys
+// the cluster, once, from whichever comes first: TestMain's Finish or
+// TestTutorial's cleanup after a panic.
+func finishRun(ctx context.Context) {
+	finishOnce.Do(func() {
+		ctx = context.WithoutCancel(ctx)
+		tut.cleanup(ctx)
+		saveEvidence(ctx)
+		destroyCluster(ctx)
+	})
 }
 
 func fatal(err error) int {
@@ -187,12 +200,11 @@ func createCluster(ctx context.Context, c *envconf.Config) (context.Context, err
 	return ctx, tut.connect(provider.KubernetesRestConfig(), kubeconfig)
 }
 
-func destroyCluster(ctx context.Context, _ *envconf.Config) (context.Context, error) {
+func destroyCluster(ctx context.Context) {
 	tut.stopOperator()
 	// Cleanup never fails the run: a teardown problem is reported, and the
 	// steps' own results stand.
-	if err := provider.Destroy(context.WithoutCancel(ctx)); err != nil {
+	if err := provider.Destroy(ctx); err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: destroying the cluster: %v\n", err)
 	}
-	return ctx, nil
 }

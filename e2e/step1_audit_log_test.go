@@ -11,14 +11,12 @@ import (
 
 	"github.com/kuberay-docs/pod-security-e2e/audit"
 	"github.com/kuberay-docs/pod-security-e2e/internal/repo"
-	facts "github.com/kuberay-docs/pod-security-e2e/tutorial"
 )
 
 // Step 1: the cluster's API server writes an audit log under the
 // repository's audit-policy.yaml.
 func step1AuditLog() features.Feature {
-	return features.New(facts.StepTitle("1")).
-		WithLabel("step", "1").
+	return newStep("1").
 		Assess("the audit log is readable", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			rc, err := provider.AuditLog(ctx)
 			if err != nil {
@@ -55,8 +53,7 @@ func step1AuditLog() features.Feature {
 
 // Step 2: before the namespace exists, the log holds nothing for it.
 func step2NothingYet() features.Feature {
-	return features.New(facts.StepTitle("2")).
-		WithLabel("step", "2").
+	return newStep("2").
 		Assess("no event names namespace pod-security", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			// From the run's start, not the file's: a reused Kind cluster (or
 			// an existing one) keeps earlier runs' events in its log.

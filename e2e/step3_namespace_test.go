@@ -45,8 +45,7 @@ func probePod(name string, hardened bool) *corev1.Pod {
 // Step 3: the namespace, labelled to enforce, audit and warn at restricted.
 func step3Namespace() features.Feature {
 	var mark int64
-	return features.New(facts.StepTitle("3")).
-		WithLabel("step", "3").
+	return newStep("3").
 		Setup(func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			mark = tut.auditMark(ctx)
 			if err := tut.createNamespace(ctx); err != nil {
@@ -87,9 +86,13 @@ func step3Namespace() features.Feature {
 		}).
 		Assess("the audit log records both verdicts", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			g := gomega.NewWithT(t)
+			tut.requireAudit(ctx, t)
 			var refused, admitted []audit.Verdict
 			eventually(g, func() ([]audit.Verdict, error) {
-				evs := tut.auditEvents(ctx, t, mark, audit.Filter{Namespace: namespace, Resource: "pods", Verb: "create"})
+				evs, err := tut.readAudit(ctx, mark, audit.Filter{Namespace: namespace, Resource: "pods", Verb: "create"})
+				if err != nil {
+					return nil, err
+				}
 				refused, admitted = nil, nil
 				for _, e := range evs {
 					v, ok := audit.PodSecurity(e)
@@ -105,6 +108,8 @@ func step3Namespace() features.Feature {
 				}
 				return append(append([]audit.Verdict{}, refused...), admitted...), nil
 			}).Should(gomega.HaveLen(2))
+			g.Expect(refused).To(gomega.HaveLen(1), "one refusal of %s", bareProbe)
+			g.Expect(admitted).To(gomega.HaveLen(1), "one admission of %s", hardenedProbe)
 			g.Expect(refused[0].EnforcePolicy).To(gomega.Equal("restricted:latest"))
 			g.Expect(refused[0].Denied).To(gomega.BeTrue())
 			g.Expect(refused[0].AuditViolations).To(gomega.ContainSubstring(`would violate PodSecurity "restricted:latest"`))

@@ -15,15 +15,13 @@ import (
 
 	"github.com/kuberay-docs/pod-security-e2e/audit"
 	"github.com/kuberay-docs/pod-security-e2e/chart"
-	facts "github.com/kuberay-docs/pod-security-e2e/tutorial"
 )
 
 // Step 4: the kuberay-operator chart, installed with the Helm SDK and the
 // hardened values of fixtures/operator-values.yaml.
 func step4Operator() features.Feature {
 	var mark int64
-	return features.New(facts.StepTitle("4")).
-		WithLabel("step", "4").
+	return newStep("4").
 		Setup(func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			tut.ensureNamespace(ctx, t)
 			mark = tut.auditMark(ctx)
@@ -62,9 +60,14 @@ func step4Operator() features.Feature {
 		}).
 		Assess("the audit log shows the operator pod admitted", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			g := gomega.NewWithT(t)
+			tut.requireAudit(ctx, t)
 			eventually(g, func() ([]audit.Verdict, error) {
 				var out []audit.Verdict
-				for _, e := range tut.auditEvents(ctx, t, mark, audit.Filter{Namespace: namespace, Resource: "pods", Verb: "create", Code: 201}) {
+				evs, err := tut.readAudit(ctx, mark, audit.Filter{Namespace: namespace, Resource: "pods", Verb: "create", Code: 201})
+				if err != nil {
+					return nil, err
+				}
+				for _, e := range evs {
 					if v, ok := audit.PodSecurity(e); ok && v.EnforcePolicy == "restricted:latest" && v.AuditViolations == "" {
 						out = append(out, v)
 					}

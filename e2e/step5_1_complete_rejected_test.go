@@ -25,6 +25,9 @@ import (
 // E2E_KUBERAY_DIR), never copied into this repository.
 const CompleteSample = facts.CompleteSample
 
+// completeClusterName is the RayCluster of 5.1, set when 5.1 runs.
+var completeClusterName string
+
 // headViolation is the reason the tutorial quotes for the head pod.
 const headViolation = facts.HeadViolation
 
@@ -35,8 +38,7 @@ func step51CompleteRejected() features.Feature {
 	var name string
 	var mark int64
 	var static podsecurity.Report
-	return features.New(facts.StepTitle("5.1")).
-		WithLabel("step", "5.1").
+	return newStep("5.1").
 		Setup(func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			tut.ensureOperator(ctx, t)
 			var err error
@@ -51,6 +53,7 @@ func step51CompleteRejected() features.Feature {
 			if name == "" {
 				t.Fatalf("%s holds no RayCluster", CompleteSample)
 			}
+			completeClusterName = name
 			static = staticCheck(t, CompleteSample, objs, rejected)
 			mark = tut.auditMark(ctx)
 			if err := tut.applyObjects(ctx, objs); err != nil {
@@ -95,9 +98,14 @@ func step51CompleteRejected() features.Feature {
 		}).
 		Assess("the audit log shows the 403 for ray-head", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			g := gomega.NewWithT(t)
+			tut.requireAudit(ctx, t)
 			var found audit.Verdict
 			eventually(g, func() (bool, error) {
-				for _, e := range tut.auditEvents(ctx, t, mark, audit.Filter{Namespace: namespace, Resource: "pods", Verb: "create", Code: 403}) {
+				evs, err := tut.readAudit(ctx, mark, audit.Filter{Namespace: namespace, Resource: "pods", Verb: "create", Code: 403})
+				if err != nil {
+					return false, err
+				}
+				for _, e := range evs {
 					v, ok := audit.PodSecurity(e)
 					if ok && v.Denied && strings.Contains(v.Message, restrictedPrefix+": "+headViolation) {
 						found = v
@@ -107,6 +115,7 @@ func step51CompleteRejected() features.Feature {
 				return false, nil
 			}).Should(gomega.BeTrue(), "no 403 create of a pod in %s whose message contains %q", namespace, headViolation)
 			g.Expect(found.EnforcePolicy).To(gomega.Equal("restricted:latest"))
+			g.Expect(found.Violations).NotTo(gomega.BeEmpty())
 			g.Expect(found.Violations[0]).To(gomega.Equal(headViolation))
 			// The static check predicted this refusal word for word.
 			crossCheckHeadMessage(t, static, found.Message)
@@ -124,6 +133,14 @@ func step51CompleteRejected() features.Feature {
 				_, err := tut.rayCluster(ctx, name)
 				return err
 			}).Should(gomega.Satisfy(apierrors.IsNotFound))
+			return ctx
+		}).
+		Teardown(func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			// Also when an assessment failed: a RayCluster left behind would
+			// keep producing refusals during 5.2.
+			if err := tut.deleteObjects(ctx, objs); err != nil {
+				t.Logf("delete %s: %v", CompleteSample, err)
+			}
 			return ctx
 		}).
 		Feature()

@@ -117,16 +117,32 @@ func (tu *tutorial) readAudit(ctx context.Context, from int64, f audit.Filter) (
 	return evs, nil
 }
 
-// auditMark is the audit log's current end, for a step to read only what
-// it causes; 0 where the log cannot be read.
+// auditMark is the end of the last complete line of the audit log, for a
+// step to read only what it causes; 0 where the log cannot be read. (The raw
+// size could fall inside a line the API server is still writing.)
 func (tu *tutorial) auditMark(ctx context.Context) int64 {
 	rc, err := provider.AuditLog(ctx)
 	if err != nil {
 		return 0
 	}
 	defer rc.Close()
-	n, _ := io.Copy(io.Discard, rc)
-	return n
+	st, _ := audit.Scan(rc, 0, func(audit.Event) bool { return true })
+	return st.Next
+}
+
+// requireAudit skips the calling assessment, with the provider's reason,
+// where the audit log cannot be read. Polled functions call readAudit after
+// it: they must return errors, not end the test from inside Eventually.
+func (tu *tutorial) requireAudit(ctx context.Context, t *testing.T) {
+	t.Helper()
+	rc, err := provider.AuditLog(ctx)
+	if errors.Is(err, cluster.ErrNoAuditLog) {
+		t.Skip(err.Error())
+	}
+	if err != nil {
+		t.Fatalf("open the audit log: %v", err)
+	}
+	rc.Close()
 }
 
 // eventually polls with the run's base timeout.
@@ -340,11 +356,10 @@ func (tu *tutorial) events(ctx context.Context, kind, name, reason string) ([]co
 
 // cleanup removes what the tutorial made, for providers whose cluster
 // outlives the run; on throw-away clusters it is fast and harmless.
-func (tu *tutorial) cleanup(ctx context.Context, _ *envconf.Config) (context.Context, error) {
+func (tu *tutorial) cleanup(ctx context.Context) {
 	if tu.cs == nil || cfg.Keep {
-		return ctx, nil
+		return
 	}
-	ctx = context.WithoutCancel(ctx)
 	tu.stopOperator()
 	tu.stopOperator = func() {}
 	if list, err := tu.dyn.Resource(rayClusterGVR).Namespace(namespace).List(ctx, metav1.ListOptions{}); err == nil {
@@ -360,16 +375,14 @@ func (tu *tutorial) cleanup(ctx context.Context, _ *envconf.Config) (context.Con
 	if err := tu.cs.CoreV1().Namespaces().Delete(ctx, namespace, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 		fmt.Fprintf(os.Stderr, "e2e: delete namespace %s: %v\n", namespace, err)
 	}
-	return ctx, nil
 }
 
 // saveEvidence writes logs, events, objects and the audit log into the run
 // directory when a step failed or the user asked for them.
-func saveEvidence(ctx context.Context, _ *envconf.Config) (context.Context, error) {
-	if !run.Failed() && cfg.Artifacts != "always" {
-		return ctx, nil
+func saveEvidence(ctx2 context.Context) {
+	if !anyFailed.Load() && !run.Failed() && cfg.Artifacts != "always" {
+		return
 	}
-	ctx2 := context.WithoutCancel(ctx)
 	report := func(what string, err error) {
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "e2e: saving %s: %v\n", what, err)
@@ -383,7 +396,7 @@ func saveEvidence(ctx context.Context, _ *envconf.Config) (context.Context, erro
 		report("audit log", run.WriteFile("audit.log", data))
 	}
 	if tut.cs == nil {
-		return ctx, nil
+		return
 	}
 	if evs, err := tut.cs.CoreV1().Events(namespace).List(ctx2, metav1.ListOptions{}); err == nil {
 		sort.Slice(evs.Items, func(i, j int) bool { return evs.Items[i].LastTimestamp.Before(&evs.Items[j].LastTimestamp) })
@@ -407,7 +420,6 @@ func saveEvidence(ctx context.Context, _ *envconf.Config) (context.Context, erro
 	dump("deployments", deps, err)
 	rcs, err := tut.dyn.Resource(rayClusterGVR).Namespace(namespace).List(ctx2, metav1.ListOptions{})
 	dump("rayclusters", rcs, err)
-	return ctx, nil
 }
 
 // testWriter sends Helm's and port-forward's chatter to the test log.
