@@ -16,10 +16,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
+	"github.com/kuberay-docs/pod-security-e2e/internal/proc"
 	"github.com/kuberay-docs/pod-security-e2e/internal/repo"
 	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
@@ -227,11 +230,14 @@ func (t Target) ensure(ctx context.Context, o Options) (map[string]string, error
 	// Build into a private directory and rename it into place, so a
 	// concurrent or interrupted build never leaves a half-written binary that
 	// a later run would take for a cached one.
-	tmp, err := os.MkdirTemp(o.CacheDir, ".build-"+t.Name+"-")
+	removeStaleBuildDirs(o.CacheDir)
+	tmp, err := os.MkdirTemp(o.CacheDir, fmt.Sprintf(".build-%s-%d-", t.Name, os.Getpid()))
 	if err != nil {
 		return nil, fmt.Errorf("create build directory: %w", err)
 	}
 	defer os.RemoveAll(tmp)
+	// os.Exit on Ctrl-C skips the defer.
+	defer proc.OnInterrupt(func() { os.RemoveAll(tmp) })()
 
 	start := time.Now()
 	fmt.Fprintf(o.Progress, "binaries: building %s %s (%s) into %s; first use only, later runs take it from the cache\n",
@@ -278,7 +284,7 @@ func (t Target) build(ctx context.Context, root, outDir string) ([]byte, error) 
 		dir = outDir
 		args = append([]string{"install", "-trimpath"}, t.Packages...)
 	}
-	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd := exec.Command("go", args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(),
 		"GOTOOLCHAIN="+t.Toolchain,
@@ -288,11 +294,57 @@ func (t Target) build(ctx context.Context, root, outDir string) ([]byte, error) 
 		"GOFLAGS=-mod=readonly",
 		"GOWORK=off",
 	)
-	var buf bytes.Buffer
-	cmd.Stdout = &buf
-	cmd.Stderr = &buf
-	err := cmd.Run()
-	return buf.Bytes(), err
+	// Through proc, the go command and the compilers and linkers it starts
+	// share a process group that dies with the harness (Ctrl-C, kill -9).
+	var buf syncBuffer
+	p, err := proc.Start("go build "+t.Name, cmd, &buf)
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case <-p.Exited():
+	case <-ctx.Done():
+		p.Stop(2 * time.Second)
+		return buf.Bytes(), ctx.Err()
+	}
+	return buf.Bytes(), p.Wait()
+}
+
+// syncBuffer collects a child's output written by exec's copier goroutine.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) Bytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]byte(nil), b.buf.Bytes()...)
+}
+
+// removeStaleBuildDirs removes build directories whose harness is gone (it
+// was killed mid-build); the pid is part of each directory's name.
+func removeStaleBuildDirs(cacheDir string) {
+	dirs, _ := filepath.Glob(filepath.Join(cacheDir, ".build-*"))
+	for _, d := range dirs {
+		parts := strings.Split(filepath.Base(d), "-")
+		if len(parts) < 3 {
+			continue
+		}
+		pid, err := strconv.Atoi(parts[len(parts)-2])
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		if err := syscall.Kill(pid, 0); err == syscall.ESRCH {
+			_ = os.RemoveAll(d)
+		}
+	}
 }
 
 // ticker prints a line every 30 s so a cold build does not look like a hang.

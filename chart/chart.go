@@ -20,6 +20,7 @@ import (
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/cli"
 	"helm.sh/helm/v3/pkg/release"
+	"helm.sh/helm/v3/pkg/storage/driver"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 
 	"github.com/kuberay-docs/pod-security-e2e/fixtures"
@@ -124,7 +125,7 @@ func (in *Installer) Uninstall(timeout time.Duration) error {
 	un.Wait = true
 	un.Timeout = timeout
 	_, err := un.Run(ReleaseName)
-	if err != nil && strings.Contains(err.Error(), "not found") {
+	if errors.Is(err, driver.ErrReleaseNotFound) {
 		return nil
 	}
 	return err

@@ -30,6 +30,33 @@ var (
 	buildErr  error
 )
 
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if suiteBin != "" {
+		os.RemoveAll(filepath.Dir(suiteBin))
+	}
+	os.Exit(code)
+}
+
+// lockedBuffer is read by the test while a goroutine appends the suite's
+// output to it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) WriteString(s string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf.WriteString(s)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 // suite compiles ./e2e once per run of this package.
 func suite(t *testing.T) string {
 	t.Helper()
@@ -124,9 +151,9 @@ current-context: x
 
 // startLocal starts the suite on the local tier and returns once the control
 // plane is up, with the pids of the processes the suite started.
-func startLocal(t *testing.T, tmp string) (*exec.Cmd, []int, *bytes.Buffer) {
+func startLocal(t *testing.T, tmp string) (cmd *exec.Cmd, kids []int, out *lockedBuffer, drained <-chan struct{}) {
 	t.Helper()
-	cmd := exec.Command(suite(t), "-test.run", "TestTutorial", "-test.v")
+	cmd = exec.Command(suite(t), "-test.run", "TestTutorial", "-test.v")
 	cmd.Env = env(t, tmp, "E2E_PROVIDER=local", "E2E_HOLD=60s")
 	pipe, err := cmd.StdoutPipe()
 	if err != nil {
@@ -136,10 +163,12 @@ func startLocal(t *testing.T, tmp string) (*exec.Cmd, []int, *bytes.Buffer) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	var out bytes.Buffer
+	done := make(chan struct{})
+	t.Cleanup(func() { _ = cmd.Process.Kill(); <-done; _ = cmd.Wait() })
+	out = &lockedBuffer{}
 	ready := make(chan struct{})
 	go func() {
+		defer close(done)
 		s := bufio.NewScanner(pipe)
 		closed := false
 		for s.Scan() {
@@ -159,11 +188,11 @@ func startLocal(t *testing.T, tmp string) (*exec.Cmd, []int, *bytes.Buffer) {
 	case <-time.After(15 * time.Minute): // a cold cache builds the binaries first
 		t.Fatalf("the suite did not reach step 5.1:\n%s", out.String())
 	}
-	kids := children(cmd.Process.Pid)
+	kids = children(cmd.Process.Pid)
 	if len(kids) < 6 {
 		t.Fatalf("want etcd, apiserver, controller manager, scheduler, KWOK and the operator running, found %d processes:\n%s", len(kids), out.String())
 	}
-	return cmd, kids, &out
+	return cmd, kids, out, done
 }
 
 func TestKill9LeavesNoProcessAndTheNextRunRemovesTheDirectory(t *testing.T) {
@@ -172,8 +201,9 @@ func TestKill9LeavesNoProcessAndTheNextRunRemovesTheDirectory(t *testing.T) {
 	}
 	g := gomega.NewWithT(t)
 	tmp := t.TempDir()
-	cmd, kids, _ := startLocal(t, tmp)
+	cmd, kids, _, drained := startLocal(t, tmp)
 	g.Expect(cmd.Process.Signal(syscall.SIGKILL)).To(gomega.Succeed())
+	<-drained // os/exec: read the pipe to the end before Wait
 	_ = cmd.Wait()
 	g.Eventually(func() []int { return alive(kids) }).WithTimeout(10 * time.Second).Should(gomega.BeEmpty())
 	// kill -9 gives the harness no chance to clean up; the next run does.
@@ -190,8 +220,9 @@ func TestCtrlCStopsEverythingAndRemovesTheRunDirectory(t *testing.T) {
 	}
 	g := gomega.NewWithT(t)
 	tmp := t.TempDir()
-	cmd, kids, out := startLocal(t, tmp)
+	cmd, kids, out, drained := startLocal(t, tmp)
 	g.Expect(cmd.Process.Signal(syscall.SIGINT)).To(gomega.Succeed())
+	<-drained
 	err := cmd.Wait()
 	var exit *exec.ExitError
 	g.Expect(errors.As(err, &exit)).To(gomega.BeTrue())

@@ -55,13 +55,13 @@ func (c *Cluster) start(ctx context.Context, comp *component) error {
 	if comp.ready == nil {
 		return nil
 	}
-	return c.poll(ctx, comp.name+" ready", comp, func() (bool, error) { return comp.ready(ctx) })
+	return c.poll(ctx, comp.name+" ready", comp, comp.ready)
 }
 
 // poll calls cond every 100 ms until it returns true, the watched component
 // exits, or startTimeout passes. Failures name the component and carry the
 // tail of its log, which nearly always says what went wrong.
-func (c *Cluster) poll(ctx context.Context, what string, watch *component, cond func() (bool, error)) error {
+func (c *Cluster) poll(ctx context.Context, what string, watch *component, cond func(context.Context) (bool, error)) error {
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
 	tick := time.NewTicker(100 * time.Millisecond)
@@ -72,7 +72,9 @@ func (c *Cluster) poll(ctx context.Context, what string, watch *component, cond 
 	}
 	var lastErr error
 	for {
-		ok, err := cond()
+		// The condition gets the bounded context: a check that hangs must
+		// not outlive the start timeout.
+		ok, err := cond(ctx)
 		if ok {
 			return nil
 		}

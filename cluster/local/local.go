@@ -273,8 +273,9 @@ func (c *Cluster) startControlPlane(ctx context.Context, k versions.Kubernetes) 
 		"--service-cluster-ip-range=" + serviceCIDR,
 		"--authorization-mode=RBAC",
 		"--audit-policy-file=" + c.auditPol, "--audit-log-path=" + c.auditLog, "--audit-log-format=json",
-		// Rotation would split the evidence of one run over several files.
-		"--audit-log-maxsize=0",
+		// Rotation would split the evidence of one run over several files;
+		// 0 would mean the log library's 100 MB default, so set 100 GB.
+		"--audit-log-maxsize=100000",
 		// One API server with no real endpoints: keep the kubernetes Service's
 		// endpoints out of the reconciler's hands.
 		"--endpoint-reconciler-type=none",
@@ -386,7 +387,7 @@ func (c *Cluster) addNode(ctx context.Context) error {
 	if _, err := cs.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("register KWOK node: %w", err)
 	}
-	return c.poll(ctx, "KWOK node "+NodeName+" Ready", c.componentByName("kwok"), func() (bool, error) {
+	return c.poll(ctx, "KWOK node "+NodeName+" Ready", c.componentByName("kwok"), func(ctx context.Context) (bool, error) {
 		n, err := cs.CoreV1().Nodes().Get(ctx, NodeName, metav1.GetOptions{})
 		if err != nil {
 			return false, nil
@@ -407,7 +408,7 @@ func (c *Cluster) WaitForControlPlane(ctx context.Context, _ klient.Client) erro
 	if err != nil {
 		return err
 	}
-	return c.poll(ctx, `ServiceAccount "default" in namespace default`, c.componentByName("kube-controller-manager"), func() (bool, error) {
+	return c.poll(ctx, `ServiceAccount "default" in namespace default`, c.componentByName("kube-controller-manager"), func(ctx context.Context) (bool, error) {
 		_, err := cs.CoreV1().ServiceAccounts("default").Get(ctx, "default", metav1.GetOptions{})
 		return err == nil, nil
 	})

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -53,11 +54,12 @@ func (c *Cluster) RunOperator(ctx context.Context, ns, serviceAccount string) (f
 		"--health-probe-bind-address=" + probe,
 		"--log-stdout-encoder=console",
 	}, env: []string{"KUBECONFIG=" + kubeconfig}}
-	op.ready = httpReady(&http.Client{}, "http://"+probe+"/readyz", "ok")
+	op.ready = httpReady(&http.Client{Timeout: 2 * time.Second}, "http://"+probe+"/readyz", "ok")
 	if err := c.start(ctx, op); err != nil {
 		if op.p != nil {
 			op.stop()
 		}
+		_ = os.Remove(kubeconfig) // it holds the token
 		return nil, err
 	}
 	return func() {

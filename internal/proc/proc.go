@@ -99,6 +99,13 @@ func (p *Process) Err() error {
 	}
 }
 
+// Wait blocks until the process has ended and returns what exec.Cmd.Wait
+// returned: nil for exit status 0.
+func (p *Process) Wait() error {
+	<-p.done
+	return p.err
+}
+
 // Stop sends SIGTERM to the process group and waits up to grace before SIGKILL.
 // It returns once the process is gone.
 func (p *Process) Stop(grace time.Duration) {
