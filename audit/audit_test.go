@@ -252,3 +252,15 @@ func TestPolicyChecksCapturedEvents(t *testing.T) {
 		t.Error("a missing policy file must be an error")
 	}
 }
+
+func TestPolicyRules(t *testing.T) {
+	pol, err := LoadPolicy("../audit-policy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, omit := pol.Rules()
+	if len(rules) != 1 || rules[0].Level != "Metadata" || strings.Join(rules[0].Resources, ",") != "/pods" ||
+		strings.Join(rules[0].Namespaces, ",") != "pod-security" || strings.Join(omit, ",") != "RequestReceived" {
+		t.Errorf("rules %+v, omitted stages %v", rules, omit)
+	}
+}

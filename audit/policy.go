@@ -14,7 +14,47 @@ import (
 // the tests ask the same question kube-apiserver does: which level, if any,
 // does this request get?
 type Policy struct {
-	eval auditpkg.PolicyRuleEvaluator
+	eval   auditpkg.PolicyRuleEvaluator
+	policy *auditinternal.Policy
+}
+
+// Rule is one rule of a policy, flattened for inspection.
+type Rule struct {
+	Level           string
+	Namespaces      []string
+	Resources       []string // "group/resource", "" group for core
+	Verbs           []string
+	Users           []string
+	UserGroups      []string
+	NonResourceURLs []string
+	OmitStages      []string
+}
+
+// Rules lists the policy's rules in order, and the stages the whole policy
+// omits. Unlike Level, which answers for one request, this lets a test
+// check everything a policy can ever log.
+func (p *Policy) Rules() ([]Rule, []string) {
+	var out []Rule
+	for _, r := range p.policy.Rules {
+		rule := Rule{Level: string(r.Level), Namespaces: r.Namespaces, Verbs: r.Verbs, Users: r.Users, UserGroups: r.UserGroups, NonResourceURLs: r.NonResourceURLs}
+		for _, gr := range r.Resources {
+			for _, res := range gr.Resources {
+				rule.Resources = append(rule.Resources, gr.Group+"/"+res)
+			}
+			if len(gr.Resources) == 0 {
+				rule.Resources = append(rule.Resources, gr.Group+"/*")
+			}
+		}
+		for _, st := range r.OmitStages {
+			rule.OmitStages = append(rule.OmitStages, string(st))
+		}
+		out = append(out, rule)
+	}
+	var omit []string
+	for _, st := range p.policy.OmitStages {
+		omit = append(omit, string(st))
+	}
+	return out, omit
 }
 
 // LoadPolicy reads and validates an audit policy file, as kube-apiserver's
@@ -24,7 +64,7 @@ func LoadPolicy(path string) (*Policy, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Policy{eval: policy.NewPolicyRuleEvaluator(p)}, nil
+	return &Policy{eval: policy.NewPolicyRuleEvaluator(p), policy: p}, nil
 }
 
 // Request describes a request to evaluate, in the terms of audit events.

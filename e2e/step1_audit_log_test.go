@@ -4,8 +4,11 @@ import (
 	"context"
 	"io"
 	"testing"
+	"time"
 
 	"github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/e2e-framework/pkg/envconf"
 	"sigs.k8s.io/e2e-framework/pkg/features"
 
@@ -38,6 +41,23 @@ func step1AuditLog() features.Feature {
 			level, omit := pol.Level(pods)
 			g.Expect(level).To(gomega.Equal("Metadata"))
 			g.Expect(omit).To(gomega.ConsistOf("RequestReceived"))
+			// Every rule, not a sample of requests: whatever a rule at a
+			// higher level could log (tokens in a TokenRequest's body) would
+			// end up in the run's evidence.
+			rules, policyOmit := pol.Rules()
+			g.Expect(policyOmit).To(gomega.ConsistOf("RequestReceived"))
+			var logging []audit.Rule
+			for _, r := range rules {
+				if r.Level != "None" {
+					logging = append(logging, r)
+				}
+			}
+			g.Expect(logging).To(gomega.HaveExactElements(gomega.And(
+				gomega.HaveField("Level", "Metadata"),
+				gomega.HaveField("Namespaces", gomega.Equal([]string{namespace})),
+				gomega.HaveField("Resources", gomega.Equal([]string{"/pods"})),
+				gomega.HaveField("NonResourceURLs", gomega.BeEmpty()),
+			)), "audit-policy.yaml must log pods in %s at Metadata and nothing else", namespace)
 			for _, other := range []audit.Request{
 				{User: "u", Verb: "create", Namespace: "default", APIVersion: "v1", Resource: "pods"},
 				{User: "u", Verb: "create", Namespace: namespace, APIVersion: "v1", Resource: "configmaps"},
@@ -46,6 +66,24 @@ func step1AuditLog() features.Feature {
 				level, _ := pol.Level(other)
 				g.Expect(level).To(gomega.Equal("None"), "%s %s/%s", other.Verb, other.Namespace, other.Resource)
 			}
+			return ctx
+		}).
+		Assess("the API server logs nothing outside the policy", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			g := gomega.NewWithT(t)
+			tut.requireAudit(ctx, t)
+			mark := tut.auditMark(ctx)
+			// Requests the policy leaves out: a ConfigMap and a (dry-run)
+			// pod in another namespace. Step 3 shows the opposite: pods in
+			// the tutorial's namespace are logged.
+			cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "audit-probe", Namespace: "default"}}
+			_, err := tut.cs.CoreV1().ConfigMaps("default").Create(ctx, cm, metav1.CreateOptions{})
+			g.Expect(err).NotTo(gomega.HaveOccurred())
+			defer tut.cs.CoreV1().ConfigMaps("default").Delete(context.WithoutCancel(ctx), cm.Name, metav1.DeleteOptions{})
+			_, err = tut.cs.CoreV1().Pods("default").Create(ctx, probePod("audit-probe", true, "default"), metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+			g.Expect(err).NotTo(gomega.HaveOccurred())
+			g.Consistently(func() ([]audit.Event, error) {
+				return tut.readAudit(ctx, mark, audit.Filter{})
+			}).WithTimeout(time.Second).WithPolling(100 * time.Millisecond).Should(gomega.BeEmpty())
 			return ctx
 		}).
 		Feature()

@@ -25,7 +25,7 @@ const (
 
 // probePod is a pause container; hardened, it carries exactly the four
 // settings the restricted standard requires.
-func probePod(name string, hardened bool) *corev1.Pod {
+func probePod(name string, hardened bool, ns string) *corev1.Pod {
 	c := corev1.Container{Name: facts.ProbeContainer, Image: versions.PauseImage}
 	if hardened {
 		c.SecurityContext = &corev1.SecurityContext{
@@ -37,7 +37,7 @@ func probePod(name string, hardened bool) *corev1.Pod {
 		}
 	}
 	return &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
 		Spec:       corev1.PodSpec{Containers: []corev1.Container{c}, TerminationGracePeriodSeconds: ptr.To(int64(0))},
 	}
 }
@@ -69,7 +69,7 @@ func step3Namespace() features.Feature {
 		}).
 		Assess("a pod without securityContext is refused", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			g := gomega.NewWithT(t)
-			_, err := tut.cs.CoreV1().Pods(namespace).Create(ctx, probePod(bareProbe, false), metav1.CreateOptions{})
+			_, err := tut.cs.CoreV1().Pods(namespace).Create(ctx, probePod(bareProbe, false, namespace), metav1.CreateOptions{})
 			g.Expect(apierrors.IsForbidden(err)).To(gomega.BeTrue(), "want 403 Forbidden, got %v", err)
 			g.Expect(err.Error()).To(gomega.ContainSubstring(restrictedPrefix + ": " + facts.ProbeViolation))
 			note(t, "%s", err.Error())
@@ -77,7 +77,7 @@ func step3Namespace() features.Feature {
 		}).
 		Assess("a hardened pod is admitted and runs", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			g := gomega.NewWithT(t)
-			_, err := tut.cs.CoreV1().Pods(namespace).Create(ctx, probePod(hardenedProbe, true), metav1.CreateOptions{})
+			_, err := tut.cs.CoreV1().Pods(namespace).Create(ctx, probePod(hardenedProbe, true, namespace), metav1.CreateOptions{})
 			g.Expect(err).NotTo(gomega.HaveOccurred())
 			eventually(g, func() (*corev1.Pod, error) {
 				return tut.cs.CoreV1().Pods(namespace).Get(ctx, hardenedProbe, metav1.GetOptions{})
