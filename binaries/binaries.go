@@ -5,7 +5,6 @@
 package binaries
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -296,7 +295,7 @@ func (t Target) build(ctx context.Context, root, outDir string) ([]byte, error) 
 	)
 	// Through proc, the go command and the compilers and linkers it starts
 	// share a process group that dies with the harness (Ctrl-C, kill -9).
-	var buf syncBuffer
+	var buf proc.Output
 	p, err := proc.Start("go build "+t.Name, cmd, &buf)
 	if err != nil {
 		return nil, err
@@ -308,24 +307,6 @@ func (t Target) build(ctx context.Context, root, outDir string) ([]byte, error) 
 		return buf.Bytes(), ctx.Err()
 	}
 	return buf.Bytes(), p.Wait()
-}
-
-// syncBuffer collects a child's output written by exec's copier goroutine.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) Bytes() []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return append([]byte(nil), b.buf.Bytes()...)
 }
 
 // removeStaleBuildDirs removes build directories whose harness is gone (it

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +22,7 @@ import (
 	"github.com/onsi/gomega"
 
 	"github.com/kuberay-docs/pod-security-e2e/cluster/local"
+	"github.com/kuberay-docs/pod-security-e2e/internal/proc"
 	"github.com/kuberay-docs/pod-security-e2e/internal/repo"
 )
 
@@ -36,25 +38,6 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(filepath.Dir(suiteBin))
 	}
 	os.Exit(code)
-}
-
-// lockedBuffer is read by the test while a goroutine appends the suite's
-// output to it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) WriteString(s string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf.WriteString(s)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // suite compiles ./e2e once per run of this package.
@@ -151,7 +134,7 @@ current-context: x
 
 // startLocal starts the suite on the local tier and returns once the control
 // plane is up, with the pids of the processes the suite started.
-func startLocal(t *testing.T, tmp string) (cmd *exec.Cmd, kids []int, out *lockedBuffer, drained <-chan struct{}) {
+func startLocal(t *testing.T, tmp string) (cmd *exec.Cmd, kids []int, out *proc.Output, drained <-chan struct{}) {
 	t.Helper()
 	cmd = exec.Command(suite(t), "-test.run", "TestTutorial", "-test.v")
 	cmd.Env = env(t, tmp, "E2E_PROVIDER=local", "E2E_HOLD=60s")
@@ -165,14 +148,14 @@ func startLocal(t *testing.T, tmp string) (cmd *exec.Cmd, kids []int, out *locke
 	}
 	done := make(chan struct{})
 	t.Cleanup(func() { _ = cmd.Process.Kill(); <-done; _ = cmd.Wait() })
-	out = &lockedBuffer{}
+	out = &proc.Output{}
 	ready := make(chan struct{})
 	go func() {
 		defer close(done)
 		s := bufio.NewScanner(pipe)
 		closed := false
 		for s.Scan() {
-			out.WriteString(s.Text() + "\n")
+			fmt.Fprintln(out, s.Text())
 			// Step 5.1 holds for E2E_HOLD, so the operator runs by then too.
 			if !closed && strings.Contains(s.Text(), "no_Ray_pod_appears") {
 				close(ready)

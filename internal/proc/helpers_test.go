@@ -1,31 +1,10 @@
 package proc
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"strings"
-	"sync"
 )
-
-// syncBuffer lets the test read what a child writes while exec's copier
-// goroutine is still writing.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 func fmtSscan(s string, pid *int) (int, error) { return fmt.Sscan(strings.TrimSpace(s), pid) }
 

@@ -6,6 +6,7 @@
 package proc
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -217,3 +218,26 @@ func RunInterruptCleanups() {
 		}
 	}
 }
+
+// Output collects a child's output. exec.Cmd copies a child's output in its
+// own goroutine, so a plain bytes.Buffer read while the child runs races.
+type Output struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (o *Output) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.Write(p)
+}
+
+// Bytes returns a copy of what was written so far.
+func (o *Output) Bytes() []byte {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]byte(nil), o.buf.Bytes()...)
+}
+
+// String returns what was written so far.
+func (o *Output) String() string { return string(o.Bytes()) }

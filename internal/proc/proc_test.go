@@ -14,7 +14,7 @@ import (
 func TestStopKillsTheWholeProcessGroup(t *testing.T) {
 	// A shell that ignores SIGTERM and has a child of its own: Stop must
 	// still end both, within the grace period plus a little.
-	var out syncBuffer
+	var out Output
 	cmd := exec.Command("sh", "-c", `trap "" TERM; sleep 300 & echo $!; wait`)
 	p, err := Start("stubborn", cmd, &out)
 	if err != nil {
