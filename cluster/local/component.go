@@ -29,7 +29,7 @@ type component struct {
 
 // startTimeout bounds how long one component may take to become ready; a
 // healthy one takes a few seconds even on 2 loaded cores.
-var startTimeout = envDuration("E2E_LOCAL_START_TIMEOUT", 60*time.Second)
+var startTimeout = 60 * time.Second
 
 func (c *Cluster) start(ctx context.Context, comp *component) error {
 	comp.log = filepath.Join(c.dir, "logs", comp.name+".log")
@@ -153,12 +153,16 @@ func processAlive(pid int) bool {
 	return err == nil || err == syscall.EPERM
 }
 
-func envDuration(name string, def time.Duration) time.Duration {
-	if v := os.Getenv(name); v != "" {
-		if d, err := time.ParseDuration(v); err == nil {
-			return d
-		}
-		fmt.Fprintf(os.Stderr, "ignoring %s=%q: not a duration like 90s or 2m\n", name, v)
+// startTimeoutFromEnv reads E2E_LOCAL_START_TIMEOUT; a bad value is an
+// error, not a silent default.
+func startTimeoutFromEnv() (time.Duration, error) {
+	v := os.Getenv("E2E_LOCAL_START_TIMEOUT")
+	if v == "" {
+		return 60 * time.Second, nil
 	}
-	return def
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("E2E_LOCAL_START_TIMEOUT=%q: use a positive duration such as 90s or 2m", v)
+	}
+	return d, nil
 }

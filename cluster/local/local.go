@@ -173,6 +173,9 @@ func (c *Cluster) Create(ctx context.Context, _ ...string) (kubeconfig string, e
 	if err != nil {
 		return "", err
 	}
+	if startTimeout, err = startTimeoutFromEnv(); err != nil {
+		return "", err
+	}
 	if c.auditPol == "" {
 		if c.auditPol, err = repo.Path("audit-policy.yaml"); err != nil {
 			return "", err

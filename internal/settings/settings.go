@@ -54,6 +54,8 @@ E2E_ARTIFACTS           on-failure (default) or always: when to save logs, event
 E2E_TIMEOUT             base wait for a state, e.g. 90s (default: 60s local, 5m otherwise)
 E2E_HOLD                how long an absence is watched, e.g. 5s (default 5s)
 E2E_CACHE_DIR           where built binaries are cached (default ~/.cache/kuberay-pod-security-e2e)
+E2E_LOCAL_START_TIMEOUT how long one local component may take to become ready (default 60s)
+E2E_KUBERAY_DIR         a KubeRay checkout to read samples and CRDs from instead of the pinned module
 E2E_CLUSTER_NAME        kind: name of the cluster (default: a new name per run)
 E2E_KIND_NODE_IMAGE     kind: node image, 1.24 (default) or 1.29, or kindest/node:<tag>@sha256:<digest>
 E2E_KIND_REUSE          kind: 1 runs on the existing cluster E2E_CLUSTER_NAME (never deleted)
