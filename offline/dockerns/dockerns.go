@@ -30,6 +30,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kuberay-docs/pod-security-e2e/offline/mounts"
 	"github.com/kuberay-docs/pod-security-e2e/offline/ocicaps"
 )
 
@@ -265,7 +266,7 @@ func Stop(c Config) error {
 			errs = append(errs, err)
 		}
 	}
-	if err := unmountUnder(c.Dir); err != nil {
+	if err := mounts.Unmount(c.Dir); err != nil {
 		errs = append(errs, err)
 	}
 	if err := os.RemoveAll(c.Dir); err != nil {
@@ -283,7 +284,7 @@ func Leftovers(c Config) []string {
 	if _, err := os.Stat(c.Dir); err == nil {
 		left = append(left, "run directory "+c.Dir)
 	}
-	for _, m := range mountsUnder(c.Dir) {
+	for _, m := range mounts.Under(c.Dir) {
 		left = append(left, "mount "+m)
 	}
 	for _, root := range cgroupRoots() {
@@ -370,7 +371,7 @@ func cgroupRoots() []string {
 		fs := strings.Fields(parts[1])
 		f := strings.Fields(parts[0])
 		if len(fs) > 0 && (fs[0] == "cgroup" || fs[0] == "cgroup2") && len(f) > 4 {
-			roots = append(roots, unescape(f[4]))
+			roots = append(roots, mounts.Unescape(f[4]))
 		}
 	}
 	return roots
@@ -417,40 +418,6 @@ func killCgroups(parent string) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-func mountsUnder(dir string) []string {
-	b, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil || dir == "" {
-		return nil
-	}
-	var ms []string
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) > 4 {
-			m := unescape(f[4])
-			if m == dir || strings.HasPrefix(m, dir+"/") {
-				ms = append(ms, m)
-			}
-		}
-	}
-	return ms
-}
-
-func unmountUnder(dir string) error {
-	ms := mountsUnder(dir)
-	sort.Slice(ms, func(i, j int) bool { return len(ms[i]) > len(ms[j]) })
-	var errs []error
-	for _, m := range ms {
-		if err := syscall.Unmount(m, syscall.MNT_DETACH); err != nil {
-			errs = append(errs, fmt.Errorf("unmount %s: %w", m, err))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-func unescape(s string) string {
-	return strings.NewReplacer(`\040`, " ", `\011`, "\t", `\012`, "\n", `\134`, `\`).Replace(s)
 }
 
 func run(ctx context.Context, name string, args ...string) error {
