@@ -54,6 +54,28 @@ const (
 	XGBoost = "2.1.4"
 )
 
+// The offline Kind tier builds its images itself, from Debian packages and
+// PyPI wheels, because no image can be pulled there (package offline/images).
+const (
+	// DebianSuite is the Debian release the offline images are made from
+	// (debootstrap). Its python3 is 3.11: the offline Ray image runs Ray on
+	// 3.11, where rayproject/ray:2.46.0 has 3.9. xgboost-cpu 2.1.4 has
+	// wheels for both, so the fixture's pin installs unchanged.
+	DebianSuite = "bookworm"
+	// OfflineRayImage is the offline tier's Ray image: Ray with the Train
+	// extras, xgboost-cpu, bash and wget, user ray (uid 1000). Its own name:
+	// the suite uses it through the image setting a user would use, never
+	// by calling it rayproject/ray.
+	OfflineRayImage = "kuberay-e2e/ray:" + Ray
+	// OfflineOperatorImage is the KubeRay operator image of the offline tier:
+	// the operator binary built from the pinned module (package binaries) as
+	// /manager, run as uid 65532 like the published image.
+	OfflineOperatorImage = "kuberay-e2e/kuberay-operator:" + KubeRay
+	// RayImageLockDate bounds offline/images/ray-requirements.lock: no
+	// package newer than the day Ray 2.46.0 was published (uv --exclude-newer).
+	RayImageLockDate = "2025-05-08T00:00:00Z"
+)
+
 // KindLibrary is the sigs.k8s.io/kind release the kind tier uses as a Go
 // library; go.mod requires exactly this version (versions_test checks).
 //

@@ -1,0 +1,155 @@
+package images
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kuberay-docs/pod-security-e2e/offline/dockerns"
+	"github.com/kuberay-docs/pod-security-e2e/versions"
+)
+
+// TestRayImageRuns loads the built Ray and operator images into a private daemon in a new
+// network namespace and runs it: Ray and xgboost import at their pinned
+// versions, the user is uid 1000, a login shell (as KubeRay starts Ray)
+// finds ray, pip3, bash and wget, a one-node Ray runs a task, and the
+// fixture's runtime_env pip requirement is satisfied without any network.
+//
+// The image is built by scripts/offline-images ray (minutes when cold);
+// set E2E_BUILD_IMAGES=1 to let the test build it.
+func TestRayImageRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: starts a real dockerd")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: it creates a network namespace")
+	}
+	if err := dockerns.Check(); err != nil {
+		t.Skipf("no private daemon possible here: %v", err)
+	}
+	cache, err := CacheDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := DefaultRay()
+	tarball := r.Tarball(cache)
+	if _, err := os.Stat(tarball); err != nil {
+		if os.Getenv("E2E_BUILD_IMAGES") != "1" {
+			t.Skipf("the Ray image is not built (%s); build it with scripts/offline-images ray, or set E2E_BUILD_IMAGES=1", tarball)
+		}
+		if tarball, _, err = r.Build(context.Background(), cache, testWriter{t}, t.Logf); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	tmp := t.TempDir()
+	runc, _ := exec.LookPath("runc")
+	build := exec.Command("go", "build", "-o", filepath.Join(tmp, "oci-capdrop"), "-ldflags", "-X main.runtime="+runc, "../../cmd/oci-capdrop")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build oci-capdrop: %v\n%s", err, out)
+	}
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	suffix := hex.EncodeToString(b)
+	cfg := dockerns.Config{Name: "kre2e-ray-" + suffix, Dir: "/tmp/kre2e-ray-" + suffix, CapDrop: filepath.Join(tmp, "oci-capdrop")}
+	if _, err := dockerns.Start(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := dockerns.Stop(cfg); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+		if left := dockerns.Leftovers(cfg); len(left) > 0 {
+			t.Errorf("left behind: %v", left)
+		}
+	})
+	ctx := context.Background()
+	t0 := time.Now()
+	if _, err := Load(ctx, cfg.Env(), r.Name, r.Key(), r.ImportArgs(tarball)); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("import: %s", time.Since(t0).Round(time.Millisecond))
+	t0 = time.Now()
+	if skipped, err := Load(ctx, cfg.Env(), r.Name, r.Key(), r.ImportArgs(tarball)); err != nil || !skipped {
+		t.Errorf("second load: skipped=%v err=%v (the recipe label should make it a no-op)", skipped, err)
+	}
+	t.Logf("second load (recipe already there): %s", time.Since(t0).Round(time.Millisecond))
+
+	run := func(args ...string) string {
+		t.Helper()
+		t0 := time.Now()
+		out, err := docker(ctx, cfg.Env(), append([]string{"run", "--rm", "--network", "none", r.Name}, args...)...)
+		t.Logf("%s (%s):\n%s", strings.Join(args, " "), time.Since(t0).Round(time.Millisecond), out)
+		if err != nil {
+			t.Fatalf("docker run %s: %v", strings.Join(args, " "), err)
+		}
+		return out
+	}
+	if out := run("python", "-c", "import ray, xgboost, ray.train.xgboost; print(ray.__version__, xgboost.__version__)"); !strings.Contains(out, versions.Ray+" "+versions.XGBoost) {
+		t.Errorf("want Ray %s and xgboost %s", versions.Ray, versions.XGBoost)
+	}
+	if out := run("id"); !strings.HasPrefix(out, "uid=1000(ray) gid=100(users)") {
+		t.Errorf("want uid 1000 (ray), gid 100")
+	}
+	// KubeRay runs its commands through "bash -lc"; its probes use wget.
+	if out := run("bash", "-lc", "command -v ray pip3 wget; echo HOME=$HOME"); !strings.Contains(out, "/home/ray/venv/bin/ray") ||
+		!strings.Contains(out, "/home/ray/venv/bin/pip3") || !strings.Contains(out, "/usr/bin/wget") || !strings.Contains(out, "HOME=/home/ray") {
+		t.Errorf("a login shell must find ray and pip3 in the venv and wget")
+	}
+	testOperatorImage(ctx, t, cfg)
+
+	// A one-node Ray runs a task, and the fixture's runtime_env pip
+	// requirement installs with no network at all: the image has it.
+	script := `import ray
+ray.init(runtime_env={"pip": ["xgboost-cpu==` + versions.XGBoost + `"]})
+@ray.remote
+def v():
+    import xgboost
+    return xgboost.__version__
+print("task xgboost", ray.get(v.remote()))
+`
+	if out := run("bash", "-lc", "ray start --head --num-cpus=1 --disable-usage-stats --include-dashboard=false >/dev/null && python -c '"+script+"'; rc=$?; ray stop >/dev/null; exit $rc"); !strings.Contains(out, "task xgboost "+versions.XGBoost) {
+		t.Errorf("want a Ray task with the runtime_env pip requirement to report xgboost %s", versions.XGBoost)
+	}
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// testOperatorImage loads the operator image into the same daemon: it runs
+// /manager, the operator built from the pinned module, as 65532.
+func testOperatorImage(ctx context.Context, t *testing.T, cfg dockerns.Config) {
+	o, err := OperatorFromCache(ctx, testWriter{t})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache, _ := CacheDir()
+	tarball, _, err := o.Build(cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	if _, err := Load(ctx, cfg.Env(), o.Name, o.Key(), o.ImportArgs(tarball)); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("operator image import: %s", time.Since(t0).Round(time.Millisecond))
+	user, err := docker(ctx, cfg.Env(), "image", "inspect", "--format", "{{.Config.User}} {{json .Config.Entrypoint}}", o.Name)
+	if err != nil || strings.TrimSpace(user) != `65532:65532 ["/manager"]` {
+		t.Errorf("operator image user and entrypoint: %q %v", user, err)
+	}
+	out, _ := docker(ctx, cfg.Env(), "run", "--rm", "--network", "none", o.Name, "--help")
+	t.Logf("/manager --help: %.300s", out)
+	if !strings.Contains(out, "-metrics-addr") {
+		t.Errorf("/manager --help does not print the operator's flags")
+	}
+}
