@@ -64,19 +64,9 @@ func CacheDir() (string, error) {
 // Ensure returns the binaries for Kubernetes release k, building those that
 // are not cached yet.
 func Ensure(ctx context.Context, k versions.Kubernetes, opts ...Option) (Set, error) {
-	o := Options{Progress: os.Stderr}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	if o.CacheDir == "" {
-		dir, err := CacheDir()
-		if err != nil {
-			return Set{}, err
-		}
-		o.CacheDir = dir
-	}
-	if _, err := exec.LookPath("go"); err != nil {
-		return Set{}, errors.New("the local tier builds its binaries with the go command, which is not on PATH: install Go (https://go.dev/dl) or use E2E_PROVIDER=kind/existing")
+	o, err := options(opts)
+	if err != nil {
+		return Set{}, err
 	}
 	var set Set
 	for _, t := range Targets(k) {
@@ -102,6 +92,40 @@ func Ensure(ctx context.Context, k versions.Kubernetes, opts ...Option) (Set, er
 		}
 	}
 	return set, nil
+}
+
+func options(opts []Option) (Options, error) {
+	o := Options{Progress: os.Stderr}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.CacheDir == "" {
+		dir, err := CacheDir()
+		if err != nil {
+			return o, err
+		}
+		o.CacheDir = dir
+	}
+	if _, err := exec.LookPath("go"); err != nil {
+		return o, errors.New("the local tier builds its binaries with the go command, which is not on PATH: install Go (https://go.dev/dl) or use E2E_PROVIDER=kind/existing")
+	}
+	return o, nil
+}
+
+// EnsureTarget returns the binaries of the one target of Targets(k) called
+// name (for example "ray-operator"), building them if they are not cached,
+// without building the others.
+func EnsureTarget(ctx context.Context, k versions.Kubernetes, name string, opts ...Option) (map[string]string, error) {
+	o, err := options(opts)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range Targets(k) {
+		if t.Name == name {
+			return t.ensure(ctx, o)
+		}
+	}
+	return nil, fmt.Errorf("no binary target %q", name)
 }
 
 // Target is one go build or go install producing one or more binaries.

@@ -142,3 +142,13 @@ func TestBuildFailureSaysWhatFailed(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestEnsureTargetUnknown(t *testing.T) {
+	k, err := versions.LookupKubernetes(versions.DefaultKubernetes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := EnsureTarget(context.Background(), k, "no-such-target", WithCacheDir(t.TempDir())); err == nil || !strings.Contains(err.Error(), `"no-such-target"`) {
+		t.Errorf("want an error naming the target, got %v", err)
+	}
+}

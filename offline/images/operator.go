@@ -30,11 +30,11 @@ func OperatorFromCache(ctx context.Context, progress io.Writer) (Operator, error
 	if err != nil {
 		return Operator{}, err
 	}
-	set, err := binaries.Ensure(ctx, k, binaries.WithProgress(progress))
+	paths, err := binaries.EnsureTarget(ctx, k, "ray-operator", binaries.WithProgress(progress))
 	if err != nil {
 		return Operator{}, err
 	}
-	return Operator{Name: versions.OfflineOperatorImage, Binary: set.Operator}, nil
+	return Operator{Name: versions.OfflineOperatorImage, Binary: paths["ray-operator"]}, nil
 }
 
 // Key changes with the binary (its cache directory is named by the build's
