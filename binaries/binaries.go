@@ -146,18 +146,6 @@ type Target struct {
 
 // Targets lists what the local tier needs for Kubernetes release k.
 func Targets(k versions.Kubernetes) []Target {
-	major, minor, _ := strings.Cut(strings.TrimPrefix(k.Minor(), "v"), ".")
-	var ld []string
-	for _, pkg := range []string{"k8s.io/component-base/version", "k8s.io/client-go/pkg/version"} {
-		// Unstamped binaries report v0.0.0-master, which breaks version checks
-		// in clients and Helm charts.
-		ld = append(ld,
-			"-X "+pkg+".gitVersion="+k.Version,
-			"-X "+pkg+".gitMajor="+major,
-			"-X "+pkg+".gitMinor="+minor,
-			"-X "+pkg+".gitTreeState=clean",
-		)
-	}
 	return []Target{
 		{
 			Name: "kubernetes", Version: k.Version,
@@ -169,7 +157,7 @@ func Targets(k versions.Kubernetes) []Target {
 				"k8s.io/kubernetes/cmd/kube-scheduler",
 			},
 			Toolchain: k.GoToolchain,
-			LDFlags:   strings.Join(ld, " "),
+			LDFlags:   stamp(k),
 		},
 		{
 			Name: "etcd", Version: versions.Etcd, Binaries: []string{"etcd"},
@@ -187,6 +175,52 @@ func Targets(k versions.Kubernetes) []Target {
 			Toolchain: "auto",
 		},
 	}
+}
+
+// stamp is the -ldflags that give Kubernetes binaries their version.
+// Unstamped binaries report v0.0.0-master, which breaks version checks in
+// clients and Helm charts, and which kubeadm refuses.
+func stamp(k versions.Kubernetes) string {
+	major, minor, _ := strings.Cut(strings.TrimPrefix(k.Minor(), "v"), ".")
+	var ld []string
+	for _, pkg := range []string{"k8s.io/component-base/version", "k8s.io/client-go/pkg/version"} {
+		ld = append(ld,
+			"-X "+pkg+".gitVersion="+k.Version,
+			"-X "+pkg+".gitMajor="+major,
+			"-X "+pkg+".gitMinor="+minor,
+			"-X "+pkg+".gitTreeState=clean",
+		)
+	}
+	return strings.Join(ld, " ")
+}
+
+// NodeTarget is the Kind node's Kubernetes binaries (kubelet, kubeadm,
+// kubectl, kube-proxy), built from the same wrapper module and stamped like
+// the control plane. It is not one of Targets: the local tier needs none.
+func NodeTarget(k versions.Kubernetes) Target {
+	return Target{
+		Name: "kubernetes-node", Version: k.Version,
+		Binaries:  []string{"kubelet", "kubeadm", "kubectl", "kube-proxy"},
+		ModuleDir: filepath.Join("tools", "kubernetes", k.Version),
+		Packages: []string{
+			"k8s.io/kubernetes/cmd/kubelet",
+			"k8s.io/kubernetes/cmd/kubeadm",
+			"k8s.io/kubernetes/cmd/kubectl",
+			"k8s.io/kubernetes/cmd/kube-proxy",
+		},
+		Toolchain: k.GoToolchain,
+		LDFlags:   stamp(k),
+	}
+}
+
+// EnsureNode returns the node binaries of k (see NodeTarget), building them
+// if they are not cached.
+func EnsureNode(ctx context.Context, k versions.Kubernetes, opts ...Option) (map[string]string, error) {
+	o, err := options(opts)
+	if err != nil {
+		return nil, err
+	}
+	return NodeTarget(k).ensure(ctx, o)
 }
 
 // key identifies the build's inputs: a changed pin, wrapper module or flag

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -150,5 +151,57 @@ func TestEnsureTargetUnknown(t *testing.T) {
 	}
 	if _, err := EnsureTarget(context.Background(), k, "no-such-target", WithCacheDir(t.TempDir())); err == nil || !strings.Contains(err.Error(), `"no-such-target"`) {
 		t.Errorf("want an error naming the target, got %v", err)
+	}
+}
+
+func TestNodeTargetIsStampedAndSeparate(t *testing.T) {
+	k, err := versions.LookupKubernetes("1.24")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := NodeTarget(k)
+	if n.LDFlags != Targets(k)[0].LDFlags || n.ModuleDir != Targets(k)[0].ModuleDir || n.Toolchain != k.GoToolchain {
+		t.Errorf("node binaries must come from the control plane's wrapper module, toolchain and version stamp")
+	}
+	for _, tg := range Targets(k) {
+		if tg.Name == n.Name {
+			t.Errorf("the local tier must not build the node binaries")
+		}
+	}
+}
+
+// TestNodeBinariesRun builds (or finds) kubelet, kubeadm, kubectl and
+// kube-proxy for the default Kubernetes and checks that each reports the
+// pinned version, and which component image tags kubeadm expects.
+func TestNodeBinariesRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: builds the node binaries when they are not cached (about a minute warm, several cold)")
+	}
+	k, err := versions.LookupKubernetes(versions.DefaultKubernetes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths, err := EnsureNode(context.Background(), k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for bin, args := range map[string][]string{
+		"kubeadm":    {"version", "-o", "short"},
+		"kubelet":    {"--version"},
+		"kubectl":    {"version", "--client", "-o", "yaml"},
+		"kube-proxy": {"--version"},
+	} {
+		out, err := exec.Command(paths[bin], args...).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), k.Version) {
+			t.Errorf("%s %s: %v\n%s", bin, strings.Join(args, " "), err, out)
+		}
+	}
+	out, err := exec.Command(paths["kubeadm"], "config", "images", "list", "--kubernetes-version", k.Version).CombinedOutput()
+	if err != nil {
+		t.Fatalf("kubeadm config images list: %v\n%s", err, out)
+	}
+	t.Logf("kubeadm config images list:\n%s", out)
+	if !strings.Contains(string(out), "kube-proxy:"+k.Version) {
+		t.Errorf("kubeadm does not list kube-proxy %s", k.Version)
 	}
 }
