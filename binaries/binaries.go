@@ -213,14 +213,44 @@ func NodeTarget(k versions.Kubernetes) Target {
 	}
 }
 
-// EnsureNode returns the node binaries of k (see NodeTarget), building them
-// if they are not cached.
+// NodeTargets are what the offline Kind node image needs built besides the
+// control plane: the node binaries, crictl, and CoreDNS at the version
+// kubeadm expects for k (built with k's Go toolchain, of the same era).
+func NodeTargets(k versions.Kubernetes) []Target {
+	return []Target{
+		NodeTarget(k),
+		{
+			Name: "crictl", Version: versions.CriTools, Binaries: []string{"crictl"},
+			Packages:  []string{"sigs.k8s.io/cri-tools/cmd/crictl@" + versions.CriTools},
+			Toolchain: "auto",
+			LDFlags:   "-X sigs.k8s.io/cri-tools/pkg/version.Version=" + versions.CriTools,
+		},
+		{
+			Name: "coredns", Version: k.Kubeadm.CoreDNS, Binaries: []string{"coredns"},
+			Packages:  []string{"github.com/coredns/coredns@" + k.Kubeadm.CoreDNS},
+			Toolchain: k.GoToolchain,
+		},
+	}
+}
+
+// EnsureNode returns the binaries of NodeTargets(k) by name, building those
+// that are not cached.
 func EnsureNode(ctx context.Context, k versions.Kubernetes, opts ...Option) (map[string]string, error) {
 	o, err := options(opts)
 	if err != nil {
 		return nil, err
 	}
-	return NodeTarget(k).ensure(ctx, o)
+	all := map[string]string{}
+	for _, t := range NodeTargets(k) {
+		paths, err := t.ensure(ctx, o)
+		if err != nil {
+			return nil, err
+		}
+		for b, p := range paths {
+			all[b] = p
+		}
+	}
+	return all, nil
 }
 
 // key identifies the build's inputs: a changed pin, wrapper module or flag
@@ -316,7 +346,11 @@ func (t Target) build(ctx context.Context, root, outDir string) ([]byte, error) 
 		args = append(args, t.Packages...)
 	} else {
 		dir = outDir
-		args = append([]string{"install", "-trimpath"}, t.Packages...)
+		args = []string{"install", "-trimpath"}
+		if t.LDFlags != "" {
+			args = append(args, "-ldflags", t.LDFlags)
+		}
+		args = append(args, t.Packages...)
 	}
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = dir

@@ -170,9 +170,10 @@ func TestNodeTargetIsStampedAndSeparate(t *testing.T) {
 	}
 }
 
-// TestNodeBinariesRun builds (or finds) kubelet, kubeadm, kubectl and
-// kube-proxy for the default Kubernetes and checks that each reports the
-// pinned version, and which component image tags kubeadm expects.
+// TestNodeBinariesRun builds (or finds) kubelet, kubeadm, kubectl,
+// kube-proxy, crictl and CoreDNS for the default Kubernetes, checks that
+// each reports its pinned version, and that kubeadm expects the pause, etcd
+// and CoreDNS tags pinned in versions.
 func TestNodeBinariesRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: builds the node binaries when they are not cached (about a minute warm, several cold)")
@@ -185,15 +186,20 @@ func TestNodeBinariesRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for bin, args := range map[string][]string{
-		"kubeadm":    {"version", "-o", "short"},
-		"kubelet":    {"--version"},
-		"kubectl":    {"version", "--client", "-o", "yaml"},
-		"kube-proxy": {"--version"},
+	for bin, check := range map[string]struct {
+		args []string
+		want string
+	}{
+		"kubeadm":    {[]string{"version", "-o", "short"}, k.Version},
+		"kubelet":    {[]string{"--version"}, k.Version},
+		"kubectl":    {[]string{"version", "--client", "-o", "yaml"}, k.Version},
+		"kube-proxy": {[]string{"--version"}, k.Version},
+		"crictl":     {[]string{"--version"}, versions.CriTools},
+		"coredns":    {[]string{"-version"}, "CoreDNS-" + strings.TrimPrefix(k.Kubeadm.CoreDNS, "v")},
 	} {
-		out, err := exec.Command(paths[bin], args...).CombinedOutput()
-		if err != nil || !strings.Contains(string(out), k.Version) {
-			t.Errorf("%s %s: %v\n%s", bin, strings.Join(args, " "), err, out)
+		out, err := exec.Command(paths[bin], check.args...).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), check.want) {
+			t.Errorf("%s %s: want %s: %v\n%s", bin, strings.Join(check.args, " "), check.want, err, out)
 		}
 	}
 	out, err := exec.Command(paths["kubeadm"], "config", "images", "list", "--kubernetes-version", k.Version).CombinedOutput()
@@ -201,7 +207,10 @@ func TestNodeBinariesRun(t *testing.T) {
 		t.Fatalf("kubeadm config images list: %v\n%s", err, out)
 	}
 	t.Logf("kubeadm config images list:\n%s", out)
-	if !strings.Contains(string(out), "kube-proxy:"+k.Version) {
-		t.Errorf("kubeadm does not list kube-proxy %s", k.Version)
+	// The tags pinned in versions are the ones this kubeadm expects.
+	for _, want := range []string{"kube-proxy:" + k.Version, "/pause:" + k.Kubeadm.Pause + "\n", "/etcd:" + k.Kubeadm.Etcd + "\n", "/coredns:" + k.Kubeadm.CoreDNS + "\n"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("kubeadm config images list lacks %q: versions.KubernetesReleases is out of date", strings.TrimSpace(want))
+		}
 	}
 }

@@ -20,6 +20,17 @@ type Kubernetes struct {
 	GoToolchain string
 	// KindNodeImage is the kindest/node image for this version, pinned by digest.
 	KindNodeImage string
+	// Kubeadm holds the tags of the images `kubeadm config images list
+	// --kubernetes-version <Version>` names; the offline node image builds
+	// its pause, etcd and CoreDNS images under them (a test checks them
+	// against the built kubeadm).
+	Kubeadm KubeadmImages
+}
+
+// KubeadmImages are the component image tags kubeadm expects besides the
+// control plane's own (which carry Version).
+type KubeadmImages struct {
+	Pause, Etcd, CoreDNS string
 }
 
 const (
@@ -74,6 +85,11 @@ const (
 	// RayImageLockDate bounds offline/images/ray-requirements.lock: no
 	// package newer than the day Ray 2.46.0 was published (uv --exclude-newer).
 	RayImageLockDate = "2025-05-08T00:00:00Z"
+	// CriTools is the crictl of the offline node image
+	// (sigs.k8s.io/cri-tools/cmd/crictl). kind v0.22.0 ships v1.28.0, which
+	// the Go module proxy reachable here does not serve; crictl speaks the
+	// CRI v1 API that containerd serves to kubelet 1.24 and 1.34 alike.
+	CriTools = "v1.34.0"
 )
 
 // KindLibrary is the sigs.k8s.io/kind release the kind tier uses as a Go
@@ -111,11 +127,13 @@ var KubernetesReleases = []Kubernetes{
 		Version:       "v1.24.17",
 		GoToolchain:   "go1.20.14",
 		KindNodeImage: KindNodeImage124,
+		Kubeadm:       KubeadmImages{Pause: "3.7", Etcd: "3.5.6-0", CoreDNS: "v1.8.6"},
 	},
 	{
 		Version:       "v1.34.4",
 		GoToolchain:   "go1.24.13",
 		KindNodeImage: "",
+		Kubeadm:       KubeadmImages{Pause: "3.10.1", Etcd: "3.6.5-0", CoreDNS: "v1.12.1"},
 	},
 }
 
