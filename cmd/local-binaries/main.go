@@ -4,8 +4,8 @@
 //
 //	go run ./cmd/local-binaries [-kubernetes 1.34] [-node]
 //
-// -node also builds the offline Kind node's kubelet, kubeadm, kubectl and
-// kube-proxy (binaries.NodeTarget).
+// -node also builds the offline Kind node's kubelet, kubeadm, kubectl,
+// kube-proxy, crictl and CoreDNS (binaries.NodeTargets).
 package main
 
 import (
@@ -22,7 +22,7 @@ import (
 
 func main() {
 	version := flag.String("kubernetes", versions.DefaultKubernetes, "pinned Kubernetes version to build (e.g. 1.24 or 1.34)")
-	node := flag.Bool("node", false, "also build the Kind node's kubelet, kubeadm, kubectl and kube-proxy")
+	node := flag.Bool("node", false, "also build the Kind node's kubelet, kubeadm, kubectl, kube-proxy, crictl and CoreDNS")
 	flag.Parse()
 	k, err := versions.LookupKubernetes(*version)
 	if err != nil {
@@ -46,8 +46,10 @@ func main() {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
-		for _, b := range binaries.NodeTarget(k).Binaries {
-			fmt.Println(paths[b])
+		for _, t := range binaries.NodeTargets(k) {
+			for _, b := range t.Binaries {
+				fmt.Println(paths[b])
+			}
 		}
 	}
 	fmt.Fprintf(os.Stderr, "local-binaries: Kubernetes %s set ready in %s\n", k.Version, time.Since(start).Round(time.Millisecond))
