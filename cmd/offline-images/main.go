@@ -3,7 +3,9 @@
 // file systems by recipe; with -load it imports them into a Docker daemon.
 // scripts/offline-images is its entry point.
 //
-//	offline-images [-load] [ray] [operator]     (no name: both)
+//	offline-images [-load] [ray] [operator] [node]     (no name: all three)
+//
+// node is the Kind node image of E2E_KUBERNETES_VERSION (default v1.24.17).
 //
 // -load imports into the daemon DOCKER_HOST names; when DOCKER_HOST is
 // unset, into the private daemon of scripts/docker-netns (never the host's
@@ -24,26 +26,27 @@ import (
 
 	"github.com/kuberay-docs/pod-security-e2e/offline/dockerns"
 	"github.com/kuberay-docs/pod-security-e2e/offline/images"
+	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
 func main() {
 	load := flag.Bool("load", false, "import the images into the Docker daemon (DOCKER_HOST, else the private daemon of scripts/docker-netns)")
 	verbose := flag.Bool("v", false, "show the build commands' output")
 	flag.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: offline-images [-load] [-v] [ray] [operator]")
+		fmt.Fprintln(os.Stderr, "usage: offline-images [-load] [-v] [ray] [operator] [node]")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
 	want := map[string]bool{}
 	for _, a := range flag.Args() {
-		if a != "ray" && a != "operator" {
+		if a != "ray" && a != "operator" && a != "node" {
 			flag.Usage()
 			os.Exit(2)
 		}
 		want[a] = true
 	}
 	if len(want) == 0 {
-		want = map[string]bool{"ray": true, "operator": true}
+		want = map[string]bool{"ray": true, "operator": true, "node": true}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
@@ -89,6 +92,22 @@ func run(ctx context.Context, want map[string]bool, load, verbose bool) error {
 			return err
 		}
 		list = append(list, image{o.Name, o.Key(), func() (string, bool, error) { return o.Build(cache) }, o.ImportArgs})
+	}
+	if want["node"] {
+		k, err := versions.LookupKubernetes(os.Getenv("E2E_KUBERNETES_VERSION"))
+		if err != nil {
+			return err
+		}
+		n, err := images.NodeFromCache(ctx, k, os.Stderr)
+		if err != nil {
+			return err
+		}
+		list = append(list, image{n.Name, n.Key(), func() (string, bool, error) {
+			if _, err := os.Stat(n.Tarball(cache)); err != nil && !verbose {
+				fmt.Printf("  build log: %s\n", logPath)
+			}
+			return n.Build(ctx, cache, out, logf)
+		}, n.ImportArgs})
 	}
 	var env []string
 	if load {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kuberay-docs/pod-security-e2e/offline/dockerns"
+	"github.com/kuberay-docs/pod-security-e2e/offline/ocicaps"
 	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
@@ -48,27 +49,7 @@ func TestRayImageRuns(t *testing.T) {
 		}
 	}
 
-	tmp := t.TempDir()
-	runc, _ := exec.LookPath("runc")
-	build := exec.Command("go", "build", "-o", filepath.Join(tmp, "oci-capdrop"), "-ldflags", "-X main.runtime="+runc, "../../cmd/oci-capdrop")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build oci-capdrop: %v\n%s", err, out)
-	}
-	b := make([]byte, 3)
-	_, _ = rand.Read(b)
-	suffix := hex.EncodeToString(b)
-	cfg := dockerns.Config{Name: "kre2e-ray-" + suffix, Dir: "/tmp/kre2e-ray-" + suffix, CapDrop: filepath.Join(tmp, "oci-capdrop")}
-	if _, err := dockerns.Start(context.Background(), cfg); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := dockerns.Stop(cfg); err != nil {
-			t.Errorf("stop: %v", err)
-		}
-		if left := dockerns.Leftovers(cfg); len(left) > 0 {
-			t.Errorf("left behind: %v", left)
-		}
-	})
+	cfg := startDaemon(t)
 	ctx := context.Background()
 	t0 := time.Now()
 	if _, err := Load(ctx, cfg.Env(), r.Name, r.Key(), r.ImportArgs(tarball)); err != nil {
@@ -153,3 +134,132 @@ func testOperatorImage(ctx context.Context, t *testing.T, cfg dockerns.Config) {
 		t.Errorf("/manager --help does not print the operator's flags")
 	}
 }
+
+// TestNodeImageBoots runs the node image the way kind runs a node
+// (privileged, private cgroup namespace, tmpfs /run and /tmp) in a fresh
+// private daemon: systemd comes up, containerd serves the CRI, the
+// binaries report the pinned versions, and oom_score_adj is restricted
+// exactly where the kernel lacks CAP_SYS_RESOURCE.
+func TestNodeImageBoots(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: starts a real dockerd")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: it creates a network namespace")
+	}
+	if err := dockerns.Check(); err != nil {
+		t.Skipf("no private daemon possible here: %v", err)
+	}
+	ctx := context.Background()
+	k, err := versions.LookupKubernetes(versions.DefaultKubernetes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := NodeFromCache(ctx, k, testWriter{t})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache, _ := CacheDir()
+	tarball := n.Tarball(cache)
+	if _, err := os.Stat(tarball); err != nil {
+		if os.Getenv("E2E_BUILD_IMAGES") != "1" {
+			t.Skipf("the node image is not built (%s); build it with scripts/offline-images node, or set E2E_BUILD_IMAGES=1", tarball)
+		}
+		if tarball, _, err = n.Build(ctx, cache, testWriter{t}, t.Logf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := startDaemon(t)
+	t0 := time.Now()
+	if _, err := Load(ctx, cfg.Env(), n.Name, n.Key(), n.ImportArgs(tarball)); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("import: %s", time.Since(t0).Round(time.Millisecond))
+	t0 = time.Now()
+	if out, err := docker(ctx, cfg.Env(), "run", "-d", "--name", "node", "--hostname", "node", "--privileged", "--cgroupns=private",
+		"--tmpfs", "/run", "--tmpfs", "/tmp", "-v", "/lib/modules:/lib/modules:ro",
+		"--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined", "--stop-signal", "SIGRTMIN+3", n.Name); err != nil {
+		t.Fatalf("docker run: %v\n%s", err, out)
+	}
+	inNode := func(args ...string) (string, error) {
+		return docker(ctx, cfg.Env(), append([]string{"exec", "node"}, args...)...)
+	}
+	var state string
+	for deadline := time.Now().Add(90 * time.Second); time.Now().Before(deadline); time.Sleep(time.Second) {
+		state, _ = inNode("systemctl", "is-system-running")
+		state = strings.TrimSpace(state)
+		if state == "running" || state == "degraded" {
+			break
+		}
+	}
+	t.Logf("systemd %s after %s", state, time.Since(t0).Round(time.Millisecond))
+	if state != "running" && state != "degraded" {
+		logs, _ := docker(ctx, cfg.Env(), "logs", "node")
+		t.Fatalf("systemd did not come up (%q); node log:\n%s", state, logs)
+	}
+	if state == "degraded" {
+		failed, _ := inNode("systemctl", "--failed", "--no-legend")
+		t.Logf("failed units (kubelet fails until kubeadm configures it):\n%s", failed)
+	}
+	for args, want := range map[string]string{
+		"cat /kind/version":              k.Version,
+		"kubeadm version -o short":       k.Version,
+		"kubelet --version":              k.Version,
+		"crictl --version":               versions.CriTools,
+		"systemctl is-active containerd": "active",
+	} {
+		out, err := inNode(strings.Fields(args)...)
+		if err != nil || !strings.Contains(out, want) {
+			t.Errorf("%s: want %s: %v %s", args, want, err, out)
+		}
+	}
+	var info string
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(time.Second) {
+		if info, err = inNode("crictl", "info"); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		t.Errorf("crictl info (the CRI of the node's containerd): %v\n%s", err, info)
+	}
+	missing, _ := ocicapsMissing()
+	want := `"restrictOOMScoreAdj": false`
+	if len(missing) > 0 {
+		want = `"restrictOOMScoreAdj": true`
+	}
+	if !strings.Contains(info, want) {
+		t.Errorf("containerd's CRI config: want %s on a kernel missing %v", want, missing)
+	}
+}
+
+// startDaemon starts a private daemon in a new namespace for one test and
+// stops it (checking nothing is left) at the end.
+func startDaemon(t *testing.T) dockerns.Config {
+	t.Helper()
+	tmp := t.TempDir()
+	runc, _ := exec.LookPath("runc")
+	build := exec.Command("go", "build", "-o", filepath.Join(tmp, "oci-capdrop"), "-ldflags", "-X main.runtime="+runc, "../../cmd/oci-capdrop")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build oci-capdrop: %v\n%s", err, out)
+	}
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	suffix := hex.EncodeToString(b)
+	cfg := dockerns.Config{Name: "kre2e-img-" + suffix, Dir: "/tmp/kre2e-img-" + suffix, CapDrop: filepath.Join(tmp, "oci-capdrop")}
+	if _, err := dockerns.Start(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		t0 := time.Now()
+		if err := dockerns.Stop(cfg); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+		if left := dockerns.Leftovers(cfg); len(left) > 0 {
+			t.Errorf("left behind: %v", left)
+		}
+		t.Logf("daemon stopped, nothing left: %s", time.Since(t0).Round(time.Millisecond))
+	})
+	return cfg
+}
+
+func ocicapsMissing() ([]string, error) { return ocicaps.MissingHere() }
