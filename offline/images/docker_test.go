@@ -213,6 +213,29 @@ func TestNodeImageBoots(t *testing.T) {
 			t.Errorf("%s: want %s: %v %s", args, want, err, out)
 		}
 	}
+	// The component images are in containerd's k8s.io namespace under the
+	// names kubeadm asks for.
+	t1 := time.Now()
+	var active string
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+		active, _ = inNode("systemctl", "is-active", "kuberay-e2e-images.service")
+		if strings.TrimSpace(active) == "active" || strings.TrimSpace(active) == "failed" {
+			break
+		}
+	}
+	t.Logf("component images imported (%s) %s after systemd was up", strings.TrimSpace(active), time.Since(t1).Round(time.Millisecond))
+	listed, err := inNode("ctr", "--namespace", "k8s.io", "images", "ls", "-q")
+	if err != nil {
+		t.Errorf("ctr images ls: %v %s", err, listed)
+	}
+	for _, c := range n.Components {
+		if !strings.Contains(listed, c.Name+"\n") {
+			t.Errorf("containerd lacks %s; it has:\n%s", c.Name, listed)
+		}
+	}
+	if out, err := inNode("crictl", "inspecti", "registry.k8s.io/pause:"+k.Kubeadm.Pause); err != nil || !strings.Contains(out, BuiltFromLabel) {
+		t.Errorf("crictl inspecti pause: %v\n%.500s", err, out)
+	}
 	var info string
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(time.Second) {
 		if info, err = inNode("crictl", "info"); err == nil {

@@ -26,8 +26,8 @@ import (
 // pinned kind release, read from the Go module cache and adapted at build
 // time (never copied into this repository).
 //
-// Not yet in it (see docs/offline-kind.md): the control-plane, etcd,
-// CoreDNS and pause images preloaded into containerd, and the CNI manifest.
+// Not yet in it (see docs/offline-kind.md): the etcd and kube-proxy images
+// and the CNI manifest.
 type Node struct {
 	K    versions.Kubernetes
 	Name string
@@ -35,6 +35,9 @@ type Node struct {
 	Bins map[string]string
 	// KindFiles is images/base/files of the pinned kind module.
 	KindFiles string
+	// Components are imported into containerd's k8s.io namespace at boot,
+	// before kubelet starts (kuberay-e2e-images.service).
+	Components []Component
 }
 
 // nodePackages are what kind's base image installs that a single node of
@@ -55,7 +58,7 @@ rm -f /lib/systemd/system/multi-user.target.wants/* /etc/systemd/system/*.wants/
   /lib/systemd/system/sockets.target.wants/*initctl* /lib/systemd/system/basic.target.wants/*
 echo ReadKMsg=no >> /etc/systemd/journald.conf
 ln -sf /lib/systemd/systemd /sbin/init
-systemctl enable kubelet.service containerd.service undo-mount-hacks.service
+systemctl enable kubelet.service containerd.service undo-mount-hacks.service kuberay-e2e-images.service
 systemctl mask systemd-binfmt.service
 mkdir -p /etc/kubernetes/manifests /opt/cni/bin
 for p in /usr/lib/cni/*; do ln -sf "$p" /opt/cni/bin/; done
@@ -79,6 +82,24 @@ if [ $(( (0x$bnd >> 24) & 1 )) -eq 0 ]; then
 fi
 `
 
+// imagesUnit imports the component images into containerd's k8s.io
+// namespace on every boot, after containerd and before kubelet, so that
+// kubeadm and the kubelet find them and pull nothing.
+const imagesUnit = `[Unit]
+Description=Import the component images of kuberay-pod-security-e2e into containerd
+After=containerd.service
+Requires=containerd.service
+Before=kubelet.service
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/sh -ec 'for f in /kind/images/*.tar; do ctr --namespace k8s.io images import --all-platforms "$f"; done'
+
+[Install]
+WantedBy=multi-user.target
+`
+
 // NodeImageName is the offline node image of k.
 func NodeImageName(k versions.Kubernetes) string { return "kuberay-e2e/node:" + k.Version }
 
@@ -93,7 +114,15 @@ func NodeFromCache(ctx context.Context, k versions.Kubernetes, progress io.Write
 	if err != nil {
 		return Node{}, err
 	}
-	return Node{K: k, Name: NodeImageName(k), Bins: bins, KindFiles: files}, nil
+	cache, err := CacheDir()
+	if err != nil {
+		return Node{}, err
+	}
+	comps, err := Components(ctx, k, bins, progress, cache)
+	if err != nil {
+		return Node{}, err
+	}
+	return Node{K: k, Name: NodeImageName(k), Bins: bins, KindFiles: files, Components: comps}, nil
 }
 
 // KindBaseFiles returns images/base/files of the kind module go.mod
@@ -145,7 +174,10 @@ func (n Node) Key() string {
 	for _, b := range names {
 		parts = append(parts, b+"="+filepath.Base(filepath.Dir(n.Bins[b])))
 	}
-	parts = append(parts, "kind="+versions.KindLibrary)
+	for _, c := range n.Components {
+		parts = append(parts, c.Name+"="+c.ID)
+	}
+	parts = append(parts, "kind="+versions.KindLibrary, imagesUnit)
 	return key(parts...)
 }
 
@@ -195,6 +227,9 @@ func (n Node) Build(ctx context.Context, cache string, log io.Writer, logf Logf)
 			return "", false, err
 		}
 	}
+	if err := os.MkdirAll(filepath.Join(dir, "kind", "images"), 0o755); err != nil {
+		return "", false, err
+	}
 	if err := writeFile(dir, "kind/version", n.K.Version, 0o644); err != nil {
 		return "", false, err
 	}
@@ -204,6 +239,22 @@ func (n Node) Build(ctx context.Context, cache string, log io.Writer, logf Logf)
 	if err := writeFile(dir, "etc/systemd/system/containerd.service.d/10-kuberay-e2e-caps.conf",
 		"[Service]\nExecStartPre=/usr/local/bin/kuberay-e2e-containerd-caps\n", 0o644); err != nil {
 		return "", false, err
+	}
+	if err := writeFile(dir, "etc/systemd/system/kuberay-e2e-images.service", imagesUnit, 0o644); err != nil {
+		return "", false, err
+	}
+	for _, c := range n.Components {
+		f, err := os.Create(filepath.Join(dir, "kind", "images", archiveName(c.Name)))
+		if err != nil {
+			return "", false, err
+		}
+		err = WriteDockerArchive(f, c.Name, c.Files, c.Config)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return "", false, fmt.Errorf("image %s: %w", c.Name, err)
+		}
 	}
 	if err := Chroot(ctx, log, dir, nodeScript); err != nil {
 		return "", false, err

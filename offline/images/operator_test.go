@@ -2,6 +2,10 @@ package images
 
 import (
 	"archive/tar"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -65,5 +69,74 @@ func TestOperatorTarball(t *testing.T) {
 	}
 	if strings.HasPrefix(o.Name, "quay.io/") {
 		t.Errorf("the offline operator image must have its own name, not %s", o.Name)
+	}
+}
+
+// A docker-save archive as WriteDockerArchive writes it: the manifest names
+// the image, the config's diff_id is the layer's digest, the layer holds
+// the files under their paths.
+func TestWriteDockerArchive(t *testing.T) {
+	var buf bytes.Buffer
+	files := []File{{Path: "usr/local/bin/x", Mode: 0o755, Body: []byte("binary")}}
+	if err := WriteDockerArchive(&buf, "registry.k8s.io/x:v1", files, Config{Entrypoint: []string{"/usr/local/bin/x"}, User: "65535:65535"}); err != nil {
+		t.Fatal(err)
+	}
+	entries := map[string][]byte{}
+	tr := tar.NewReader(&buf)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(tr)
+		entries[h.Name] = b
+	}
+	var manifest []struct {
+		Config   string
+		RepoTags []string
+		Layers   []string
+	}
+	if err := json.Unmarshal(entries["manifest.json"], &manifest); err != nil || len(manifest) != 1 {
+		t.Fatalf("manifest.json: %v %s", err, entries["manifest.json"])
+	}
+	m := manifest[0]
+	if len(m.RepoTags) != 1 || m.RepoTags[0] != "registry.k8s.io/x:v1" || len(m.Layers) != 1 {
+		t.Errorf("manifest: %+v", m)
+	}
+	var cfg struct {
+		Config struct {
+			Entrypoint []string
+			User       string
+		}
+		RootFS struct {
+			DiffIDs []string `json:"diff_ids"`
+		} `json:"rootfs"`
+	}
+	if err := json.Unmarshal(entries[m.Config], &cfg); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(entries[m.Layers[0]])
+	if len(cfg.RootFS.DiffIDs) != 1 || cfg.RootFS.DiffIDs[0] != "sha256:"+hex.EncodeToString(sum[:]) {
+		t.Errorf("diff_ids %v do not match the layer", cfg.RootFS.DiffIDs)
+	}
+	if cfg.Config.User != "65535:65535" || cfg.Config.Entrypoint[0] != "/usr/local/bin/x" {
+		t.Errorf("config: %+v", cfg.Config)
+	}
+	layer := tar.NewReader(bytes.NewReader(entries[m.Layers[0]]))
+	found := false
+	for {
+		h, err := layer.Next()
+		if err != nil {
+			break
+		}
+		if h.Name == "usr/local/bin/x" && h.Mode == 0o755 {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("the layer lacks usr/local/bin/x with mode 755")
 	}
 }
