@@ -230,11 +230,25 @@ func NodeTargets(k versions.Kubernetes) []Target {
 			Packages:  []string{"github.com/coredns/coredns@" + k.Kubeadm.CoreDNS},
 			Toolchain: k.GoToolchain,
 		},
+		{
+			// The etcd kubeadm's image tag names (3.5.6-0 is etcd v3.5.6), from a
+			// wrapper module per version, tools/etcd-v3.5.6.
+			Name: "etcd-node", Version: EtcdForKubeadm(k), Binaries: []string{"etcd"},
+			ModuleDir: filepath.Join("tools", "etcd-"+EtcdForKubeadm(k)), Packages: []string{"."},
+			Toolchain: k.GoToolchain,
+		},
 	}
 }
 
-// EnsureNode returns the binaries of NodeTargets(k) by name, building those
-// that are not cached.
+// EtcdForKubeadm is the etcd release of kubeadm's etcd image tag for k
+// ("3.5.6-0" is v3.5.6).
+func EtcdForKubeadm(k versions.Kubernetes) string {
+	v, _, _ := strings.Cut(k.Kubeadm.Etcd, "-")
+	return "v" + v
+}
+
+// EnsureNode returns the binaries of NodeTargets(k) by name ("etcd-node"
+// for kubeadm's etcd), building those that are not cached.
 func EnsureNode(ctx context.Context, k versions.Kubernetes, opts ...Option) (map[string]string, error) {
 	o, err := options(opts)
 	if err != nil {
@@ -247,6 +261,9 @@ func EnsureNode(ctx context.Context, k versions.Kubernetes, opts ...Option) (map
 			return nil, err
 		}
 		for b, p := range paths {
+			if t.Name == "etcd-node" {
+				b = "etcd-node"
+			}
 			all[b] = p
 		}
 	}

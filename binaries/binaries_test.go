@@ -171,7 +171,7 @@ func TestNodeTargetIsStampedAndSeparate(t *testing.T) {
 }
 
 // TestNodeBinariesRun builds (or finds) kubelet, kubeadm, kubectl,
-// kube-proxy, crictl and CoreDNS for the default Kubernetes, checks that
+// kube-proxy, crictl, CoreDNS and etcd for the default Kubernetes, checks that
 // each reports its pinned version, and that kubeadm expects the pause, etcd
 // and CoreDNS tags pinned in versions.
 func TestNodeBinariesRun(t *testing.T) {
@@ -196,6 +196,7 @@ func TestNodeBinariesRun(t *testing.T) {
 		"kube-proxy": {[]string{"--version"}, k.Version},
 		"crictl":     {[]string{"--version"}, versions.CriTools},
 		"coredns":    {[]string{"-version"}, "CoreDNS-" + strings.TrimPrefix(k.Kubeadm.CoreDNS, "v")},
+		"etcd-node":  {[]string{"--version"}, "etcd Version: " + strings.TrimPrefix(EtcdForKubeadm(k), "v")},
 	} {
 		out, err := exec.Command(paths[bin], check.args...).CombinedOutput()
 		if err != nil || !strings.Contains(string(out), check.want) {

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"syscall"
 	"time"
 )
 
@@ -31,10 +33,11 @@ type Config struct {
 
 // WriteDockerArchive writes a one-layer image named name in the format of
 // `docker save` (manifest.json, config, layer.tar), which `docker load` and
-// `ctr images import` both read. Nothing is fetched: the layer is files.
-func WriteDockerArchive(w io.Writer, name string, files []File, cfg Config) error {
+// `ctr images import` both read. Nothing is fetched: the layer is the tree
+// under root (when not empty) and then files.
+func WriteDockerArchive(w io.Writer, name, root string, files []File, cfg Config) error {
 	var layer bytes.Buffer
-	if err := writeLayer(&layer, files); err != nil {
+	if err := writeLayer(&layer, root, files); err != nil {
 		return err
 	}
 	layerSum := sha256.Sum256(layer.Bytes())
@@ -78,9 +81,14 @@ func WriteDockerArchive(w io.Writer, name string, files []File, cfg Config) erro
 	return tw.Close()
 }
 
-func writeLayer(w io.Writer, files []File) error {
+func writeLayer(w io.Writer, root string, files []File) error {
 	tw := tar.NewWriter(w)
 	dirs := map[string]bool{}
+	if root != "" {
+		if err := addTree(tw, root, dirs); err != nil {
+			return err
+		}
+	}
 	for _, f := range files {
 		// Parent directories first.
 		for i := 0; i < len(f.Path); i++ {
@@ -107,4 +115,56 @@ func writeLayer(w io.Writer, files []File) error {
 		}
 	}
 	return tw.Close()
+}
+
+// addTree writes the directories, regular files and symlinks under root
+// (devices and sockets are left out: a container runtime provides /dev),
+// keeping modes and numeric owners.
+func addTree(tw *tar.Writer, root string, dirs map[string]bool) error {
+	return filepath.Walk(root, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		if rel == "." {
+			return nil
+		}
+		var link string
+		switch {
+		case fi.Mode()&os.ModeSymlink != 0:
+			if link, err = os.Readlink(p); err != nil {
+				return err
+			}
+		case fi.IsDir(), fi.Mode().IsRegular():
+		default:
+			return nil
+		}
+		h, err := tar.FileInfoHeader(fi, link)
+		if err != nil {
+			return err
+		}
+		h.Name = rel
+		if fi.IsDir() {
+			h.Name += "/"
+			dirs[h.Name] = true
+		}
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+			h.Uid, h.Gid = int(st.Uid), int(st.Gid)
+		}
+		h.Uname, h.Gname = "", ""
+		h.Format = tar.FormatPAX
+		if err := tw.WriteHeader(h); err != nil {
+			return err
+		}
+		if fi.Mode().IsRegular() {
+			f, err := os.Open(p)
+			if err != nil {
+				return err
+			}
+			_, err = io.Copy(tw, f)
+			f.Close()
+			return err
+		}
+		return nil
+	})
 }

@@ -20,7 +20,9 @@ import (
 // runs, under the name `kubeadm config images list` gives for the release.
 // Each is one layer of binaries built here; its label says from what.
 type Component struct {
-	Name   string
+	Name string
+	// Root, when set, is a directory whose tree is the layer's base.
+	Root   string
 	Files  []File
 	Config Config
 	// ID identifies the content (binary cache directories, source hashes).
@@ -32,8 +34,8 @@ const BuiltFromLabel = "io.kuberay-e2e.built-from"
 
 // Components are the component images of k that exist so far: the control
 // plane (kube-apiserver, kube-controller-manager, kube-scheduler), CoreDNS
-// and this project's pause program. (kube-proxy and etcd are not yet: see
-// docs/offline-kind.md.)
+// etcd, and this project's pause program. kube-proxy needs iptables in its
+// image and is made by Node.Build on a Debian root (KubeProxy).
 func Components(ctx context.Context, k versions.Kubernetes, node map[string]string, progress io.Writer, cache string) ([]Component, error) {
 	cp, err := binaries.EnsureTarget(ctx, k, "kubernetes", binaries.WithProgress(progress))
 	if err != nil {
@@ -60,6 +62,19 @@ func Components(ctx context.Context, k versions.Kubernetes, node map[string]stri
 		Files:  []File{{Path: "coredns", Mode: 0o755, Source: node["coredns"]}},
 		Config: Config{Entrypoint: []string{"/coredns"}, Labels: map[string]string{BuiltFromLabel: "github.com/coredns/coredns@" + k.Kubeadm.CoreDNS}},
 		ID:     filepath.Base(filepath.Dir(node["coredns"])),
+	})
+	if node["etcd-node"] == "" {
+		return nil, fmt.Errorf("no etcd %s binary (fix: go run ./cmd/local-binaries -node)", binaries.EtcdForKubeadm(k))
+	}
+	out = append(out, Component{
+		Name:  "registry.k8s.io/etcd:" + k.Kubeadm.Etcd,
+		Files: []File{{Path: "usr/local/bin/etcd", Mode: 0o755, Source: node["etcd-node"]}},
+		Config: Config{
+			Entrypoint: []string{"/usr/local/bin/etcd"},
+			Env:        []string{"PATH=/usr/local/bin:/usr/bin:/bin"},
+			Labels:     map[string]string{BuiltFromLabel: "go.etcd.io/etcd/server/v3@" + binaries.EtcdForKubeadm(k) + " (tools/etcd-" + binaries.EtcdForKubeadm(k) + ")"},
+		},
+		ID: filepath.Base(filepath.Dir(node["etcd-node"])),
 	})
 	pause, sum, err := buildPause(ctx, cache, k.Kubeadm.Pause)
 	if err != nil {
@@ -105,4 +120,22 @@ func buildPause(ctx context.Context, cache, tag string) (string, string, error) 
 // archiveName is the file a component's archive gets in /kind/images.
 func archiveName(name string) string {
 	return strings.NewReplacer("/", "_", ":", "_").Replace(name) + ".tar"
+}
+
+// kubeProxyPackages are what kube-proxy runs in iptables mode.
+var kubeProxyPackages = []string{"iptables", "conntrack", "ipset", "kmod"}
+
+// KubeProxy is kube-proxy's image on a minimal Debian root at dir.
+func KubeProxy(k versions.Kubernetes, node map[string]string, dir string) Component {
+	return Component{
+		Name:  "registry.k8s.io/kube-proxy:" + k.Version,
+		Root:  dir,
+		Files: []File{{Path: "usr/local/bin/kube-proxy", Mode: 0o755, Source: node["kube-proxy"]}},
+		Config: Config{
+			Entrypoint: []string{"/usr/local/bin/kube-proxy"},
+			Env:        []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+			Labels:     map[string]string{BuiltFromLabel: "k8s.io/kubernetes@" + k.Version + " on Debian " + versions.DebianSuite},
+		},
+		ID: filepath.Base(filepath.Dir(node["kube-proxy"])) + "+" + strings.Join(kubeProxyPackages, ","),
+	}
 }

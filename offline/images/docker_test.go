@@ -136,7 +136,8 @@ func testOperatorImage(ctx context.Context, t *testing.T, cfg dockerns.Config) {
 }
 
 // TestNodeImageBoots runs the node image the way kind runs a node
-// (privileged, private cgroup namespace, tmpfs /run and /tmp) in a fresh
+// (privileged, private cgroup namespace, tmpfs /run and /tmp, a volume on
+// /var so containerd's overlay snapshots are not on overlay) in a fresh
 // private daemon: systemd comes up, containerd serves the CRI, the
 // binaries report the pinned versions, and oom_score_adj is restricted
 // exactly where the kernel lacks CAP_SYS_RESOURCE.
@@ -177,7 +178,7 @@ func TestNodeImageBoots(t *testing.T) {
 	t.Logf("import: %s", time.Since(t0).Round(time.Millisecond))
 	t0 = time.Now()
 	if out, err := docker(ctx, cfg.Env(), "run", "-d", "--name", "node", "--hostname", "node", "--privileged", "--cgroupns=private",
-		"--tmpfs", "/run", "--tmpfs", "/tmp", "-v", "/lib/modules:/lib/modules:ro",
+		"--tmpfs", "/run", "--tmpfs", "/tmp", "-v", "/lib/modules:/lib/modules:ro", "--volume", "/var",
 		"--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined", "--stop-signal", "SIGRTMIN+3", n.Name); err != nil {
 		t.Fatalf("docker run: %v\n%s", err, out)
 	}
@@ -228,13 +229,18 @@ func TestNodeImageBoots(t *testing.T) {
 	if err != nil {
 		t.Errorf("ctr images ls: %v %s", err, listed)
 	}
-	for _, c := range n.Components {
+	for _, c := range append(n.Components, KubeProxy(k, n.Bins, "")) {
 		if !strings.Contains(listed, c.Name+"\n") {
 			t.Errorf("containerd lacks %s; it has:\n%s", c.Name, listed)
 		}
 	}
 	if out, err := inNode("crictl", "inspecti", "registry.k8s.io/pause:"+k.Kubeadm.Pause); err != nil || !strings.Contains(out, BuiltFromLabel) {
 		t.Errorf("crictl inspecti pause: %v\n%.500s", err, out)
+	}
+	// kube-proxy's image has the iptables it drives.
+	if out, err := inNode("ctr", "--namespace", "k8s.io", "run", "--rm", "registry.k8s.io/kube-proxy:"+k.Version, "kp-check",
+		"sh", "-c", "kube-proxy --version && iptables --version && command -v conntrack"); err != nil || !strings.Contains(out, k.Version) || !strings.Contains(out, "iptables v") {
+		t.Errorf("kube-proxy image: %v\n%s", err, out)
 	}
 	var info string
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(time.Second) {

@@ -26,8 +26,7 @@ import (
 // pinned kind release, read from the Go module cache and adapted at build
 // time (never copied into this repository).
 //
-// Not yet in it (see docs/offline-kind.md): the etcd and kube-proxy images
-// and the CNI manifest.
+// Not yet in it (see docs/offline-kind.md): the CNI manifest.
 type Node struct {
 	K    versions.Kubernetes
 	Name string
@@ -174,7 +173,7 @@ func (n Node) Key() string {
 	for _, b := range names {
 		parts = append(parts, b+"="+filepath.Base(filepath.Dir(n.Bins[b])))
 	}
-	for _, c := range n.Components {
+	for _, c := range append(n.Components, KubeProxy(n.K, n.Bins, "")) {
 		parts = append(parts, c.Name+"="+c.ID)
 	}
 	parts = append(parts, "kind="+versions.KindLibrary, imagesUnit)
@@ -195,7 +194,7 @@ func (n Node) Build(ctx context.Context, cache string, log io.Writer, logf Logf)
 	if os.Geteuid() != 0 {
 		return "", false, errors.New("building the node image's root file system needs root (debootstrap, chroot)")
 	}
-	for _, b := range []string{"kubelet", "kubeadm", "kubectl", "crictl"} {
+	for _, b := range []string{"kubelet", "kubeadm", "kubectl", "crictl", "kube-proxy"} {
 		if n.Bins[b] == "" {
 			return "", false, fmt.Errorf("no %s binary for the node image (fix: go run ./cmd/local-binaries -node)", b)
 		}
@@ -212,11 +211,33 @@ func (n Node) Build(ctx context.Context, cache string, log io.Writer, logf Logf)
 			err = errors.Join(err, fmt.Errorf("remove %s: %w", dir, rerr))
 		}
 	}()
-	t := time.Now()
-	if err := Debootstrap(ctx, log, dir, versions.DebianSuite, nodePackages); err != nil {
+	// kube-proxy's own root (iptables, conntrack) is made beside the node's.
+	proxyDir, removeProxy, err := workDir("kuberay-e2e-kube-proxy-rootfs-")
+	if err != nil {
 		return "", false, err
 	}
-	logf("debootstrap %s: %s", versions.DebianSuite, time.Since(t).Round(time.Second))
+	defer func() {
+		if rerr := removeProxy(); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("remove %s: %w", proxyDir, rerr))
+		}
+	}()
+	t := time.Now()
+	proxyDone := make(chan error, 1)
+	go func() {
+		err := Debootstrap(ctx, log, proxyDir, versions.DebianSuite, kubeProxyPackages)
+		if err == nil {
+			err = Chroot(ctx, log, proxyDir, "apt-get clean\nrm -rf /var/lib/apt/lists/*\n: > /etc/resolv.conf\n: > /etc/hostname\n")
+		}
+		proxyDone <- err
+	}()
+	if err := Debootstrap(ctx, log, dir, versions.DebianSuite, nodePackages); err != nil {
+		<-proxyDone
+		return "", false, err
+	}
+	if err := <-proxyDone; err != nil {
+		return "", false, fmt.Errorf("kube-proxy's root: %w", err)
+	}
+	logf("debootstrap %s (node and kube-proxy): %s", versions.DebianSuite, time.Since(t).Round(time.Second))
 
 	t = time.Now()
 	if err := n.installKindFiles(dir); err != nil {
@@ -243,12 +264,12 @@ func (n Node) Build(ctx context.Context, cache string, log io.Writer, logf Logf)
 	if err := writeFile(dir, "etc/systemd/system/kuberay-e2e-images.service", imagesUnit, 0o644); err != nil {
 		return "", false, err
 	}
-	for _, c := range n.Components {
+	for _, c := range append(n.Components, KubeProxy(n.K, n.Bins, proxyDir)) {
 		f, err := os.Create(filepath.Join(dir, "kind", "images", archiveName(c.Name)))
 		if err != nil {
 			return "", false, err
 		}
-		err = WriteDockerArchive(f, c.Name, c.Files, c.Config)
+		err = WriteDockerArchive(f, c.Name, c.Root, c.Files, c.Config)
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}

@@ -78,7 +78,7 @@ func TestOperatorTarball(t *testing.T) {
 func TestWriteDockerArchive(t *testing.T) {
 	var buf bytes.Buffer
 	files := []File{{Path: "usr/local/bin/x", Mode: 0o755, Body: []byte("binary")}}
-	if err := WriteDockerArchive(&buf, "registry.k8s.io/x:v1", files, Config{Entrypoint: []string{"/usr/local/bin/x"}, User: "65535:65535"}); err != nil {
+	if err := WriteDockerArchive(&buf, "registry.k8s.io/x:v1", "", files, Config{Entrypoint: []string{"/usr/local/bin/x"}, User: "65535:65535"}); err != nil {
 		t.Fatal(err)
 	}
 	entries := map[string][]byte{}
