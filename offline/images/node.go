@@ -26,7 +26,7 @@ import (
 // pinned kind release, read from the Go module cache and adapted at build
 // time (never copied into this repository).
 //
-// Not yet in it (see docs/offline-kind.md): the CNI manifest.
+// Not yet tried: a kind create with it (see docs/offline-kind.md).
 type Node struct {
 	K    versions.Kubernetes
 	Name string
@@ -98,6 +98,58 @@ ExecStart=/bin/sh -ec 'for f in /kind/images/*.tar; do ctr --namespace k8s.io im
 [Install]
 WantedBy=multi-user.target
 `
+
+// cniManifest replaces kindnetd, which cannot be fetched: kind applies
+// /kind/manifests/default-cni.yaml after kubeadm init, filling in the pod
+// subnet (kind templates the file because it carries kind's marker
+// sentence). A host-network DaemonSet on the kube-proxy image (it has a
+// shell) writes a bridge + host-local + portmap configuration for the whole
+// pod subnet, which is right for this suite's single node, and stays.
+const cniManifest = `# kuberay-pod-security-e2e: bridge CNI for a one-node offline cluster.
+# would you kindly template this file
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: kuberay-e2e-bridge-cni
+  namespace: kube-system
+  labels: {app: kuberay-e2e-bridge-cni}
+spec:
+  selector:
+    matchLabels: {app: kuberay-e2e-bridge-cni}
+  template:
+    metadata:
+      labels: {app: kuberay-e2e-bridge-cni}
+    spec:
+      hostNetwork: true
+      tolerations: [{operator: Exists}]
+      priorityClassName: system-node-critical
+      containers:
+      - name: install
+        image: {{KUBE_PROXY_IMAGE}}
+        imagePullPolicy: Never
+        command:
+        - /bin/sh
+        - -ec
+        - |
+          cat > /etc/cni/net.d/.10-kuberay-e2e-bridge.conflist <<EOF
+          {"cniVersion": "0.4.0", "name": "kuberay-e2e-bridge", "plugins": [
+            {"type": "bridge", "bridge": "cni0", "isGateway": true, "ipMasq": true, "hairpinMode": true,
+             "ipam": {"type": "host-local", "ranges": [[{"subnet": "{{ .PodSubnet }}"}]], "routes": [{"dst": "0.0.0.0/0"}]}},
+            {"type": "portmap", "capabilities": {"portMappings": true}}]}
+          EOF
+          mv /etc/cni/net.d/.10-kuberay-e2e-bridge.conflist /etc/cni/net.d/10-kuberay-e2e-bridge.conflist
+          exec sleep infinity
+        volumeMounts:
+        - {name: cni-conf, mountPath: /etc/cni/net.d}
+      volumes:
+      - name: cni-conf
+        hostPath: {path: /etc/cni/net.d, type: DirectoryOrCreate}
+`
+
+// CNIManifest is cniManifest for k's kube-proxy image.
+func CNIManifest(k versions.Kubernetes) string {
+	return strings.Replace(cniManifest, "{{KUBE_PROXY_IMAGE}}", "registry.k8s.io/kube-proxy:"+k.Version, 1)
+}
 
 // NodeImageName is the offline node image of k.
 func NodeImageName(k versions.Kubernetes) string { return "kuberay-e2e/node:" + k.Version }
@@ -176,7 +228,7 @@ func (n Node) Key() string {
 	for _, c := range append(n.Components, KubeProxy(n.K, n.Bins, "")) {
 		parts = append(parts, c.Name+"="+c.ID)
 	}
-	parts = append(parts, "kind="+versions.KindLibrary, imagesUnit)
+	parts = append(parts, "kind="+versions.KindLibrary, imagesUnit, cniManifest)
 	return key(parts...)
 }
 
@@ -249,6 +301,9 @@ func (n Node) Build(ctx context.Context, cache string, log io.Writer, logf Logf)
 		}
 	}
 	if err := os.MkdirAll(filepath.Join(dir, "kind", "images"), 0o755); err != nil {
+		return "", false, err
+	}
+	if err := writeFile(dir, "kind/manifests/default-cni.yaml", CNIManifest(n.K), 0o644); err != nil {
 		return "", false, err
 	}
 	if err := writeFile(dir, "kind/version", n.K.Version, 0o644); err != nil {

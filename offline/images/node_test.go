@@ -1,6 +1,7 @@
 package images
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -8,6 +9,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"text/template"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/yaml"
 
 	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
@@ -90,5 +96,51 @@ func TestCRIBaseSpec(t *testing.T) {
 	hooks := doc.Hooks["createContainer"]
 	if len(hooks) != 2 || hooks[1]["path"] != "/kind/bin/mount-product-files.sh" {
 		t.Errorf("createContainer hooks: %v", hooks)
+	}
+}
+
+// The CNI manifest renders as kind renders it (the pod subnet filled in)
+// into a host-network DaemonSet on the local kube-proxy image that writes a
+// valid bridge configuration for that subnet.
+func TestCNIManifest(t *testing.T) {
+	k, _ := versions.LookupKubernetes(versions.DefaultKubernetes)
+	text := CNIManifest(k)
+	if !strings.Contains(text, "would you kindly template this file") {
+		t.Fatal("kind templates the manifest only when it carries its marker sentence")
+	}
+	tmpl, err := template.New("cni").Parse(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := tmpl.Execute(&out, struct{ PodSubnet string }{"10.244.0.0/16"}); err != nil {
+		t.Fatal(err)
+	}
+	var ds appsv1.DaemonSet
+	if err := yaml.UnmarshalStrict(out.Bytes(), &ds); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	spec := ds.Spec.Template.Spec
+	c := spec.Containers[0]
+	if !spec.HostNetwork || c.Image != "registry.k8s.io/kube-proxy:"+k.Version || c.ImagePullPolicy != corev1.PullNever {
+		t.Errorf("want a host-network pod on the local kube-proxy image, never pulled: %+v", c)
+	}
+	script := c.Command[2]
+	start := strings.Index(script, "<<EOF\n") + len("<<EOF\n")
+	end := strings.Index(script, "\nEOF\n")
+	conf := script[start:end]
+	var conflist struct {
+		Plugins []struct {
+			Type string
+			IPAM struct {
+				Ranges [][]struct{ Subnet string }
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(conf), &conflist); err != nil {
+		t.Fatalf("conflist: %v\n%s", err, conf)
+	}
+	if conflist.Plugins[0].Type != "bridge" || conflist.Plugins[0].IPAM.Ranges[0][0].Subnet != "10.244.0.0/16" {
+		t.Errorf("conflist: %+v", conflist)
 	}
 }
