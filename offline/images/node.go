@@ -46,6 +46,8 @@ var nodePackages = []string{
 	"systemd", "dbus", "containerd", "runc", "containernetworking-plugins",
 	"conntrack", "iptables", "iproute2", "ethtool", "util-linux", "mount", "ebtables", "kmod",
 	"libseccomp2", "pigz", "bash", "ca-certificates", "procps", "socat",
+	// jq: kind's mount-product-files.sh hook runs it for every container.
+	"jq",
 }
 
 // nodeScript prepares systemd the way a kind node expects: no units but
