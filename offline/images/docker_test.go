@@ -14,6 +14,7 @@ import (
 	"github.com/kuberay-docs/pod-security-e2e/offline/dockerns"
 	"github.com/kuberay-docs/pod-security-e2e/offline/ocicaps"
 	"github.com/kuberay-docs/pod-security-e2e/versions"
+	kindcluster "sigs.k8s.io/kind/pkg/cluster"
 )
 
 // TestRayImageRuns loads the built Ray and operator images into a private daemon in a new
@@ -298,3 +299,77 @@ func startDaemon(t *testing.T) dockerns.Config {
 }
 
 func ocicapsMissing() ([]string, error) { return ocicaps.MissingHere() }
+
+// TestKindCreatesOfflineCluster creates a cluster with the pinned kind
+// library on the offline node image, in a fresh private daemon: nothing is
+// pulled, the node becomes Ready, and every kube-system pod (CoreDNS on
+// the bridge CNI, kube-proxy, the control plane) becomes Ready.
+func TestKindCreatesOfflineCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: starts a real dockerd and a kind cluster")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: it creates a network namespace")
+	}
+	if err := dockerns.Check(); err != nil {
+		t.Skipf("no private daemon possible here: %v", err)
+	}
+	ctx := context.Background()
+	k, err := versions.LookupKubernetes(versions.DefaultKubernetes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache, _ := CacheDir()
+	if built, _ := filepath.Glob(filepath.Join(cache, "images", "node-"+k.Version+"-*.tar")); len(built) == 0 && os.Getenv("E2E_BUILD_IMAGES") != "1" {
+		t.Skipf("no node image of %s is built; build it with scripts/offline-images node, or set E2E_BUILD_IMAGES=1", k.Version)
+	}
+	n, err := NodeFromCache(ctx, k, testWriter{t})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tarball, _, err := n.Build(ctx, cache, testWriter{t}, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := startDaemon(t)
+	if _, err := Load(ctx, cfg.Env(), n.Name, n.Key(), n.ImportArgs(tarball)); err != nil {
+		t.Fatal(err)
+	}
+	// kind drives the docker CLI, which follows DOCKER_HOST.
+	t.Setenv("DOCKER_HOST", cfg.Host())
+	provider := kindcluster.NewProvider(kindcluster.ProviderWithDocker())
+	name := "offline-" + cfg.Name[len(cfg.Name)-6:]
+	t0 := time.Now()
+	err = provider.Create(name,
+		kindcluster.CreateWithNodeImage(n.Name),
+		kindcluster.CreateWithRawConfig([]byte("kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n")),
+		kindcluster.CreateWithWaitForReady(3*time.Minute),
+		kindcluster.CreateWithKubeconfigPath(filepath.Join(t.TempDir(), "kubeconfig")))
+	t.Cleanup(func() {
+		t0 := time.Now()
+		if err := provider.Delete(name, ""); err != nil {
+			t.Errorf("kind delete: %v", err)
+		}
+		t.Logf("kind delete: %s", time.Since(t0).Round(time.Millisecond))
+	})
+	if err != nil {
+		t.Fatalf("kind create: %v", err)
+	}
+	t.Logf("kind create (node Ready): %s", time.Since(t0).Round(time.Millisecond))
+	node := name + "-control-plane"
+	kubectl := func(args ...string) (string, error) {
+		return docker(ctx, cfg.Env(), append([]string{"exec", node, "kubectl", "--kubeconfig=/etc/kubernetes/admin.conf"}, args...)...)
+	}
+	t0 = time.Now()
+	if out, err := kubectl("wait", "--for=condition=Ready", "pods", "--all", "-n", "kube-system", "--timeout=180s"); err != nil {
+		pods, _ := kubectl("get", "pods", "-A", "-o", "wide")
+		t.Fatalf("kube-system pods not Ready: %v\n%s\n%s", err, out, pods)
+	}
+	pods, _ := kubectl("get", "pods", "-A", "-o", "wide")
+	t.Logf("kube-system Ready %s later:\n%s", time.Since(t0).Round(time.Millisecond), pods)
+	for _, want := range []string{"coredns-", "kube-proxy-", "kuberay-e2e-bridge-cni-", "etcd-" + node, "kube-apiserver-" + node} {
+		if !strings.Contains(pods, want) {
+			t.Errorf("no %s pod", want)
+		}
+	}
+}
