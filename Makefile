@@ -30,11 +30,11 @@ binaries:
 	$(GO) run ./cmd/local-binaries
 	$(GO) run ./cmd/local-binaries -kubernetes 1.34
 
-## offline-images: build the offline Kind tier's Ray and operator images into the cache (root; no registry)
+## offline-images: build the offline Kind tier's Ray, operator and node images into the cache (root; no registry)
 offline-images:
 	scripts/offline-images
 
-## offline-check: a private dockerd in its own network namespace runs the offline images, then is removed (root)
+## offline-check: private dockerds in their own network namespaces run the offline images and a kind cluster, then are removed (root)
 offline-check: offline-images
 	$(GO) test -count=1 -v -timeout 20m ./offline/...
 
