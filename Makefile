@@ -7,7 +7,7 @@ OUTPUT    ?= _output
 TIMEOUT   ?= 60m
 JUNIT_KIND ?= $(OUTPUT)/junit-kind.xml
 
-.PHONY: all test tutorial unit binaries e2e-kind e2e-local-1.34 vet fmt clean
+.PHONY: all test tutorial unit binaries offline-images offline-check e2e-kind e2e-local-1.34 vet fmt clean
 
 all: test
 
@@ -29,6 +29,14 @@ unit:
 binaries:
 	$(GO) run ./cmd/local-binaries
 	$(GO) run ./cmd/local-binaries -kubernetes 1.34
+
+## offline-images: build the offline Kind tier's Ray, operator and node images into the cache (root; no registry)
+offline-images:
+	scripts/offline-images
+
+## offline-check: private dockerds in their own network namespaces run the offline images and a kind cluster, then are removed (root)
+offline-check: offline-images
+	$(GO) test -count=1 -v -timeout 20m ./offline/...
 
 ## e2e-kind: the tutorial on a real Kind cluster (needs a Docker or Podman engine and internet), JUnit XML in $(JUNIT_KIND)
 e2e-kind:

@@ -67,19 +67,9 @@ func CacheDir() (string, error) {
 // Ensure returns the binaries for Kubernetes release k, building those that
 // are not cached yet.
 func Ensure(ctx context.Context, k versions.Kubernetes, opts ...Option) (Set, error) {
-	o := Options{Progress: os.Stderr}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	if o.CacheDir == "" {
-		dir, err := CacheDir()
-		if err != nil {
-			return Set{}, err
-		}
-		o.CacheDir = dir
-	}
-	if _, err := exec.LookPath("go"); err != nil {
-		return Set{}, errors.New("the local tier builds its binaries with the go command, which is not on PATH: install Go (https://go.dev/dl) or use E2E_PROVIDER=kind/existing")
+	o, err := options(opts)
+	if err != nil {
+		return Set{}, err
 	}
 	// Two builds at a time: one go build leaves a core idle during its long
 	// single-threaded link steps, which the other build fills (measured cold
@@ -124,6 +114,40 @@ func Ensure(ctx context.Context, k versions.Kubernetes, opts ...Option) (Set, er
 	return set, nil
 }
 
+func options(opts []Option) (Options, error) {
+	o := Options{Progress: os.Stderr}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.CacheDir == "" {
+		dir, err := CacheDir()
+		if err != nil {
+			return o, err
+		}
+		o.CacheDir = dir
+	}
+	if _, err := exec.LookPath("go"); err != nil {
+		return o, errors.New("the local tier builds its binaries with the go command, which is not on PATH: install Go (https://go.dev/dl) or use E2E_PROVIDER=kind/existing")
+	}
+	return o, nil
+}
+
+// EnsureTarget returns the binaries of the one target of Targets(k) called
+// name (for example "ray-operator"), building them if they are not cached,
+// without building the others.
+func EnsureTarget(ctx context.Context, k versions.Kubernetes, name string, opts ...Option) (map[string]string, error) {
+	o, err := options(opts)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range Targets(k) {
+		if t.Name == name {
+			return t.ensure(ctx, o)
+		}
+	}
+	return nil, fmt.Errorf("no binary target %q", name)
+}
+
 // Target is one go build or go install producing one or more binaries.
 type Target struct {
 	// Name and Version name the cache directory.
@@ -142,18 +166,6 @@ type Target struct {
 
 // Targets lists what the local tier needs for Kubernetes release k.
 func Targets(k versions.Kubernetes) []Target {
-	major, minor, _ := strings.Cut(strings.TrimPrefix(k.Minor(), "v"), ".")
-	var ld []string
-	for _, pkg := range []string{"k8s.io/component-base/version", "k8s.io/client-go/pkg/version"} {
-		// Unstamped binaries report v0.0.0-master, which breaks version checks
-		// in clients and Helm charts.
-		ld = append(ld,
-			"-X "+pkg+".gitVersion="+k.Version,
-			"-X "+pkg+".gitMajor="+major,
-			"-X "+pkg+".gitMinor="+minor,
-			"-X "+pkg+".gitTreeState=clean",
-		)
-	}
 	return []Target{
 		{
 			Name: "kubernetes", Version: k.Version,
@@ -165,7 +177,7 @@ func Targets(k versions.Kubernetes) []Target {
 				"k8s.io/kubernetes/cmd/kube-scheduler",
 			},
 			Toolchain: k.GoToolchain,
-			LDFlags:   strings.Join(ld, " "),
+			LDFlags:   stamp(k),
 		},
 		{
 			Name: "etcd", Version: versions.Etcd, Binaries: []string{"etcd"},
@@ -183,6 +195,99 @@ func Targets(k versions.Kubernetes) []Target {
 			Toolchain: "auto",
 		},
 	}
+}
+
+// stamp is the -ldflags that give Kubernetes binaries their version.
+// Unstamped binaries report v0.0.0-master, which breaks version checks in
+// clients and Helm charts, and which kubeadm refuses.
+func stamp(k versions.Kubernetes) string {
+	major, minor, _ := strings.Cut(strings.TrimPrefix(k.Minor(), "v"), ".")
+	var ld []string
+	for _, pkg := range []string{"k8s.io/component-base/version", "k8s.io/client-go/pkg/version"} {
+		ld = append(ld,
+			"-X "+pkg+".gitVersion="+k.Version,
+			"-X "+pkg+".gitMajor="+major,
+			"-X "+pkg+".gitMinor="+minor,
+			"-X "+pkg+".gitTreeState=clean",
+		)
+	}
+	return strings.Join(ld, " ")
+}
+
+// NodeTarget is the Kind node's Kubernetes binaries (kubelet, kubeadm,
+// kubectl, kube-proxy), built from the same wrapper module and stamped like
+// the control plane. It is not one of Targets: the local tier needs none.
+func NodeTarget(k versions.Kubernetes) Target {
+	return Target{
+		Name: "kubernetes-node", Version: k.Version,
+		Binaries:  []string{"kubelet", "kubeadm", "kubectl", "kube-proxy"},
+		ModuleDir: filepath.Join("tools", "kubernetes", k.Version),
+		Packages: []string{
+			"k8s.io/kubernetes/cmd/kubelet",
+			"k8s.io/kubernetes/cmd/kubeadm",
+			"k8s.io/kubernetes/cmd/kubectl",
+			"k8s.io/kubernetes/cmd/kube-proxy",
+		},
+		Toolchain: k.GoToolchain,
+		LDFlags:   stamp(k),
+	}
+}
+
+// NodeTargets are what the offline Kind node image needs built besides the
+// control plane: the node binaries, crictl, and CoreDNS at the version
+// kubeadm expects for k (built with k's Go toolchain, of the same era).
+func NodeTargets(k versions.Kubernetes) []Target {
+	return []Target{
+		NodeTarget(k),
+		{
+			Name: "crictl", Version: versions.CriTools, Binaries: []string{"crictl"},
+			Packages:  []string{"sigs.k8s.io/cri-tools/cmd/crictl@" + versions.CriTools},
+			Toolchain: "auto",
+			LDFlags:   "-X sigs.k8s.io/cri-tools/pkg/version.Version=" + versions.CriTools,
+		},
+		{
+			Name: "coredns", Version: k.Kubeadm.CoreDNS, Binaries: []string{"coredns"},
+			Packages:  []string{"github.com/coredns/coredns@" + k.Kubeadm.CoreDNS},
+			Toolchain: k.GoToolchain,
+		},
+		{
+			// The etcd kubeadm's image tag names (3.5.6-0 is etcd v3.5.6), from a
+			// wrapper module per version, tools/etcd-v3.5.6.
+			Name: "etcd-node", Version: EtcdForKubeadm(k), Binaries: []string{"etcd"},
+			ModuleDir: filepath.Join("tools", "etcd-"+EtcdForKubeadm(k)), Packages: []string{"."},
+			Toolchain: k.GoToolchain,
+		},
+	}
+}
+
+// EtcdForKubeadm is the etcd release of kubeadm's etcd image tag for k
+// ("3.5.6-0" is v3.5.6).
+func EtcdForKubeadm(k versions.Kubernetes) string {
+	v, _, _ := strings.Cut(k.Kubeadm.Etcd, "-")
+	return "v" + v
+}
+
+// EnsureNode returns the binaries of NodeTargets(k) by name ("etcd-node"
+// for kubeadm's etcd), building those that are not cached.
+func EnsureNode(ctx context.Context, k versions.Kubernetes, opts ...Option) (map[string]string, error) {
+	o, err := options(opts)
+	if err != nil {
+		return nil, err
+	}
+	all := map[string]string{}
+	for _, t := range NodeTargets(k) {
+		paths, err := t.ensure(ctx, o)
+		if err != nil {
+			return nil, err
+		}
+		for b, p := range paths {
+			if t.Name == "etcd-node" {
+				b = "etcd-node"
+			}
+			all[b] = p
+		}
+	}
+	return all, nil
 }
 
 // key identifies the build's inputs: a changed pin, wrapper module or flag
@@ -281,7 +386,11 @@ func (t Target) build(ctx context.Context, root, outDir string) ([]byte, error) 
 		args = append(args, t.Packages...)
 	} else {
 		dir = outDir
-		args = append([]string{"install", "-trimpath"}, t.Packages...)
+		args = []string{"install", "-trimpath"}
+		if t.LDFlags != "" {
+			args = append(args, "-ldflags", t.LDFlags)
+		}
+		args = append(args, t.Packages...)
 	}
 	cmd := exec.Command("go", args...)
 	cmd.Dir = dir

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -140,5 +141,77 @@ func TestBuildFailureSaysWhatFailed(t *testing.T) {
 	_, err := tg.ensure(context.Background(), Options{CacheDir: t.TempDir(), Progress: &progress})
 	if err == nil || !strings.Contains(err.Error(), "build nonexistent v0.0.1 failed") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+func TestEnsureTargetUnknown(t *testing.T) {
+	k, err := versions.LookupKubernetes(versions.DefaultKubernetes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := EnsureTarget(context.Background(), k, "no-such-target", WithCacheDir(t.TempDir())); err == nil || !strings.Contains(err.Error(), `"no-such-target"`) {
+		t.Errorf("want an error naming the target, got %v", err)
+	}
+}
+
+func TestNodeTargetIsStampedAndSeparate(t *testing.T) {
+	k, err := versions.LookupKubernetes("1.24")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := NodeTarget(k)
+	if n.LDFlags != Targets(k)[0].LDFlags || n.ModuleDir != Targets(k)[0].ModuleDir || n.Toolchain != k.GoToolchain {
+		t.Errorf("node binaries must come from the control plane's wrapper module, toolchain and version stamp")
+	}
+	for _, tg := range Targets(k) {
+		if tg.Name == n.Name {
+			t.Errorf("the local tier must not build the node binaries")
+		}
+	}
+}
+
+// TestNodeBinariesRun builds (or finds) kubelet, kubeadm, kubectl,
+// kube-proxy, crictl, CoreDNS and etcd for the default Kubernetes, checks that
+// each reports its pinned version, and that kubeadm expects the pause, etcd
+// and CoreDNS tags pinned in versions.
+func TestNodeBinariesRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: builds the node binaries when they are not cached (about a minute warm, several cold)")
+	}
+	k, err := versions.LookupKubernetes(versions.DefaultKubernetes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths, err := EnsureNode(context.Background(), k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for bin, check := range map[string]struct {
+		args []string
+		want string
+	}{
+		"kubeadm":    {[]string{"version", "-o", "short"}, k.Version},
+		"kubelet":    {[]string{"--version"}, k.Version},
+		"kubectl":    {[]string{"version", "--client", "-o", "yaml"}, k.Version},
+		"kube-proxy": {[]string{"--version"}, k.Version},
+		"crictl":     {[]string{"--version"}, versions.CriTools},
+		"coredns":    {[]string{"-version"}, "CoreDNS-" + strings.TrimPrefix(k.Kubeadm.CoreDNS, "v")},
+		"etcd-node":  {[]string{"--version"}, "etcd Version: " + strings.TrimPrefix(EtcdForKubeadm(k), "v")},
+	} {
+		out, err := exec.Command(paths[bin], check.args...).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), check.want) {
+			t.Errorf("%s %s: want %s: %v\n%s", bin, strings.Join(check.args, " "), check.want, err, out)
+		}
+	}
+	out, err := exec.Command(paths["kubeadm"], "config", "images", "list", "--kubernetes-version", k.Version).CombinedOutput()
+	if err != nil {
+		t.Fatalf("kubeadm config images list: %v\n%s", err, out)
+	}
+	t.Logf("kubeadm config images list:\n%s", out)
+	// The tags pinned in versions are the ones this kubeadm expects.
+	for _, want := range []string{"kube-proxy:" + k.Version, "/pause:" + k.Kubeadm.Pause + "\n", "/etcd:" + k.Kubeadm.Etcd + "\n", "/coredns:" + k.Kubeadm.CoreDNS + "\n"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("kubeadm config images list lacks %q: versions.KubernetesReleases is out of date", strings.TrimSpace(want))
+		}
 	}
 }

@@ -20,6 +20,17 @@ type Kubernetes struct {
 	GoToolchain string
 	// KindNodeImage is the kindest/node image for this version, pinned by digest.
 	KindNodeImage string
+	// Kubeadm holds the tags of the images `kubeadm config images list
+	// --kubernetes-version <Version>` names; the offline node image builds
+	// its pause, etcd and CoreDNS images under them (a test checks them
+	// against the built kubeadm).
+	Kubeadm KubeadmImages
+}
+
+// KubeadmImages are the component image tags kubeadm expects besides the
+// control plane's own (which carry Version).
+type KubeadmImages struct {
+	Pause, Etcd, CoreDNS string
 }
 
 const (
@@ -52,6 +63,33 @@ const (
 	// (as xgboost-cpu: the plain wheel drags in GPU libraries). 2.1 is the last
 	// line that supports the Python 3.9 of rayproject/ray:2.46.0.
 	XGBoost = "2.1.4"
+)
+
+// The offline Kind tier builds its images itself, from Debian packages and
+// PyPI wheels, because no image can be pulled there (package offline/images).
+const (
+	// DebianSuite is the Debian release the offline images are made from
+	// (debootstrap). Its python3 is 3.11: the offline Ray image runs Ray on
+	// 3.11, where rayproject/ray:2.46.0 has 3.9. xgboost-cpu 2.1.4 has
+	// wheels for both, so the fixture's pin installs unchanged.
+	DebianSuite = "bookworm"
+	// OfflineRayImage is the offline tier's Ray image: Ray with the Train
+	// extras, xgboost-cpu, bash and wget, user ray (uid 1000). Its own name:
+	// the suite uses it through the image setting a user would use, never
+	// by calling it rayproject/ray.
+	OfflineRayImage = "kuberay-e2e/ray:" + Ray
+	// OfflineOperatorImage is the KubeRay operator image of the offline tier:
+	// the operator binary built from the pinned module (package binaries) as
+	// /manager, run as uid 65532 like the published image.
+	OfflineOperatorImage = "kuberay-e2e/kuberay-operator:" + KubeRay
+	// RayImageLockDate bounds offline/images/ray-requirements.lock: no
+	// package newer than the day Ray 2.46.0 was published (uv --exclude-newer).
+	RayImageLockDate = "2025-05-08T00:00:00Z"
+	// CriTools is the crictl of the offline node image
+	// (sigs.k8s.io/cri-tools/cmd/crictl). kind v0.22.0 ships v1.28.0, which
+	// the Go module proxy reachable here does not serve; crictl speaks the
+	// CRI v1 API that containerd serves to kubelet 1.24 and 1.34 alike.
+	CriTools = "v1.34.0"
 )
 
 // KindLibrary is the sigs.k8s.io/kind release the kind tier uses as a Go
@@ -89,11 +127,13 @@ var KubernetesReleases = []Kubernetes{
 		Version:       "v1.24.17",
 		GoToolchain:   "go1.20.14",
 		KindNodeImage: KindNodeImage124,
+		Kubeadm:       KubeadmImages{Pause: "3.7", Etcd: "3.5.6-0", CoreDNS: "v1.8.6"},
 	},
 	{
 		Version:       "v1.34.4",
 		GoToolchain:   "go1.24.13",
 		KindNodeImage: "",
+		Kubeadm:       KubeadmImages{Pause: "3.10.1", Etcd: "3.6.5-0", CoreDNS: "v1.12.1"},
 	},
 }
 

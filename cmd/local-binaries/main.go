@@ -2,7 +2,10 @@
 // pinned binaries and prints their paths, so that CI or a user can pay the
 // cold build once, before the first test run.
 //
-//	go run ./cmd/local-binaries [-kubernetes 1.34]
+//	go run ./cmd/local-binaries [-kubernetes 1.34] [-node]
+//
+// -node also builds the offline Kind node's kubelet, kubeadm, kubectl,
+// kube-proxy, crictl and CoreDNS (binaries.NodeTargets).
 package main
 
 import (
@@ -19,6 +22,7 @@ import (
 
 func main() {
 	version := flag.String("kubernetes", versions.DefaultKubernetes, "pinned Kubernetes version to build (e.g. 1.24 or 1.34)")
+	node := flag.Bool("node", false, "also build the Kind node's kubelet, kubeadm, kubectl, kube-proxy, crictl and CoreDNS")
 	flag.Parse()
 	k, err := versions.LookupKubernetes(*version)
 	if err != nil {
@@ -35,6 +39,18 @@ func main() {
 	}
 	for _, p := range []string{set.APIServer, set.ControllerManager, set.Scheduler, set.Etcd, set.KWOK, set.Operator} {
 		fmt.Println(p)
+	}
+	if *node {
+		paths, err := binaries.EnsureNode(ctx, k)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		for _, t := range binaries.NodeTargets(k) {
+			for _, b := range t.Binaries {
+				fmt.Println(paths[b])
+			}
+		}
 	}
 	fmt.Fprintf(os.Stderr, "local-binaries: Kubernetes %s set ready in %s\n", k.Version, time.Since(start).Round(time.Millisecond))
 }

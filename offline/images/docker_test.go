@@ -1,0 +1,375 @@
+package images
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kuberay-docs/pod-security-e2e/offline/dockerns"
+	"github.com/kuberay-docs/pod-security-e2e/offline/ocicaps"
+	"github.com/kuberay-docs/pod-security-e2e/versions"
+	kindcluster "sigs.k8s.io/kind/pkg/cluster"
+)
+
+// TestRayImageRuns loads the built Ray and operator images into a private daemon in a new
+// network namespace and runs it: Ray and xgboost import at their pinned
+// versions, the user is uid 1000, a login shell (as KubeRay starts Ray)
+// finds ray, pip3, bash and wget, a one-node Ray runs a task, and the
+// fixture's runtime_env pip requirement is satisfied without any network.
+//
+// The image is built by scripts/offline-images ray (minutes when cold);
+// set E2E_BUILD_IMAGES=1 to let the test build it.
+func TestRayImageRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: starts a real dockerd")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: it creates a network namespace")
+	}
+	if err := dockerns.Check(); err != nil {
+		t.Skipf("no private daemon possible here: %v", err)
+	}
+	cache, err := CacheDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := DefaultRay()
+	tarball := r.Tarball(cache)
+	if _, err := os.Stat(tarball); err != nil {
+		if os.Getenv("E2E_BUILD_IMAGES") != "1" {
+			t.Skipf("the Ray image is not built (%s); build it with scripts/offline-images ray, or set E2E_BUILD_IMAGES=1", tarball)
+		}
+		if tarball, _, err = r.Build(context.Background(), cache, testWriter{t}, t.Logf); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	cfg := startDaemon(t)
+	ctx := context.Background()
+	t0 := time.Now()
+	if _, err := Load(ctx, cfg.Env(), r.Name, r.Key(), r.ImportArgs(tarball)); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("import: %s", time.Since(t0).Round(time.Millisecond))
+	t0 = time.Now()
+	if skipped, err := Load(ctx, cfg.Env(), r.Name, r.Key(), r.ImportArgs(tarball)); err != nil || !skipped {
+		t.Errorf("second load: skipped=%v err=%v (the recipe label should make it a no-op)", skipped, err)
+	}
+	t.Logf("second load (recipe already there): %s", time.Since(t0).Round(time.Millisecond))
+
+	run := func(args ...string) string {
+		t.Helper()
+		t0 := time.Now()
+		out, err := docker(ctx, cfg.Env(), append([]string{"run", "--rm", "--network", "none", r.Name}, args...)...)
+		t.Logf("%s (%s):\n%s", strings.Join(args, " "), time.Since(t0).Round(time.Millisecond), out)
+		if err != nil {
+			t.Fatalf("docker run %s: %v", strings.Join(args, " "), err)
+		}
+		return out
+	}
+	if out := run("python", "-c", "import ray, xgboost, ray.train.xgboost; print(ray.__version__, xgboost.__version__)"); !strings.Contains(out, versions.Ray+" "+versions.XGBoost) {
+		t.Errorf("want Ray %s and xgboost %s", versions.Ray, versions.XGBoost)
+	}
+	if out := run("id"); !strings.HasPrefix(out, "uid=1000(ray) gid=100(users)") {
+		t.Errorf("want uid 1000 (ray), gid 100")
+	}
+	// KubeRay runs its commands through "bash -lc"; its probes use wget.
+	if out := run("bash", "-lc", "command -v ray pip3 wget; echo HOME=$HOME"); !strings.Contains(out, "/home/ray/venv/bin/ray") ||
+		!strings.Contains(out, "/home/ray/venv/bin/pip3") || !strings.Contains(out, "/usr/bin/wget") || !strings.Contains(out, "HOME=/home/ray") {
+		t.Errorf("a login shell must find ray and pip3 in the venv and wget")
+	}
+	testOperatorImage(ctx, t, cfg)
+
+	// A one-node Ray runs a task, and the fixture's runtime_env pip
+	// requirement installs with no network at all: the image has it.
+	script := `import ray
+ray.init(runtime_env={"pip": ["xgboost-cpu==` + versions.XGBoost + `"]})
+@ray.remote
+def v():
+    import xgboost
+    return xgboost.__version__
+print("task xgboost", ray.get(v.remote()))
+`
+	if out := run("bash", "-lc", "ray start --head --num-cpus=1 --disable-usage-stats --include-dashboard=false >/dev/null && python -c '"+script+"'; rc=$?; ray stop >/dev/null; exit $rc"); !strings.Contains(out, "task xgboost "+versions.XGBoost) {
+		t.Errorf("want a Ray task with the runtime_env pip requirement to report xgboost %s", versions.XGBoost)
+	}
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// testOperatorImage loads the operator image into the same daemon: it runs
+// /manager, the operator built from the pinned module, as 65532.
+func testOperatorImage(ctx context.Context, t *testing.T, cfg dockerns.Config) {
+	o, err := OperatorFromCache(ctx, testWriter{t})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache, _ := CacheDir()
+	tarball, _, err := o.Build(cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	if _, err := Load(ctx, cfg.Env(), o.Name, o.Key(), o.ImportArgs(tarball)); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("operator image import: %s", time.Since(t0).Round(time.Millisecond))
+	user, err := docker(ctx, cfg.Env(), "image", "inspect", "--format", "{{.Config.User}} {{json .Config.Entrypoint}}", o.Name)
+	if err != nil || strings.TrimSpace(user) != `65532:65532 ["/manager"]` {
+		t.Errorf("operator image user and entrypoint: %q %v", user, err)
+	}
+	out, _ := docker(ctx, cfg.Env(), "run", "--rm", "--network", "none", o.Name, "--help")
+	t.Logf("/manager --help: %.300s", out)
+	if !strings.Contains(out, "-metrics-addr") {
+		t.Errorf("/manager --help does not print the operator's flags")
+	}
+}
+
+// TestNodeImageBoots runs the node image the way kind runs a node
+// (privileged, private cgroup namespace, tmpfs /run and /tmp, a volume on
+// /var so containerd's overlay snapshots are not on overlay) in a fresh
+// private daemon: systemd comes up, containerd serves the CRI, the
+// binaries report the pinned versions, and oom_score_adj is restricted
+// exactly where the kernel lacks CAP_SYS_RESOURCE.
+func TestNodeImageBoots(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: starts a real dockerd")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: it creates a network namespace")
+	}
+	if err := dockerns.Check(); err != nil {
+		t.Skipf("no private daemon possible here: %v", err)
+	}
+	ctx := context.Background()
+	k, err := versions.LookupKubernetes(versions.DefaultKubernetes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache, _ := CacheDir()
+	// Finding the recipe builds the node binaries; skip before that when no
+	// node image of this release was ever built and building is not asked for.
+	if built, _ := filepath.Glob(filepath.Join(cache, "images", "node-"+k.Version+"-*.tar")); len(built) == 0 && os.Getenv("E2E_BUILD_IMAGES") != "1" {
+		t.Skipf("no node image of %s is built; build it with scripts/offline-images node, or set E2E_BUILD_IMAGES=1", k.Version)
+	}
+	n, err := NodeFromCache(ctx, k, testWriter{t})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tarball := n.Tarball(cache)
+	if _, err := os.Stat(tarball); err != nil {
+		if os.Getenv("E2E_BUILD_IMAGES") != "1" {
+			t.Skipf("the node image is not built (%s); build it with scripts/offline-images node, or set E2E_BUILD_IMAGES=1", tarball)
+		}
+		if tarball, _, err = n.Build(ctx, cache, testWriter{t}, t.Logf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := startDaemon(t)
+	t0 := time.Now()
+	if _, err := Load(ctx, cfg.Env(), n.Name, n.Key(), n.ImportArgs(tarball)); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("import: %s", time.Since(t0).Round(time.Millisecond))
+	t0 = time.Now()
+	if out, err := docker(ctx, cfg.Env(), "run", "-d", "--name", "node", "--hostname", "node", "--privileged", "--cgroupns=private",
+		"--tmpfs", "/run", "--tmpfs", "/tmp", "-v", "/lib/modules:/lib/modules:ro", "--volume", "/var",
+		"--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined", "--stop-signal", "SIGRTMIN+3", n.Name); err != nil {
+		t.Fatalf("docker run: %v\n%s", err, out)
+	}
+	inNode := func(args ...string) (string, error) {
+		return docker(ctx, cfg.Env(), append([]string{"exec", "node"}, args...)...)
+	}
+	var state string
+	for deadline := time.Now().Add(90 * time.Second); time.Now().Before(deadline); time.Sleep(time.Second) {
+		state, _ = inNode("systemctl", "is-system-running")
+		state = strings.TrimSpace(state)
+		if state == "running" || state == "degraded" {
+			break
+		}
+	}
+	t.Logf("systemd %s after %s", state, time.Since(t0).Round(time.Millisecond))
+	if state != "running" && state != "degraded" {
+		logs, _ := docker(ctx, cfg.Env(), "logs", "node")
+		t.Fatalf("systemd did not come up (%q); node log:\n%s", state, logs)
+	}
+	if state == "degraded" {
+		failed, _ := inNode("systemctl", "--failed", "--no-legend")
+		t.Logf("failed units (kubelet fails until kubeadm configures it):\n%s", failed)
+	}
+	for args, want := range map[string]string{
+		"cat /kind/version":              k.Version,
+		"kubeadm version -o short":       k.Version,
+		"kubelet --version":              k.Version,
+		"jq --version":                   "jq-", // kind's mount-product-files.sh hook needs it
+		"crictl --version":               versions.CriTools,
+		"systemctl is-active containerd": "active",
+	} {
+		out, err := inNode(strings.Fields(args)...)
+		if err != nil || !strings.Contains(out, want) {
+			t.Errorf("%s: want %s: %v %s", args, want, err, out)
+		}
+	}
+	// The component images are in containerd's k8s.io namespace under the
+	// names kubeadm asks for.
+	t1 := time.Now()
+	var active string
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+		active, _ = inNode("systemctl", "is-active", "kuberay-e2e-images.service")
+		if strings.TrimSpace(active) == "active" || strings.TrimSpace(active) == "failed" {
+			break
+		}
+	}
+	t.Logf("component images imported (%s) %s after systemd was up", strings.TrimSpace(active), time.Since(t1).Round(time.Millisecond))
+	listed, err := inNode("ctr", "--namespace", "k8s.io", "images", "ls", "-q")
+	if err != nil {
+		t.Errorf("ctr images ls: %v %s", err, listed)
+	}
+	for _, c := range append(n.Components, KubeProxy(k, n.Bins, "")) {
+		if !strings.Contains(listed, c.Name+"\n") {
+			t.Errorf("containerd lacks %s; it has:\n%s", c.Name, listed)
+		}
+	}
+	if out, err := inNode("crictl", "inspecti", "registry.k8s.io/pause:"+k.Kubeadm.Pause); err != nil || !strings.Contains(out, BuiltFromLabel) {
+		t.Errorf("crictl inspecti pause: %v\n%.500s", err, out)
+	}
+	// kube-proxy's image has the iptables it drives.
+	if out, err := inNode("ctr", "--namespace", "k8s.io", "run", "--rm", "registry.k8s.io/kube-proxy:"+k.Version, "kp-check",
+		"sh", "-c", "kube-proxy --version && iptables --version && command -v conntrack"); err != nil || !strings.Contains(out, k.Version) || !strings.Contains(out, "iptables v") {
+		t.Errorf("kube-proxy image: %v\n%s", err, out)
+	}
+	var info string
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(time.Second) {
+		if info, err = inNode("crictl", "info"); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		t.Errorf("crictl info (the CRI of the node's containerd): %v\n%s", err, info)
+	}
+	missing, _ := ocicapsMissing()
+	want := `"restrictOOMScoreAdj": false`
+	if len(missing) > 0 {
+		want = `"restrictOOMScoreAdj": true`
+	}
+	if !strings.Contains(info, want) {
+		t.Errorf("containerd's CRI config: want %s on a kernel missing %v", want, missing)
+	}
+}
+
+// startDaemon starts a private daemon in a new namespace for one test and
+// stops it (checking nothing is left) at the end.
+func startDaemon(t *testing.T) dockerns.Config {
+	t.Helper()
+	tmp := t.TempDir()
+	runc, _ := exec.LookPath("runc")
+	build := exec.Command("go", "build", "-o", filepath.Join(tmp, "oci-capdrop"), "-ldflags", "-X main.runtime="+runc, "../../cmd/oci-capdrop")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build oci-capdrop: %v\n%s", err, out)
+	}
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	suffix := hex.EncodeToString(b)
+	cfg := dockerns.Config{Name: "kre2e-img-" + suffix, Dir: "/tmp/kre2e-img-" + suffix, CapDrop: filepath.Join(tmp, "oci-capdrop")}
+	if _, err := dockerns.Start(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		t0 := time.Now()
+		if err := dockerns.Stop(cfg); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+		if left := dockerns.Leftovers(cfg); len(left) > 0 {
+			t.Errorf("left behind: %v", left)
+		}
+		t.Logf("daemon stopped, nothing left: %s", time.Since(t0).Round(time.Millisecond))
+	})
+	return cfg
+}
+
+func ocicapsMissing() ([]string, error) { return ocicaps.MissingHere() }
+
+// TestKindCreatesOfflineCluster creates a cluster with the pinned kind
+// library on the offline node image, in a fresh private daemon: nothing is
+// pulled, the node becomes Ready, and every kube-system pod (CoreDNS on
+// the bridge CNI, kube-proxy, the control plane) becomes Ready.
+func TestKindCreatesOfflineCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: starts a real dockerd and a kind cluster")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: it creates a network namespace")
+	}
+	if err := dockerns.Check(); err != nil {
+		t.Skipf("no private daemon possible here: %v", err)
+	}
+	ctx := context.Background()
+	k, err := versions.LookupKubernetes(versions.DefaultKubernetes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache, _ := CacheDir()
+	if built, _ := filepath.Glob(filepath.Join(cache, "images", "node-"+k.Version+"-*.tar")); len(built) == 0 && os.Getenv("E2E_BUILD_IMAGES") != "1" {
+		t.Skipf("no node image of %s is built; build it with scripts/offline-images node, or set E2E_BUILD_IMAGES=1", k.Version)
+	}
+	n, err := NodeFromCache(ctx, k, testWriter{t})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tarball, _, err := n.Build(ctx, cache, testWriter{t}, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := startDaemon(t)
+	if _, err := Load(ctx, cfg.Env(), n.Name, n.Key(), n.ImportArgs(tarball)); err != nil {
+		t.Fatal(err)
+	}
+	// kind drives the docker CLI, which follows DOCKER_HOST.
+	t.Setenv("DOCKER_HOST", cfg.Host())
+	provider := kindcluster.NewProvider(kindcluster.ProviderWithDocker())
+	name := "offline-" + cfg.Name[len(cfg.Name)-6:]
+	t0 := time.Now()
+	err = provider.Create(name,
+		kindcluster.CreateWithNodeImage(n.Name),
+		kindcluster.CreateWithRawConfig([]byte("kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n")),
+		kindcluster.CreateWithWaitForReady(3*time.Minute),
+		kindcluster.CreateWithKubeconfigPath(filepath.Join(t.TempDir(), "kubeconfig")))
+	t.Cleanup(func() {
+		t0 := time.Now()
+		if err := provider.Delete(name, ""); err != nil {
+			t.Errorf("kind delete: %v", err)
+		}
+		t.Logf("kind delete: %s", time.Since(t0).Round(time.Millisecond))
+	})
+	if err != nil {
+		t.Fatalf("kind create: %v", err)
+	}
+	t.Logf("kind create (node Ready): %s", time.Since(t0).Round(time.Millisecond))
+	node := name + "-control-plane"
+	kubectl := func(args ...string) (string, error) {
+		return docker(ctx, cfg.Env(), append([]string{"exec", node, "kubectl", "--kubeconfig=/etc/kubernetes/admin.conf"}, args...)...)
+	}
+	t0 = time.Now()
+	if out, err := kubectl("wait", "--for=condition=Ready", "pods", "--all", "-n", "kube-system", "--timeout=180s"); err != nil {
+		pods, _ := kubectl("get", "pods", "-A", "-o", "wide")
+		t.Fatalf("kube-system pods not Ready: %v\n%s\n%s", err, out, pods)
+	}
+	pods, _ := kubectl("get", "pods", "-A", "-o", "wide")
+	t.Logf("kube-system Ready %s later:\n%s", time.Since(t0).Round(time.Millisecond), pods)
+	for _, want := range []string{"coredns-", "kube-proxy-", "kuberay-e2e-bridge-cni-", "etcd-" + node, "kube-apiserver-" + node} {
+		if !strings.Contains(pods, want) {
+			t.Errorf("no %s pod", want)
+		}
+	}
+}
