@@ -34,6 +34,7 @@ import (
 
 	"github.com/kuberay-docs/pod-security-e2e/binaries"
 	"github.com/kuberay-docs/pod-security-e2e/cluster"
+	"github.com/kuberay-docs/pod-security-e2e/internal/files"
 	"github.com/kuberay-docs/pod-security-e2e/internal/proc"
 	"github.com/kuberay-docs/pod-security-e2e/internal/repo"
 	"github.com/kuberay-docs/pod-security-e2e/versions"
@@ -440,7 +441,7 @@ func (c *Cluster) ExportLogs(_ context.Context, dest string) error {
 	var errs []error
 	logs, _ := filepath.Glob(filepath.Join(c.dir, "logs", "*.log"))
 	for _, src := range append(logs, c.auditLog) {
-		if err := copyFile(src, filepath.Join(dest, filepath.Base(src))); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := files.Copy(src, filepath.Join(dest, filepath.Base(src))); err != nil && !errors.Is(err, os.ErrNotExist) {
 			errs = append(errs, err)
 		}
 	}
@@ -577,21 +578,4 @@ func freePorts(n int) ([]int, error) {
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
 	return ports, nil
-}
-
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.Create(dst)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }

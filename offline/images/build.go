@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/kuberay-docs/pod-security-e2e/binaries"
+	"github.com/kuberay-docs/pod-security-e2e/internal/files"
 	"github.com/kuberay-docs/pod-security-e2e/offline/mounts"
 )
 
@@ -136,26 +137,9 @@ func linkOrCopyTree(src, dst string) error {
 		if os.Link(s, d) == nil {
 			continue
 		}
-		if err := copyFile(s, d); err != nil {
+		if err := files.Copy(s, d); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.Create(dst)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }

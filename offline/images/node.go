@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/kuberay-docs/pod-security-e2e/binaries"
+	"github.com/kuberay-docs/pod-security-e2e/internal/files"
 	"github.com/kuberay-docs/pod-security-e2e/internal/repo"
 	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
@@ -481,7 +482,7 @@ func copyFileMode(src, dst string, mode os.FileMode) error {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err
 	}
-	if err := copyFile(src, dst); err != nil {
+	if err := files.Copy(src, dst); err != nil {
 		return err
 	}
 	return os.Chmod(dst, mode)
