@@ -26,15 +26,7 @@ import (
 // The image is built by scripts/offline-images ray (minutes when cold);
 // set E2E_BUILD_IMAGES=1 to let the test build it.
 func TestRayImageRuns(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: starts a real dockerd")
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: it creates a network namespace")
-	}
-	if err := dockerns.Check(); err != nil {
-		t.Skipf("no private daemon possible here: %v", err)
-	}
+	requirePrivateDaemon(t, "a real dockerd")
 	cache, err := CacheDir()
 	if err != nil {
 		t.Fatal(err)
@@ -143,30 +135,9 @@ func testOperatorImage(ctx context.Context, t *testing.T, cfg dockerns.Config) {
 // binaries report the pinned versions, and oom_score_adj is restricted
 // exactly where the kernel lacks CAP_SYS_RESOURCE.
 func TestNodeImageBoots(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: starts a real dockerd")
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: it creates a network namespace")
-	}
-	if err := dockerns.Check(); err != nil {
-		t.Skipf("no private daemon possible here: %v", err)
-	}
+	requirePrivateDaemon(t, "a real dockerd")
 	ctx := context.Background()
-	k, err := versions.LookupKubernetes(versions.DefaultKubernetes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cache, _ := CacheDir()
-	// Finding the recipe builds the node binaries; skip before that when no
-	// node image of this release was ever built and building is not asked for.
-	if built, _ := filepath.Glob(filepath.Join(cache, "images", "node-"+k.Version+"-*.tar")); len(built) == 0 && os.Getenv("E2E_BUILD_IMAGES") != "1" {
-		t.Skipf("no node image of %s is built; build it with scripts/offline-images node, or set E2E_BUILD_IMAGES=1", k.Version)
-	}
-	n, err := NodeFromCache(ctx, k, testWriter{t})
-	if err != nil {
-		t.Fatal(err)
-	}
+	k, cache, n := requireNodeRecipe(ctx, t)
 	tarball := n.Tarball(cache)
 	if _, err := os.Stat(tarball); err != nil {
 		if os.Getenv("E2E_BUILD_IMAGES") != "1" {
@@ -305,28 +276,9 @@ func ocicapsMissing() ([]string, error) { return ocicaps.MissingHere() }
 // pulled, the node becomes Ready, and every kube-system pod (CoreDNS on
 // the bridge CNI, kube-proxy, the control plane) becomes Ready.
 func TestKindCreatesOfflineCluster(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: starts a real dockerd and a kind cluster")
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: it creates a network namespace")
-	}
-	if err := dockerns.Check(); err != nil {
-		t.Skipf("no private daemon possible here: %v", err)
-	}
+	requirePrivateDaemon(t, "a real dockerd and a kind cluster")
 	ctx := context.Background()
-	k, err := versions.LookupKubernetes(versions.DefaultKubernetes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cache, _ := CacheDir()
-	if built, _ := filepath.Glob(filepath.Join(cache, "images", "node-"+k.Version+"-*.tar")); len(built) == 0 && os.Getenv("E2E_BUILD_IMAGES") != "1" {
-		t.Skipf("no node image of %s is built; build it with scripts/offline-images node, or set E2E_BUILD_IMAGES=1", k.Version)
-	}
-	n, err := NodeFromCache(ctx, k, testWriter{t})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, cache, n := requireNodeRecipe(ctx, t)
 	tarball, _, err := n.Build(ctx, cache, testWriter{t}, t.Logf)
 	if err != nil {
 		t.Fatal(err)
@@ -372,4 +324,41 @@ func TestKindCreatesOfflineCluster(t *testing.T) {
 			t.Errorf("no %s pod", want)
 		}
 	}
+}
+
+// requirePrivateDaemon skips a test that needs what starts names, where a
+// private daemon cannot run: under -short, without root, or when
+// dockerns.Check says why not.
+func requirePrivateDaemon(t *testing.T, starts string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: starts " + starts)
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: it creates a network namespace")
+	}
+	if err := dockerns.Check(); err != nil {
+		t.Skipf("no private daemon possible here: %v", err)
+	}
+}
+
+// requireNodeRecipe returns the default Kubernetes release, the cache
+// directory and the release's node image recipe. Finding the recipe builds the node
+// binaries, so it skips before that when no node image of this release was
+// ever built and building is not asked for.
+func requireNodeRecipe(ctx context.Context, t *testing.T) (versions.Kubernetes, string, Node) {
+	t.Helper()
+	k, err := versions.LookupKubernetes(versions.DefaultKubernetes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache, _ := CacheDir()
+	if built, _ := filepath.Glob(filepath.Join(cache, "images", "node-"+k.Version+"-*.tar")); len(built) == 0 && os.Getenv("E2E_BUILD_IMAGES") != "1" {
+		t.Skipf("no node image of %s is built; build it with scripts/offline-images node, or set E2E_BUILD_IMAGES=1", k.Version)
+	}
+	n, err := NodeFromCache(ctx, k, testWriter{t})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k, cache, n
 }
