@@ -441,11 +441,10 @@ func criBaseSpec(spec []byte) ([]byte, error) {
 
 // ImportArgs: kind's entrypoint in front of systemd, container=docker.
 func (n Node) ImportArgs(tarball string) []string {
-	return []string{"import",
-		"--change", `ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]`,
-		"--change", "ENV container=docker",
-		"--change", "LABEL " + RecipeLabel + "=" + n.Key(),
-		tarball, n.Name}
+	return importArgs(tarball, n.Name, n.Key(),
+		`ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]`,
+		"ENV container=docker",
+	)
 }
 
 func chrootOutput(ctx context.Context, dir string, argv ...string) ([]byte, error) {

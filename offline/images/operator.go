@@ -114,14 +114,19 @@ func (o Operator) Build(cache string) (string, bool, error) {
 // ImportArgs are the docker import arguments: /manager as entrypoint, run
 // as 65532:65532 like the published image.
 func (o Operator) ImportArgs(tarball string) []string {
-	changes := []string{
+	return importArgs(tarball, o.Name, o.Key(),
 		fmt.Sprintf("USER %d:%d", operatorUID, operatorUID),
 		`ENTRYPOINT ["/manager"]`,
-		"LABEL " + RecipeLabel + "=" + o.Key(),
-	}
+	)
+}
+
+// importArgs are `docker import` arguments for a tarball: the image config
+// changes, then the recipe label every image carries so a later build can
+// tell whether the loaded image is current.
+func importArgs(tarball, name, key string, changes ...string) []string {
 	args := []string{"import"}
-	for _, c := range changes {
+	for _, c := range append(changes, "LABEL "+RecipeLabel+"="+key) {
 		args = append(args, "--change", c)
 	}
-	return append(args, tarball, o.Name)
+	return append(args, tarball, name)
 }

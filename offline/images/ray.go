@@ -233,20 +233,14 @@ func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 // ImportArgs are the docker import arguments that turn the tarball into
 // the image: uid 1000, HOME, PATH with the venv, bash as the command.
 func (r Ray) ImportArgs(tarball string) []string {
-	changes := []string{
+	return importArgs(tarball, r.Name, r.Key(),
 		fmt.Sprintf("USER %d", rayUID),
-		"WORKDIR " + rayHome,
-		"ENV HOME=" + rayHome,
-		"ENV PATH=" + rayPath,
+		"WORKDIR "+rayHome,
+		"ENV HOME="+rayHome,
+		"ENV PATH="+rayPath,
 		"ENV LANG=C.UTF-8",
 		`CMD ["/bin/bash"]`,
-		"LABEL " + RecipeLabel + "=" + r.Key(),
-	}
-	args := []string{"import"}
-	for _, c := range changes {
-		args = append(args, "--change", c)
-	}
-	return append(args, tarball, r.Name)
+	)
 }
 
 // RecipeLabel carries an image's recipe key, so a load can tell whether the
