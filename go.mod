@@ -3,6 +3,7 @@ module github.com/kuberay-docs/pod-security-e2e
 go 1.26.0
 
 require (
+	github.com/distribution/reference v0.6.0
 	github.com/onsi/gomega v1.44.0
 	gopkg.in/yaml.v3 v3.0.1
 	helm.sh/helm/v3 v3.22.0

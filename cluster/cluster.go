@@ -41,6 +41,13 @@ type Provider interface {
 	DefaultChart() string
 }
 
+// PackageIndexer is a provider that serves its pods a package index of its
+// own, where they can reach no other (the offline kind tier).
+type PackageIndexer interface {
+	// PackageIndex is pip's --index-url for the pods, or "" for none.
+	PackageIndex() string
+}
+
 // Planner is a provider that can say, without doing it, what it will do to
 // make and remove its cluster; a dry run prints it.
 type Planner interface {

@@ -6,13 +6,15 @@ import (
 	"github.com/kuberay-docs/pod-security-e2e/cluster"
 	"github.com/kuberay-docs/pod-security-e2e/cluster/kind"
 	"github.com/kuberay-docs/pod-security-e2e/internal/settings"
+	"github.com/kuberay-docs/pod-security-e2e/offline/images"
+	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
 // newKindProvider makes the kind tier's provider. It reaches no container
 // engine, so a dry run lists the kind tier's steps on any machine; Create
 // checks for the engine first.
 func newKindProvider(s settings.Settings) (cluster.Provider, error) {
-	img, err := kind.ResolveNodeImage(s.KindNodeImage, s.Kubernetes)
+	img, err := kindNodeImage(s)
 	if err != nil {
 		return nil, err
 	}
@@ -20,16 +22,45 @@ func newKindProvider(s settings.Settings) (cluster.Provider, error) {
 	if v := img.Kubernetes(); v != "" {
 		cfg.Kubernetes = v
 	}
-	p := kind.New(
+	opts := []kind.Option{
 		kind.WithNodeImage(img),
 		kind.WithKeep(s.Keep),
 		kind.WithReuse(s.KindReuse),
 		kind.WithPreload(s.KindPreload),
+		kind.WithImages(s.OperatorImage, s.RayImage, s.ProbeImage),
+		kind.WithOffline(s.Offline),
 		kind.WithTimeout(s.Timeout),
 		kind.WithLogsDir(filepath.Join(s.OutputDir, "cluster")),
-	)
+	}
+	if s.Offline && s.PipIndexURL == "" {
+		cache, err := images.CacheDir()
+		if err != nil {
+			return nil, err
+		}
+		dir, err := images.PipIndex{}.Find(cache)
+		if err != nil {
+			return nil, err
+		}
+		// The Ray image has the python3 whose file server serves it.
+		opts = append(opts, kind.WithPackageIndex(dir, s.RayImage))
+	}
+	p := kind.New(opts...)
 	if s.ClusterName != "" {
 		p.WithName(s.ClusterName)
 	}
 	return p, nil
+}
+
+// kindNodeImage is E2E_KIND_NODE_IMAGE's image, or else the pinned one, or
+// in offline mode the node image scripts/offline-images builds for the
+// suite's Kubernetes version.
+func kindNodeImage(s settings.Settings) (kind.NodeImage, error) {
+	if !s.Offline || s.KindNodeImage != "" {
+		return kind.ResolveNodeImage(s.KindNodeImage, s.Kubernetes)
+	}
+	k, err := versions.LookupKubernetes(s.Kubernetes)
+	if err != nil {
+		return kind.NodeImage{}, err
+	}
+	return kind.LocalNodeImage(images.NodeImageName(k))
 }

@@ -15,7 +15,6 @@ import (
 
 	"github.com/kuberay-docs/pod-security-e2e/audit"
 	facts "github.com/kuberay-docs/pod-security-e2e/tutorial"
-	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
 const (
@@ -26,7 +25,7 @@ const (
 // probePod is a pause container; hardened, it carries exactly the four
 // settings the restricted standard requires.
 func probePod(name string, hardened bool, ns string) *corev1.Pod {
-	c := corev1.Container{Name: facts.ProbeContainer, Image: versions.PauseImage}
+	c := corev1.Container{Name: facts.ProbeContainer, Image: cfg.ProbeImage}
 	if hardened {
 		c.SecurityContext = &corev1.SecurityContext{
 			AllowPrivilegeEscalation: ptr.To(false),

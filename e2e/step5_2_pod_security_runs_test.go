@@ -15,10 +15,12 @@ import (
 	"sigs.k8s.io/e2e-framework/pkg/features"
 
 	"github.com/kuberay-docs/pod-security-e2e/audit"
+	"github.com/kuberay-docs/pod-security-e2e/cluster"
 	"github.com/kuberay-docs/pod-security-e2e/fixtures"
 	"github.com/kuberay-docs/pod-security-e2e/internal/kube"
 	"github.com/kuberay-docs/pod-security-e2e/rayjobs"
 	facts "github.com/kuberay-docs/pod-security-e2e/tutorial"
+	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
 // Step 5.2: the project's hardened RayCluster is admitted, runs, and the
@@ -37,6 +39,13 @@ func step52PodSecurityRuns() features.Feature {
 				t.Fatal(err)
 			}
 			staticCheck(t, fixtures.PodSecurityClusterFile, objs, admitted)
+			if cfg.RayImage != versions.RayImage {
+				n, err := fixtures.SetRayImage(objs, cfg.RayImage)
+				if err != nil || n == 0 {
+					t.Fatalf("E2E_RAY_IMAGE=%s: %d of the fixture's containers run %s (%v)", cfg.RayImage, n, versions.RayImage, err)
+				}
+				note(t, "Ray image %s instead of %s in %d containers (E2E_RAY_IMAGE)", cfg.RayImage, versions.RayImage, n)
+			}
 			mark = tut.auditMark(ctx)
 			if err := tut.applyObjects(ctx, objs); err != nil {
 				t.Fatal(err)
@@ -115,10 +124,22 @@ func step52PodSecurityRuns() features.Feature {
 			requireContainers(t)
 			g := gomega.NewWithT(t)
 			scriptStart = time.Now()
-			res, err := kube.Exec(ctx, tut.rest, namespace, head.Name, "ray-head", facts.XGBoostCommand())
-			g.Expect(err).NotTo(gomega.HaveOccurred())
-			g.Expect(res.ExitCode).To(gomega.Equal(0), "python3 %s exited %d\nstdout:\n%s\nstderr:\n%s", fixtures.ScriptPath, res.ExitCode, res.Stdout, res.Stderr)
+			// A job Ray cannot schedule waits forever; the bound turns that
+			// into a failure that shows what Ray was waiting for.
+			limit := 2 * cfg.Timeout
+			sctx, cancel := context.WithTimeout(ctx, limit)
+			res, err := kube.Exec(sctx, tut.rest, namespace, head.Name, "ray-head", facts.XGBoostCommand())
+			cancel()
 			_ = run.WriteFile("xgboost-output.txt", []byte(res.Stdout+"\n--- stderr ---\n"+res.Stderr))
+			if err != nil || res.ExitCode != 0 {
+				status := rayStatus(ctx, head.Name)
+				_ = run.WriteFile("ray-status.txt", []byte(status))
+				if sctx.Err() != nil {
+					err = fmt.Errorf("python3 %s still running after %s (E2E_TIMEOUT x 2): %w", fixtures.ScriptPath, limit, err)
+				}
+				g.Expect(err).NotTo(gomega.HaveOccurred(), "ray status:\n%s", status)
+				g.Expect(res.ExitCode).To(gomega.Equal(0), "python3 %s exited %d\nstdout:\n%s\nstderr:\n%s\nray status:\n%s", fixtures.ScriptPath, res.ExitCode, res.Stdout, res.Stderr, status)
+			}
 			note(t, "python3 %s exited 0 after %s", fixtures.ScriptPath, time.Since(scriptStart).Round(time.Second))
 			return ctx
 		}).
@@ -151,10 +172,22 @@ func step52PodSecurityRuns() features.Feature {
 		Assess("pip3 install jsonpatch exits 0 in the head pod", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			requireContainers(t)
 			g := gomega.NewWithT(t)
-			res, err := kube.Exec(ctx, tut.rest, namespace, head.Name, "ray-head", facts.PipInstall())
+			index := pipIndex()
+			cmd, err := facts.PipInstallFrom(index)
 			g.Expect(err).NotTo(gomega.HaveOccurred())
-			g.Expect(res.ExitCode).To(gomega.Equal(0), "pip3 install jsonpatch exited %d\n%s\n%s", res.ExitCode, res.Stdout, res.Stderr)
-			note(t, "pip3 install jsonpatch: %s", lastLine(res.Stdout))
+			res, err := kube.Exec(ctx, tut.rest, namespace, head.Name, "ray-head", cmd)
+			g.Expect(err).NotTo(gomega.HaveOccurred())
+			g.Expect(res.ExitCode).To(gomega.Equal(0), "%s exited %d\n%s\n%s", strings.Join(cmd, " "), res.ExitCode, res.Stdout, res.Stderr)
+			// Installed means importable by the head's Python, not merely
+			// "already satisfied" somewhere else.
+			imp, err := kube.Exec(ctx, tut.rest, namespace, head.Name, "ray-head", []string{"python3", "-c", "import jsonpatch; print(jsonpatch.__version__)"})
+			g.Expect(err).NotTo(gomega.HaveOccurred())
+			g.Expect(imp.ExitCode).To(gomega.Equal(0), "import jsonpatch after pip: %s", imp.Stderr)
+			if index != "" {
+				note(t, "pip3 install jsonpatch from %s: %s; jsonpatch %s imports", index, lastLine(res.Stdout), strings.TrimSpace(imp.Stdout))
+			} else {
+				note(t, "pip3 install jsonpatch: %s; jsonpatch %s imports", lastLine(res.Stdout), strings.TrimSpace(imp.Stdout))
+			}
 			return ctx
 		}).
 		Assess("deleting the RayCluster and ConfigMap removes their pods", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
@@ -186,6 +219,30 @@ func step52PodSecurityRuns() features.Feature {
 			return ctx
 		}).
 		Feature()
+}
+
+// pipIndex is E2E_PIP_INDEX_URL, or else the provider's own index when it
+// serves one (the offline kind tier), or "" for pip's default.
+func pipIndex() string {
+	if cfg.PipIndexURL != "" {
+		return cfg.PipIndexURL
+	}
+	if p, ok := provider.(cluster.PackageIndexer); ok {
+		return p.PackageIndex()
+	}
+	return ""
+}
+
+// rayStatus is `ray status` in the head pod: the resources and the demands
+// Ray cannot place, which is what a job that never finishes is waiting on.
+func rayStatus(ctx context.Context, head string) string {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	res, err := kube.Exec(ctx, tut.rest, namespace, head, "ray-head", []string{"ray", "status"})
+	if err != nil {
+		return fmt.Sprintf("(ray status: %v)", err)
+	}
+	return res.Stdout + res.Stderr
 }
 
 // lateRetryOf51 tells a refusal of 5.1's head pod, which the operator may

@@ -197,6 +197,9 @@ func (tu *tutorial) installOperator(ctx context.Context, log io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := fixtures.SetOperatorImage(values, cfg.OperatorImage); err != nil {
+		return err
+	}
 	in, err := chart.NewInstaller(tu.kubeconfig, namespace, log)
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ package tutorial
 
 import (
 	"fmt"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -117,6 +118,26 @@ func XGBoostCommand() []string { return []string{"python3", fixtures.ScriptPath}
 // PipInstall is step 5.2's proof that Python packages install under
 // restricted.
 func PipInstall() []string { return []string{"pip3", "install", "jsonpatch"} }
+
+// PipInstallFrom is PipInstall against the package index at index (pip's
+// --index-url), given through pip's environment so that the command itself
+// stays the tutorial's. pip refuses a plain-HTTP index unless its host is
+// trusted, so an http index's host is trusted too. An empty index is pip's
+// default.
+func PipInstallFrom(index string) ([]string, error) {
+	if index == "" {
+		return PipInstall(), nil
+	}
+	u, err := url.Parse(index)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("package index %q is not an http(s) URL", index)
+	}
+	env := []string{"env", "PIP_INDEX_URL=" + index}
+	if u.Scheme == "http" {
+		env = append(env, "PIP_TRUSTED_HOST="+u.Hostname())
+	}
+	return append(env, PipInstall()...), nil
+}
 
 // Where the kind tier's API server writes its audit log, inside the
 // control-plane node, and the node's container name for Kind's default

@@ -305,3 +305,20 @@ func TestStepTitlePanicsOnUnknownStep(t *testing.T) {
 	}()
 	StepTitle("9")
 }
+
+func TestPipInstallFrom(t *testing.T) {
+	cases := []struct{ index, want string }{
+		{"", "pip3 install jsonpatch"},
+		{"http://172.18.0.3:8080/simple/", "env PIP_INDEX_URL=http://172.18.0.3:8080/simple/ PIP_TRUSTED_HOST=172.18.0.3 pip3 install jsonpatch"},
+		{"https://pypi.example/simple", "env PIP_INDEX_URL=https://pypi.example/simple pip3 install jsonpatch"},
+	}
+	for _, c := range cases {
+		cmd, err := PipInstallFrom(c.index)
+		if err != nil || strings.Join(cmd, " ") != c.want {
+			t.Errorf("PipInstallFrom(%q) = %q, %v; want %q", c.index, cmd, err, c.want)
+		}
+	}
+	if _, err := PipInstallFrom("ftp://x/simple"); err == nil {
+		t.Error("an ftp index: want an error")
+	}
+}

@@ -54,7 +54,8 @@ const (
 
 	// PauseImage runs the probe pods of step 3: tiny, and its user is the
 	// numeric 65535, which satisfies runAsNonRoot.
-	PauseImage = "registry.k8s.io/pause:3.9"
+	PauseImage = "registry.k8s.io/pause:" + pauseTag
+	pauseTag   = "3.9"
 
 	// Ray is the Ray release of the fixture cluster; RayImage is its image.
 	Ray      = "2.46.0"
@@ -82,6 +83,14 @@ const (
 	// the operator binary built from the pinned module (package binaries) as
 	// /manager, run as uid 65532 like the published image.
 	OfflineOperatorImage = "kuberay-e2e/kuberay-operator:" + KubeRay
+	// OfflinePauseImage runs step 3's probe pods on the offline tier: this
+	// project's cmd/pause as uid 65535, the user registry.k8s.io/pause has.
+	OfflinePauseImage = "kuberay-e2e/pause:" + pauseTag
+	// PipIndexPackages are what the offline tier's local package index
+	// serves for step 5.2's `pip3 install jsonpatch`: jsonpatch and its one
+	// dependency, pinned with their wheels' sha256 in
+	// offline/images/pip-index.lock.
+	PipIndexPackages = "jsonpatch==1.33 jsonpointer==3.0.0"
 	// RayImageLockDate bounds offline/images/ray-requirements.lock: no
 	// package newer than the day Ray 2.46.0 was published (uv --exclude-newer).
 	RayImageLockDate = "2025-05-08T00:00:00Z"

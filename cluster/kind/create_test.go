@@ -313,8 +313,10 @@ func TestOrphansOfDeadRunsAreRemoved(t *testing.T) {
 	for _, rm := range callsOf(calls(), "rm") {
 		removed = append(removed, rm[len(rm)-1])
 	}
-	if !slices.Equal(removed, []string{"kuberay-e2e-dead01-control-plane"}) {
-		t.Errorf("deleted node containers %q; want only the dead run's own cluster", removed)
+	// The dead run's node and its package index container (offline mode),
+	// nothing of the kept, live or reused runs.
+	if !slices.Equal(removed, []string{"kuberay-e2e-dead01-control-plane", "kuberay-e2e-dead01-pip-index"}) {
+		t.Errorf("deleted containers %q; want only the dead run's own cluster and index", removed)
 	}
 	for dir, wantGone := range map[string]bool{died: true, reused: true, kept: false, live: false} {
 		if _, err := os.Stat(dir); os.IsNotExist(err) != wantGone {

@@ -23,6 +23,7 @@ const (
 	fakeLogEnv      = "KUBERAY_E2E_FAKE_DOCKER_LOG"
 	fakeClustersEnv = "KUBERAY_E2E_FAKE_DOCKER_CLUSTERS" // comma-separated existing clusters
 	fakeNoEngineEnv = "KUBERAY_E2E_FAKE_DOCKER_NO_ENGINE"
+	fakeImagesEnv   = "KUBERAY_E2E_FAKE_DOCKER_IMAGES" // comma-separated images `image inspect` finds
 	fakeRunRefused  = "fake docker: no container can run in this test"
 	noDaemon        = "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?"
 )
@@ -85,6 +86,15 @@ func fakeDocker(log string, args []string) int {
 		if len(args) > 1 && args[1] == "--type=image" {
 			return 0
 		}
+	case "image":
+		if len(args) == 3 && args[1] == "inspect" {
+			if slices.Contains(strings.Split(os.Getenv(fakeImagesEnv), ","), args[2]) {
+				fmt.Println("[{}]")
+				return 0
+			}
+			fmt.Fprintf(os.Stderr, "Error: No such image: %s\n", args[2])
+			return 1
+		}
 	case "network":
 		if len(args) > 1 && args[1] == "ls" {
 			fmt.Println("fakenetwork0")
@@ -119,6 +129,7 @@ func useFakeDocker(t *testing.T) func() [][]string {
 	t.Setenv(fakeLogEnv, log)
 	t.Setenv(fakeClustersEnv, "")
 	t.Setenv(fakeNoEngineEnv, "")
+	t.Setenv(fakeImagesEnv, "")
 	t.Setenv("KIND_EXPERIMENTAL_PROVIDER", "")
 	for _, v := range []string{"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy", "KIND_EXPERIMENTAL_DOCKER_NETWORK"} {
 		t.Setenv(v, "")

@@ -8,14 +8,35 @@ import (
 	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
-// NodeImage is a node image reference pinned by digest.
+// NodeImage is a node image reference pinned by digest, or a local image
+// (built here, never pulled) named by tag.
 type NodeImage struct {
 	Repository string // e.g. kindest/node, or registry.example:5000/kindest/node
 	Tag        string // e.g. v1.24.17
-	Digest     string // sha256:<64 hex digits>
+	Digest     string // sha256:<64 hex digits>; empty for a local image
 }
 
-func (i NodeImage) String() string { return i.Repository + ":" + i.Tag + "@" + i.Digest }
+func (i NodeImage) String() string {
+	if i.Local() {
+		return i.Repository + ":" + i.Tag
+	}
+	return i.Repository + ":" + i.Tag + "@" + i.Digest
+}
+
+// Local reports an image that must already be in the engine: one built by
+// scripts/offline-images, which no registry serves and so no digest pins.
+func (i NodeImage) Local() bool { return i.Digest == "" }
+
+// LocalNodeImage names a node image built on this machine, e.g.
+// kuberay-e2e/node:v1.24.17. Create refuses it unless the engine has it.
+func LocalNodeImage(ref string) (NodeImage, error) {
+	slash := strings.LastIndex(ref, "/")
+	colon := strings.LastIndex(ref, ":")
+	if strings.Contains(ref, "@") || colon <= slash || !tagRE.MatchString(ref[colon+1:]) || ref[:colon] == "" {
+		return NodeImage{}, fmt.Errorf("local node image %q: write it as repository:tag", ref)
+	}
+	return NodeImage{Repository: ref[:colon], Tag: ref[colon+1:]}, nil
+}
 
 // Kubernetes is the Kubernetes version the tag names ("v1.24.17"), or "" for
 // a tag that names none.

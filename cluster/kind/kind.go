@@ -55,6 +55,12 @@ type Cluster struct {
 	logsDir    string
 	progress   io.Writer
 	images     []string
+	// pipIndexDir is the tree of a local package index to serve on the
+	// nodes' network (offline mode); pipIndexImage runs its file server.
+	pipIndexDir, pipIndexImage string
+	pipIndex                   *pipIndex
+	// offline: nothing may be pulled; every image must be in the engine.
+	offline bool
 
 	engine     Engine
 	kind       *kindcluster.Provider
@@ -92,6 +98,28 @@ func WithReuse(reuse bool) Option { return func(c *Cluster) { c.reuse = reuse } 
 // nodes, so that repeated local runs do not pull them again. Images the host
 // does not have are left for the nodes to pull.
 func WithPreload(preload bool) Option { return func(c *Cluster) { c.preload = preload } }
+
+// WithImages replaces the images WithPreload copies (by default the pinned
+// operator, Ray and pause images).
+func WithImages(images ...string) Option { return func(c *Cluster) { c.images = images } }
+
+// WithPackageIndex serves the static package index at dir (a "simple"
+// tree, as scripts/offline-images pip-index writes it) from a container of
+// image on the nodes' network, for pods with no other index to reach.
+// image must have python3; the container runs as image's user.
+func WithPackageIndex(dir, image string) Option {
+	return func(c *Cluster) { c.pipIndexDir, c.pipIndexImage = dir, image }
+}
+
+// WithOffline refuses to create a cluster unless the node image and every
+// image WithImages names are in the engine already, and preloads them all:
+// nothing is pulled.
+func WithOffline(offline bool) Option {
+	return func(c *Cluster) {
+		c.offline = offline
+		c.preload = c.preload || offline
+	}
+}
 
 // WithTimeout bounds each wait: the nodes becoming Ready, the API server's
 // pod appearing.
@@ -247,6 +275,16 @@ func (c *Cluster) Create(ctx context.Context, _ ...string) (kubeconfig string, e
 		return "", err
 	}
 
+	var local []string
+	if c.image.Local() && !c.reuse {
+		local = append(local, c.image.String())
+	}
+	if c.offline {
+		local = append(local, c.images...)
+	}
+	if err := c.checkLocalImages(ctx, local...); err != nil {
+		return "", err
+	}
 	if c.reuse {
 		err = c.attach()
 	} else {
@@ -273,6 +311,11 @@ func (c *Cluster) Create(ctx context.Context, _ ...string) (kubeconfig string, e
 	if err := c.verifyAuditing(ctx, cs); err != nil {
 		return "", err
 	}
+	if c.pipIndexDir != "" {
+		if c.pipIndex, err = c.startPipIndex(ctx); err != nil {
+			return "", err
+		}
+	}
 	c.ready = true
 	return c.kubeconfig, nil
 }
@@ -290,7 +333,10 @@ func (c *Cluster) create() error {
 		return fmt.Errorf("write the resolved kind config: %w", err)
 	}
 	note := ""
-	if !c.image.Published() {
+	switch {
+	case c.image.Local():
+		note = " (built on this machine: not an image kind " + versions.KindLibrary + " published)"
+	case !c.image.Published():
 		note = fmt.Sprintf(" (not an image kind %s published: it may not work)", versions.KindLibrary)
 	}
 	fmt.Fprintf(c.progress, "kind: creating cluster %s on %s %s with kind %s, node image %s%s\n", c.name, c.engine.Name, c.engine.Version, versions.KindLibrary, c.image, note)
@@ -355,11 +401,19 @@ func (c *Cluster) failed(cause error) {
 
 // ExportLogs saves kind's logs of the cluster (node journals, /var/log with
 // the pods' and the audit logs, container runtime state) under dir.
-func (c *Cluster) ExportLogs(_ context.Context, dir string) error {
+func (c *Cluster) ExportLogs(ctx context.Context, dir string) error {
 	if c.kind == nil || c.name == "" {
 		return errors.New("no kind cluster to export logs from")
 	}
-	return c.kind.CollectLogs(c.name, dir)
+	err := c.kind.CollectLogs(c.name, dir)
+	if c.pipIndex != nil {
+		logs, lerr := c.pipIndex.logs(ctx)
+		if lerr == nil {
+			lerr = os.WriteFile(filepath.Join(dir, "pip-index.log"), []byte(logs+"\n"), 0o644)
+		}
+		err = errors.Join(err, lerr)
+	}
+	return err
 }
 
 // Destroy deletes the cluster this run created, unless it is to be kept,
@@ -370,6 +424,11 @@ func (c *Cluster) Destroy(context.Context) error {
 		if c.removeOnIntr != nil {
 			c.removeOnIntr()
 		}
+		var indexErr error
+		if c.pipIndex != nil && !c.keep {
+			indexErr = c.pipIndex.stop()
+		}
+		defer func() { err = errors.Join(err, indexErr) }()
 		if c.keep && c.owned.Load() {
 			c.mark(keptFile)
 			fmt.Fprintf(c.progress, "kind: keeping cluster %s (E2E_KEEP=1); kubeconfig %s\n  run on it again: E2E_KIND_REUSE=1 E2E_CLUSTER_NAME=%s\n  delete it: kind delete cluster --name %s (or %s rm -f %s-control-plane)\n",
@@ -398,6 +457,9 @@ func (c *Cluster) interrupted() {
 	if c.keep {
 		c.mark(keptFile)
 		return
+	}
+	if c.pipIndex != nil {
+		_ = c.pipIndex.stop()
 	}
 	if c.owned.Load() {
 		_ = c.deleteCluster()

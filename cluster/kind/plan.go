@@ -25,12 +25,22 @@ func (c *Cluster) Plan() ([]string, error) {
 		name = fmt.Sprintf("create cluster %s (refused if one of that name exists)", c.name)
 	}
 	image := fmt.Sprintf("node image %s (Kubernetes %s), kind library %s", c.image, c.image.Kubernetes(), versions.KindLibrary)
-	if !c.image.Published() {
+	switch {
+	case c.image.Local():
+		image += "; built on this machine (scripts/offline-images node), refused unless the engine has it"
+	case !c.image.Published():
 		image += fmt.Sprintf("; not an image kind %s published, it may not work", versions.KindLibrary)
 	}
 	preload := "images: pulled by the node (E2E_KIND_PRELOAD=1 copies them from the host's engine)"
-	if c.preload {
+	switch {
+	case c.offline:
+		preload = "offline: nothing is pulled; refuse to start unless the engine has " + strings.Join(c.images, ", ") + ", then copy them into the node"
+	case c.preload:
 		preload = "preload from the host's engine when present: " + strings.Join(c.images, ", ")
+	}
+	index := "step 5.2's pip3 uses pip's default index (PyPI), unless E2E_PIP_INDEX_URL names another"
+	if c.pipIndexDir != "" {
+		index = fmt.Sprintf("serve the package index %s from a container of %s on the nodes' network (no published port); step 5.2's pip3 installs from it", c.pipIndexDir, c.pipIndexImage)
 	}
 	logs := "on a failed creation: kind's logs are not saved (no run directory)"
 	if c.logsDir != "" {
@@ -52,6 +62,7 @@ func (c *Cluster) Plan() ([]string, error) {
 		fmt.Sprintf("wait up to %s for the nodes and the API server to be Ready", c.timeout),
 		preload,
 		"verify the API server's audit flags and mounts, that the policy it reads equals " + cfg.AuditPolicyHost + ", and that its log exists",
+		index,
 		"containers run: the XGBoost script, the dashboard's Jobs API (port-forward on 127.0.0.1) and pip run in the head pod",
 		logs,
 		end,

@@ -21,6 +21,9 @@ func (c *Cluster) preloadImages(ctx context.Context) error {
 	}
 	for _, img := range c.images {
 		if err := kindexec.CommandContext(ctx, c.engine.Name, "image", "inspect", img).Run(); err != nil {
+			if c.offline {
+				return fmt.Errorf("offline: %s is not in the host's %s images and cannot be pulled (fix: scripts/offline-images -load)", img, c.engine.Name)
+			}
 			fmt.Fprintf(c.progress, "kind: preload: %s is not in the host's %s images; the node will pull it\n", img, c.engine.Name)
 			continue
 		}

@@ -3,9 +3,11 @@
 // file systems by recipe; with -load it imports them into a Docker daemon.
 // scripts/offline-images is its entry point.
 //
-//	offline-images [-load] [ray] [operator] [node]     (no name: all three)
+//	offline-images [-load] [ray] [operator] [pause] [node] [pip-index]     (no name: all)
 //
 // node is the Kind node image of E2E_KUBERNETES_VERSION (default v1.24.17).
+// pause is step 3's probe image. pip-index is not an image: the wheels and
+// static index step 5.2's pip installs from, served by the kind provider.
 //
 // -load imports into the daemon DOCKER_HOST names; when DOCKER_HOST is
 // unset, into the private daemon of scripts/docker-netns (never the host's
@@ -20,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -33,20 +36,22 @@ func main() {
 	load := flag.Bool("load", false, "import the images into the Docker daemon (DOCKER_HOST, else the private daemon of scripts/docker-netns)")
 	verbose := flag.Bool("v", false, "show the build commands' output")
 	flag.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: offline-images [-load] [-v] [ray] [operator] [node]")
+		fmt.Fprintln(os.Stderr, "usage: offline-images [-load] [-v] [ray] [operator] [pause] [node] [pip-index]")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
 	want := map[string]bool{}
 	for _, a := range flag.Args() {
-		if a != "ray" && a != "operator" && a != "node" {
+		if !slices.Contains(targets, a) {
 			flag.Usage()
 			os.Exit(2)
 		}
 		want[a] = true
 	}
 	if len(want) == 0 {
-		want = map[string]bool{"ray": true, "operator": true, "node": true}
+		for _, t := range targets {
+			want[t] = true
+		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
@@ -56,7 +61,9 @@ func main() {
 	}
 }
 
-// image is what both recipes offer.
+var targets = []string{"ray", "operator", "pause", "node", "pip-index"}
+
+// image is what every recipe offers.
 type image struct {
 	name, key  string
 	build      func() (string, bool, error)
@@ -93,6 +100,13 @@ func run(ctx context.Context, want map[string]bool, load, verbose bool) error {
 		}
 		list = append(list, image{o.Name, o.Key(), func() (string, bool, error) { return o.Build(cache) }, o.ImportArgs})
 	}
+	if want["pause"] {
+		p, err := images.PauseFromCache(ctx)
+		if err != nil {
+			return err
+		}
+		list = append(list, image{p.Name, p.Key(), func() (string, bool, error) { return p.Build(cache) }, p.ImportArgs})
+	}
 	if want["node"] {
 		k, err := versions.LookupKubernetes(os.Getenv("E2E_KUBERNETES_VERSION"))
 		if err != nil {
@@ -108,6 +122,20 @@ func run(ctx context.Context, want map[string]bool, load, verbose bool) error {
 			}
 			return n.Build(ctx, cache, out, logf)
 		}, n.ImportArgs})
+	}
+	if want["pip-index"] {
+		t := time.Now()
+		var p images.PipIndex
+		fmt.Printf("package index: %s (recipe %s)\n", versions.PipIndexPackages, p.Key())
+		dir, cached, err := p.Build(ctx, cache, out)
+		if err != nil {
+			return fmt.Errorf("package index: %w", err)
+		}
+		how := "built"
+		if cached {
+			how = "cached"
+		}
+		fmt.Printf("  %s in %s: %s\n", how, time.Since(t).Round(time.Millisecond), dir)
 	}
 	var env []string
 	if load {

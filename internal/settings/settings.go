@@ -5,11 +5,14 @@ package settings
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/distribution/reference"
 
 	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
@@ -42,6 +45,19 @@ type Settings struct {
 	// KindPreload (E2E_KIND_PRELOAD) copies the tutorial's images from the
 	// host's Docker or Podman into the Kind nodes.
 	KindPreload bool
+	// Offline (E2E_OFFLINE) runs the kind tier with nothing pulled: the
+	// node, Ray, operator and probe images built by scripts/offline-images,
+	// preloaded from the private Docker daemon, the stand-in chart, and a
+	// local package index for pip. The suite must run inside the daemon's
+	// network namespace (scripts/e2e-kind-offline does it).
+	Offline bool
+	// The images the steps run (E2E_RAY_IMAGE, E2E_OPERATOR_IMAGE,
+	// E2E_PROBE_IMAGE): the pins, or the offline images with E2E_OFFLINE.
+	RayImage, OperatorImage, ProbeImage string
+	// PipIndexURL (E2E_PIP_INDEX_URL) is the index step 5.2's pip installs
+	// from; empty: pip's own default (PyPI), or the run's local index
+	// with E2E_OFFLINE.
+	PipIndexURL string
 }
 
 // Describe lists the variables, for --help-like messages and the README.
@@ -59,7 +75,12 @@ E2E_KUBERAY_DIR         a KubeRay checkout to read samples and CRDs from instead
 E2E_CLUSTER_NAME        kind: name of the cluster (default: a new name per run)
 E2E_KIND_NODE_IMAGE     kind: node image, 1.24 (default) or 1.29, or kindest/node:<tag>@sha256:<digest>
 E2E_KIND_REUSE          kind: 1 runs on the existing cluster E2E_CLUSTER_NAME (never deleted)
-E2E_KIND_PRELOAD        kind: 1 copies the operator, Ray and pause images from the host's engine into the node`
+E2E_KIND_PRELOAD        kind: 1 copies the operator, Ray and pause images from the host's engine into the node
+E2E_OFFLINE             kind: 1 runs on the images scripts/offline-images builds, inside the private daemon's namespace
+E2E_RAY_IMAGE           the RayCluster's image (default ` + versions.RayImage + `; offline ` + versions.OfflineRayImage + `)
+E2E_OPERATOR_IMAGE      the operator image the chart deploys (default ` + versions.KubeRayOperatorImage + `)
+E2E_PROBE_IMAGE         step 3's probe pods' image, uid 65535 (default ` + versions.PauseImage + `)
+E2E_PIP_INDEX_URL       the package index step 5.2's pip3 installs from (default PyPI; offline: the run's own)`
 
 // FromEnv reads and validates the settings.
 func FromEnv(repoRoot string, now time.Time) (Settings, error) {
@@ -71,6 +92,7 @@ func FromEnv(repoRoot string, now time.Time) (Settings, error) {
 		ClusterName: strings.TrimSpace(os.Getenv("E2E_CLUSTER_NAME")),
 
 		KindNodeImage: strings.TrimSpace(os.Getenv("E2E_KIND_NODE_IMAGE")),
+		PipIndexURL:   strings.TrimSpace(os.Getenv("E2E_PIP_INDEX_URL")),
 	}
 	if s.Provider == "" {
 		s.Provider = "local"
@@ -96,6 +118,45 @@ func FromEnv(repoRoot string, now time.Time) (Settings, error) {
 	if s.KindPreload, err = parseBool("E2E_KIND_PRELOAD"); err != nil {
 		return s, err
 	}
+	if s.Offline, err = parseBool("E2E_OFFLINE"); err != nil {
+		return s, err
+	}
+	if s.Offline && s.Provider != "kind" {
+		return s, fmt.Errorf("E2E_OFFLINE=1 is for E2E_PROVIDER=kind (the local tier pulls nothing anyway); set E2E_PROVIDER=kind or unset E2E_OFFLINE")
+	}
+	if s.Offline {
+		// The offline images carry the pins' versions; the kind provider
+		// preloads them, since the node can pull nothing.
+		s.KindPreload = true
+	}
+	images := []struct {
+		env             string
+		dst             *string
+		online, offline string
+	}{
+		{"E2E_RAY_IMAGE", &s.RayImage, versions.RayImage, versions.OfflineRayImage},
+		{"E2E_OPERATOR_IMAGE", &s.OperatorImage, versions.KubeRayOperatorImage, versions.OfflineOperatorImage},
+		{"E2E_PROBE_IMAGE", &s.ProbeImage, versions.PauseImage, versions.OfflinePauseImage},
+	}
+	for _, im := range images {
+		v := strings.TrimSpace(os.Getenv(im.env))
+		switch {
+		case v != "":
+			if err := checkImage(v, im.env == "E2E_OPERATOR_IMAGE"); err != nil {
+				return s, fmt.Errorf("%s=%q: %v", im.env, v, err)
+			}
+		case s.Offline:
+			v = im.offline
+		default:
+			v = im.online
+		}
+		*im.dst = v
+	}
+	if s.PipIndexURL != "" {
+		if u, err := url.Parse(s.PipIndexURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return s, fmt.Errorf("E2E_PIP_INDEX_URL=%q is not an http(s) URL; write it as pip's --index-url, e.g. https://pypi.example/simple", s.PipIndexURL)
+		}
+	}
 	switch s.Artifacts {
 	case "":
 		s.Artifacts = "on-failure"
@@ -120,6 +181,26 @@ func FromEnv(repoRoot string, now time.Time) (Settings, error) {
 		return s, err
 	}
 	return s, nil
+}
+
+// checkImage accepts a reference the kubelet can pull or find: it must
+// name a tag or a digest, since a bare name means :latest, which changes.
+// tagOnly is for the operator image, which the chart writes as
+// repository:tag.
+func checkImage(ref string, tagOnly bool) error {
+	named, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return fmt.Errorf("%v; write it as repository:tag", err)
+	}
+	_, tagged := named.(reference.Tagged)
+	_, digested := named.(reference.Digested)
+	switch {
+	case tagOnly && (!tagged || digested):
+		return fmt.Errorf("the chart takes repository:tag, with no digest")
+	case !tagged && !digested:
+		return fmt.Errorf("no tag or digest (a bare name means :latest, which changes); write it as repository:tag or repository@sha256:<digest>")
+	}
+	return nil
 }
 
 func parseBool(name string) (bool, error) {

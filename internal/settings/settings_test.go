@@ -5,10 +5,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
 func clearEnv(t *testing.T) {
-	for _, v := range []string{"E2E_PROVIDER", "E2E_KUBERNETES_VERSION", "E2E_KEEP", "E2E_CHART", "E2E_OUTPUT_DIR", "E2E_ARTIFACTS", "E2E_TIMEOUT", "E2E_HOLD", "E2E_CLUSTER_NAME", "E2E_KIND_NODE_IMAGE", "E2E_KIND_REUSE", "E2E_KIND_PRELOAD"} {
+	for _, v := range []string{"E2E_PROVIDER", "E2E_KUBERNETES_VERSION", "E2E_KEEP", "E2E_CHART", "E2E_OUTPUT_DIR", "E2E_ARTIFACTS", "E2E_TIMEOUT", "E2E_HOLD", "E2E_CLUSTER_NAME", "E2E_KIND_NODE_IMAGE", "E2E_KIND_REUSE", "E2E_KIND_PRELOAD", "E2E_OFFLINE", "E2E_RAY_IMAGE", "E2E_OPERATOR_IMAGE", "E2E_PROBE_IMAGE", "E2E_PIP_INDEX_URL"} {
 		t.Setenv(v, "")
 	}
 }
@@ -65,6 +67,12 @@ func TestBadInputNamesTheVariableAndTheFix(t *testing.T) {
 		{"E2E_HOLD", "-5s", "E2E_HOLD"},
 		{"E2E_KIND_REUSE", "yes please", "E2E_KIND_REUSE=\"yes please\": use 1 or 0"},
 		{"E2E_KIND_PRELOAD", "often", "E2E_KIND_PRELOAD=\"often\": use 1 or 0"},
+		{"E2E_OFFLINE", "1", "E2E_OFFLINE=1 is for E2E_PROVIDER=kind"},
+		{"E2E_RAY_IMAGE", "rayproject/ray", "no tag or digest"},
+		{"E2E_OPERATOR_IMAGE", "Quay.io/Kuberay/Operator:v1", "repository:tag"},
+		{"E2E_PROBE_IMAGE", "pause:", "E2E_PROBE_IMAGE"},
+		{"E2E_OPERATOR_IMAGE", "quay.io/kuberay/operator@sha256:" + strings.Repeat("a", 64), "the chart takes repository:tag"},
+		{"E2E_PIP_INDEX_URL", "pypi.example/simple", "is not an http(s) URL"},
 	}
 	for _, c := range cases {
 		t.Run(c.env, func(t *testing.T) {
@@ -99,6 +107,39 @@ func TestKindSettings(t *testing.T) {
 		t.Errorf("kind settings: %+v", s)
 	}
 	for _, v := range []string{"E2E_KIND_NODE_IMAGE", "E2E_KIND_REUSE", "E2E_KIND_PRELOAD", "E2E_CLUSTER_NAME"} {
+		if !strings.Contains(Describe, v) {
+			t.Errorf("Describe does not list %s", v)
+		}
+	}
+}
+
+func TestImageSettings(t *testing.T) {
+	clearEnv(t)
+	s, err := FromEnv("/repo", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.RayImage != versions.RayImage || s.OperatorImage != versions.KubeRayOperatorImage || s.ProbeImage != versions.PauseImage || s.Offline || s.PipIndexURL != "" {
+		t.Errorf("image defaults: %+v", s)
+	}
+	t.Setenv("E2E_PROVIDER", "kind")
+	t.Setenv("E2E_OFFLINE", "1")
+	if s, err = FromEnv("/repo", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if !s.Offline || !s.KindPreload || s.RayImage != versions.OfflineRayImage || s.OperatorImage != versions.OfflineOperatorImage || s.ProbeImage != versions.OfflinePauseImage {
+		t.Errorf("offline: %+v", s)
+	}
+	// A setting wins over the offline default.
+	t.Setenv("E2E_RAY_IMAGE", "mirror.example:5000/ray:2.46.0")
+	t.Setenv("E2E_PIP_INDEX_URL", "http://10.0.0.1:8080/simple/")
+	if s, err = FromEnv("/repo", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if s.RayImage != "mirror.example:5000/ray:2.46.0" || s.PipIndexURL != "http://10.0.0.1:8080/simple/" {
+		t.Errorf("settings: %+v", s)
+	}
+	for _, v := range []string{"E2E_OFFLINE", "E2E_RAY_IMAGE", "E2E_OPERATOR_IMAGE", "E2E_PROBE_IMAGE", "E2E_PIP_INDEX_URL"} {
 		if !strings.Contains(Describe, v) {
 			t.Errorf("Describe does not list %s", v)
 		}

@@ -7,21 +7,39 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/kuberay-docs/pod-security-e2e/binaries"
 	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
-// Operator is the recipe of the offline KubeRay operator image: the
-// operator binary built from the pinned module, as /manager, uid 65532.
-type Operator struct {
-	Name string // versions.OfflineOperatorImage
-	// Binary is the ray-operator binary (binaries.Ensure builds and caches it).
+// Static is the recipe of a one-binary image: a static binary at /<Path>,
+// /etc/passwd and /etc/group naming its non-root user, and /tmp. The
+// offline operator and probe images are made this way.
+type Static struct {
+	Name string // image name, e.g. versions.OfflineOperatorImage
+	// Binary is the file to put in the image; its cache directory's name
+	// (binaries name them by their build inputs) is part of the recipe.
 	Binary string
+	Path   string // where the binary goes, without the leading slash
+	UID    int    // uid and gid the image runs as
+	User   string // that user's name in /etc/passwd
+	// recipe names the kind of image in its cache key and tarball name.
+	recipe string
 }
 
+// Operator is the recipe of the offline KubeRay operator image: the
+// operator binary built from the pinned module, as /manager, uid 65532 like
+// the published image.
+type Operator = Static
+
 const operatorUID = 65532
+
+// NewOperator is the operator image recipe for the binary at bin.
+func NewOperator(bin string) Operator {
+	return Static{Name: versions.OfflineOperatorImage, Binary: bin, Path: "manager", UID: operatorUID, User: "nonroot", recipe: "kuberay-operator-" + versions.KubeRay}
+}
 
 // OperatorFromCache finds (or builds, the first time) the operator binary
 // of the pinned release and returns the recipe.
@@ -34,33 +52,51 @@ func OperatorFromCache(ctx context.Context, progress io.Writer) (Operator, error
 	if err != nil {
 		return Operator{}, err
 	}
-	return Operator{Name: versions.OfflineOperatorImage, Binary: paths["ray-operator"]}, nil
+	return NewOperator(paths["ray-operator"]), nil
+}
+
+// pauseUID is the user of registry.k8s.io/pause, which step 3's hardened
+// probe names in runAsUser.
+const pauseUID = 65535
+
+// PauseFromCache builds (or finds) this project's pause program and returns
+// the recipe of the offline probe image, versions.OfflinePauseImage.
+func PauseFromCache(ctx context.Context) (Static, error) {
+	cache, err := CacheDir()
+	if err != nil {
+		return Static{}, err
+	}
+	_, tag, _ := strings.Cut(versions.OfflinePauseImage, ":")
+	bin, _, err := buildPause(ctx, cache, tag)
+	if err != nil {
+		return Static{}, err
+	}
+	return Static{Name: versions.OfflinePauseImage, Binary: bin, Path: "pause", UID: pauseUID, User: "pause", recipe: "pause-" + tag}, nil
 }
 
 // Key changes with the binary (its cache directory is named by the build's
 // inputs) and with this recipe.
-func (o Operator) Key() string {
-	return key("operator-image/1", filepath.Base(filepath.Dir(o.Binary)), o.Name)
+func (s Static) Key() string {
+	return key("static-image/1", s.recipe, filepath.Base(filepath.Dir(s.Binary)), s.Name, s.Path, fmt.Sprint(s.UID), s.User)
 }
 
 // Tarball is where the image's file system is cached.
-func (o Operator) Tarball(cache string) string {
-	return filepath.Join(cache, "images", fmt.Sprintf("kuberay-operator-%s-%s.tar", versions.KubeRay, o.Key()))
+func (s Static) Tarball(cache string) string {
+	return filepath.Join(cache, "images", fmt.Sprintf("%s-%s.tar", s.recipe, s.Key()))
 }
 
-// Build writes the tarball unless cached: /manager, /etc/passwd and
-// /etc/group naming uid and gid 65532 "nonroot", and /tmp.
-func (o Operator) Build(cache string) (string, bool, error) {
-	out := o.Tarball(cache)
+// Build writes the tarball unless cached.
+func (s Static) Build(cache string) (string, bool, error) {
+	out := s.Tarball(cache)
 	if fileExists(out) {
 		return out, true, nil
 	}
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return "", false, err
 	}
-	bin, err := os.Open(o.Binary)
+	bin, err := os.Open(s.Binary)
 	if err != nil {
-		return "", false, fmt.Errorf("operator binary: %w (fix: go run ./cmd/local-binaries)", err)
+		return "", false, fmt.Errorf("%s binary: %w (fix: go run ./cmd/local-binaries)", s.Name, err)
 	}
 	defer bin.Close()
 	fi, err := bin.Stat()
@@ -85,8 +121,8 @@ func (o Operator) Build(cache string) (string, bool, error) {
 		}
 	}
 	files := []struct{ name, body string }{
-		{"etc/passwd", fmt.Sprintf("root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:%d:%d:nonroot:/home/nonroot:/sbin/nologin\n", operatorUID, operatorUID)},
-		{"etc/group", fmt.Sprintf("root:x:0:\nnonroot:x:%d:\n", operatorUID)},
+		{"etc/passwd", fmt.Sprintf("root:x:0:0:root:/root:/sbin/nologin\n%s:x:%d:%d:%s:/home/%s:/sbin/nologin\n", s.User, s.UID, s.UID, s.User, s.User)},
+		{"etc/group", fmt.Sprintf("root:x:0:\n%s:x:%d:\n", s.User, s.UID)},
 	}
 	for _, fl := range files {
 		if err := tw.WriteHeader(&tar.Header{Name: fl.name, Mode: 0o644, Size: int64(len(fl.body)), Typeflag: tar.TypeReg, ModTime: mtime}); err != nil {
@@ -96,7 +132,7 @@ func (o Operator) Build(cache string) (string, bool, error) {
 			return "", false, err
 		}
 	}
-	if err := tw.WriteHeader(&tar.Header{Name: "manager", Mode: 0o755, Size: fi.Size(), Typeflag: tar.TypeReg, ModTime: mtime}); err != nil {
+	if err := tw.WriteHeader(&tar.Header{Name: s.Path, Mode: 0o755, Size: fi.Size(), Typeflag: tar.TypeReg, ModTime: mtime}); err != nil {
 		return "", false, err
 	}
 	if _, err := io.Copy(tw, bin); err != nil {
@@ -111,12 +147,12 @@ func (o Operator) Build(cache string) (string, bool, error) {
 	return out, false, os.Rename(tmp, out)
 }
 
-// ImportArgs are the docker import arguments: /manager as entrypoint, run
-// as 65532:65532 like the published image.
-func (o Operator) ImportArgs(tarball string) []string {
-	return importArgs(tarball, o.Name, o.Key(),
-		fmt.Sprintf("USER %d:%d", operatorUID, operatorUID),
-		`ENTRYPOINT ["/manager"]`,
+// ImportArgs are the docker import arguments: the binary as entrypoint,
+// run as UID:UID.
+func (s Static) ImportArgs(tarball string) []string {
+	return importArgs(tarball, s.Name, s.Key(),
+		fmt.Sprintf("USER %d:%d", s.UID, s.UID),
+		fmt.Sprintf(`ENTRYPOINT ["/%s"]`, s.Path),
 	)
 }
 

@@ -26,7 +26,7 @@ func TestOperatorTarball(t *testing.T) {
 	if err := os.WriteFile(bin, []byte("\x7fELF fake operator"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	o := Operator{Name: versions.OfflineOperatorImage, Binary: bin}
+	o := NewOperator(bin)
 	path, cached, err := o.Build(cache)
 	if err != nil || cached {
 		t.Fatalf("first build: cached=%v err=%v", cached, err)
@@ -138,5 +138,35 @@ func TestWriteDockerArchive(t *testing.T) {
 	}
 	if !found {
 		t.Error("the layer lacks usr/local/bin/x with mode 755")
+	}
+}
+
+// The probe image is the same recipe with pause's path and user: step 3's
+// hardened probe names uid 65535 and the pod needs no command.
+func TestPauseImageRecipe(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "pause-3.9-0123456789ab", "pause")
+	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, []byte("\x7fELF pause"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := Static{Name: versions.OfflinePauseImage, Binary: bin, Path: "pause", UID: pauseUID, User: "pause", recipe: "pause-3.9"}
+	op := NewOperator(bin)
+	if p.Key() == op.Key() {
+		t.Error("the pause and operator recipes share a key")
+	}
+	path, _, err := p.Build(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := strings.Join(p.ImportArgs(path), " ")
+	for _, want := range []string{"USER 65535:65535", `ENTRYPOINT ["/pause"]`, " " + versions.OfflinePauseImage} {
+		if !strings.Contains(args, want) {
+			t.Errorf("import arguments %q lack %q", args, want)
+		}
+	}
+	if strings.HasPrefix(p.Name, "registry.k8s.io/") {
+		t.Errorf("the probe image must have its own name, not %s", p.Name)
 	}
 }

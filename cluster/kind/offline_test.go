@@ -1,0 +1,89 @@
+package kind
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+)
+
+func TestLocalNodeImage(t *testing.T) {
+	img, err := LocalNodeImage("kuberay-e2e/node:v1.24.17")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !img.Local() || img.String() != "kuberay-e2e/node:v1.24.17" || img.Kubernetes() != "v1.24.17" || img.Published() {
+		t.Errorf("local image %+v: String %s Kubernetes %s", img, img, img.Kubernetes())
+	}
+	pinned, err := ParseNodeImage("kindest/node:v1.24.17@sha256:" + strings.Repeat("a", 64))
+	if err != nil || pinned.Local() {
+		t.Errorf("a digest-pinned image is not local: %+v %v", pinned, err)
+	}
+	for _, bad := range []string{"kuberay-e2e/node", "localhost:5000/node", "node:v1@sha256:" + strings.Repeat("a", 64), ":v1"} {
+		if _, err := LocalNodeImage(bad); err == nil {
+			t.Errorf("LocalNodeImage(%q): want an error", bad)
+		}
+	}
+}
+
+// Offline, a missing image ends Create before kind runs anything: no node
+// container is started, and the error names every missing image and the fix.
+func TestOfflineCreateRefusesMissingImages(t *testing.T) {
+	calls := useFakeDocker(t)
+	isolateHome(t)
+	node, _ := LocalNodeImage("kuberay-e2e/node:v1.24.17")
+	t.Setenv(fakeImagesEnv, "kuberay-e2e/node:v1.24.17,kuberay-e2e/pause:3.9")
+	c := New(WithProgress(&bytes.Buffer{}), WithNodeImage(node), WithOffline(true),
+		WithImages("kuberay-e2e/kuberay-operator:v1.5.1", "kuberay-e2e/ray:2.46.0", "kuberay-e2e/pause:3.9"))
+	_, err := c.Create(context.Background())
+	if err == nil {
+		t.Fatal("Create succeeded without the images")
+	}
+	for _, want := range []string{"kuberay-e2e/kuberay-operator:v1.5.1", "kuberay-e2e/ray:2.46.0", "scripts/offline-images -load"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %q", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "pause") {
+		t.Errorf("error %q names an image the engine has", err)
+	}
+	if runs := callsOf(calls(), "run"); len(runs) > 0 {
+		t.Errorf("kind started containers: %v", runs)
+	}
+	if !c.preload {
+		t.Error("offline mode must preload: the node can pull nothing")
+	}
+}
+
+// With every image present, Create goes on to kind (which the fake engine
+// then refuses at docker run), and kind is given the local image by tag.
+func TestOfflineCreateUsesTheLocalNodeImage(t *testing.T) {
+	calls := useFakeDocker(t)
+	isolateHome(t)
+	node, _ := LocalNodeImage("kuberay-e2e/node:v1.24.17")
+	t.Setenv(fakeImagesEnv, "kuberay-e2e/node:v1.24.17,kuberay-e2e/ray:2.46.0")
+	c := New(WithProgress(&bytes.Buffer{}), WithNodeImage(node), WithOffline(true), WithImages("kuberay-e2e/ray:2.46.0"))
+	_, err := c.Create(context.Background())
+	if err == nil || !strings.Contains(err.Error(), fakeRunRefused) {
+		t.Fatalf("want kind to reach docker run, got %v", err)
+	}
+	runs := callsOf(calls(), "run")
+	if len(runs) != 1 || runs[0][len(runs[0])-1] != "kuberay-e2e/node:v1.24.17" {
+		t.Errorf("docker run calls %v: want one on the local node image", runs)
+	}
+}
+
+func TestOfflinePlan(t *testing.T) {
+	node, _ := LocalNodeImage("kuberay-e2e/node:v1.24.17")
+	c := New(WithNodeImage(node), WithOffline(true), WithImages("kuberay-e2e/ray:2.46.0"), WithPackageIndex("/cache/pip-index/x", "kuberay-e2e/ray:2.46.0"))
+	lines, err := c.Plan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := strings.Join(lines, "\n")
+	for _, want := range []string{"built on this machine", "offline: nothing is pulled", "serve the package index /cache/pip-index/x"} {
+		if !strings.Contains(plan, want) {
+			t.Errorf("plan lacks %q:\n%s", want, plan)
+		}
+	}
+}
