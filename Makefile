@@ -7,7 +7,7 @@ OUTPUT    ?= _output
 TIMEOUT   ?= 60m
 JUNIT_KIND ?= $(OUTPUT)/junit-kind.xml
 
-.PHONY: all test tutorial unit binaries offline-images offline-check e2e-kind e2e-local-1.34 vet fmt clean
+.PHONY: all test tutorial unit binaries offline-images offline-check e2e-kind e2e-kind-offline e2e-local-1.34 vet fmt clean
 
 all: test
 
@@ -30,7 +30,7 @@ binaries:
 	$(GO) run ./cmd/local-binaries
 	$(GO) run ./cmd/local-binaries -kubernetes 1.34
 
-## offline-images: build the offline Kind tier's Ray, operator and node images into the cache (root; no registry)
+## offline-images: build the offline Kind tier's node, Ray, operator and probe images and package index into the cache (root; no registry)
 offline-images:
 	scripts/offline-images
 
@@ -42,6 +42,10 @@ offline-check: offline-images
 e2e-kind:
 	@mkdir -p $(dir $(JUNIT_KIND))
 	E2E_PROVIDER=kind $(GOTESTSUM) --format standard-verbose --junitfile $(JUNIT_KIND) -- -count=1 -timeout $(TIMEOUT) ./e2e
+
+## e2e-kind-offline: every step on a real Kind cluster with nothing pulled, inside a private dockerd's network namespace (root)
+e2e-kind-offline:
+	scripts/e2e-kind-offline
 
 ## e2e-local-1.34: the tutorial on the local tier with current Kubernetes
 e2e-local-1.34:
