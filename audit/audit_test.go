@@ -8,11 +8,12 @@ import (
 )
 
 // The testdata logs were written by kube-apiserver v1.24.17 and v1.34.4 of
-// the local tier under the repository's audit-policy.yaml during tutorial runs
-// (a subset of their lines, unchanged).
+// the local tier, and v1.29.2 of the offline kind tier, under the
+// repository's audit-policy.yaml during tutorial runs (a subset of their
+// lines, unchanged).
 const capturedLog = "testdata/kube-apiserver-v1.24.17-audit.log"
 
-var capturedLogs = []string{capturedLog, "testdata/kube-apiserver-v1.34.4-audit.log"}
+var capturedLogs = []string{capturedLog, "testdata/kube-apiserver-v1.29.2-audit.log", "testdata/kube-apiserver-v1.34.4-audit.log"}
 
 func readCaptured(t *testing.T) []byte {
 	t.Helper()

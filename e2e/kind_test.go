@@ -7,7 +7,6 @@ import (
 	"github.com/kuberay-docs/pod-security-e2e/cluster/kind"
 	"github.com/kuberay-docs/pod-security-e2e/internal/settings"
 	"github.com/kuberay-docs/pod-security-e2e/offline/images"
-	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
 // newKindProvider makes the kind tier's provider. It reaches no container
@@ -51,16 +50,11 @@ func newKindProvider(s settings.Settings) (cluster.Provider, error) {
 	return p, nil
 }
 
-// kindNodeImage is E2E_KIND_NODE_IMAGE's image, or else the pinned one, or
-// in offline mode the node image scripts/offline-images builds for the
-// suite's Kubernetes version.
+// kindNodeImage is E2E_KIND_NODE_IMAGE's image, or else the pinned one; in
+// offline mode, the one scripts/offline-images builds.
 func kindNodeImage(s settings.Settings) (kind.NodeImage, error) {
-	if !s.Offline || s.KindNodeImage != "" {
-		return kind.ResolveNodeImage(s.KindNodeImage, s.Kubernetes)
+	if s.Offline {
+		return kind.ResolveOfflineNodeImage(s.KindNodeImage, s.Kubernetes)
 	}
-	k, err := versions.LookupKubernetes(s.Kubernetes)
-	if err != nil {
-		return kind.NodeImage{}, err
-	}
-	return kind.LocalNodeImage(images.NodeImageName(k))
+	return kind.ResolveNodeImage(s.KindNodeImage, s.Kubernetes)
 }

@@ -91,6 +91,9 @@ const (
 	// dependency, pinned with their wheels' sha256 in
 	// offline/images/pip-index.lock.
 	PipIndexPackages = "jsonpatch==1.33 jsonpointer==3.0.0"
+	// OfflineNodeImageRepository names the offline tier's Kind node images,
+	// tagged with their Kubernetes version (OfflineNodeImage).
+	OfflineNodeImageRepository = "kuberay-e2e/node"
 	// RayImageLockDate bounds offline/images/ray-requirements.lock: no
 	// package newer than the day Ray 2.46.0 was published (uv --exclude-newer).
 	RayImageLockDate = "2025-05-08T00:00:00Z"
@@ -139,6 +142,12 @@ var KubernetesReleases = []Kubernetes{
 		Kubeadm:       KubeadmImages{Pause: "3.7", Etcd: "3.5.6-0", CoreDNS: "v1.8.6"},
 	},
 	{
+		Version:       "v1.29.2",
+		GoToolchain:   "go1.21.7",
+		KindNodeImage: KindNodeImage129,
+		Kubeadm:       KubeadmImages{Pause: "3.9", Etcd: "3.5.10-0", CoreDNS: "v1.11.1"},
+	},
+	{
 		Version:       "v1.34.4",
 		GoToolchain:   "go1.24.13",
 		KindNodeImage: "",
@@ -180,3 +189,7 @@ func (k Kubernetes) Minor() string {
 	}
 	return parts[0] + "." + parts[1]
 }
+
+// OfflineNodeImage is the offline tier's Kind node image of k, built by
+// scripts/offline-images node.
+func OfflineNodeImage(k Kubernetes) string { return OfflineNodeImageRepository + ":" + k.Version }

@@ -136,3 +136,27 @@ func pinnedImage(v string) (NodeImage, bool) {
 	}
 	return NodeImage{}, false
 }
+
+// ResolveOfflineNodeImage picks the node image in offline mode, where
+// nothing can be pulled: the node image scripts/offline-images builds for
+// setting's Kubernetes version ("1.29") or else kubernetes's, or the local
+// image setting names by tag, or a digest-pinned image the engine already
+// has.
+func ResolveOfflineNodeImage(setting, kubernetes string) (NodeImage, error) {
+	setting = strings.TrimSpace(setting)
+	switch {
+	case strings.Contains(setting, "@"):
+		return ParseNodeImage(setting)
+	case strings.ContainsAny(setting, "/:"):
+		return LocalNodeImage(setting)
+	}
+	v := setting
+	if v == "" {
+		v = kubernetes
+	}
+	k, err := versions.LookupKubernetes(v)
+	if err != nil {
+		return NodeImage{}, fmt.Errorf("E2E_KIND_NODE_IMAGE=%s: %w", setting, err)
+	}
+	return LocalNodeImage(versions.OfflineNodeImage(k))
+}

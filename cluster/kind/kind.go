@@ -433,6 +433,9 @@ func (c *Cluster) Destroy(context.Context) error {
 			c.mark(keptFile)
 			fmt.Fprintf(c.progress, "kind: keeping cluster %s (E2E_KEEP=1); kubeconfig %s\n  run on it again: E2E_KIND_REUSE=1 E2E_CLUSTER_NAME=%s\n  delete it: kind delete cluster --name %s (or %s rm -f %s-control-plane)\n",
 				c.name, c.kubeconfig, c.name, c.name, c.engine.Name, c.name)
+			if c.pipIndex != nil {
+				fmt.Fprintf(c.progress, "  its package index container too: %s rm -f %s\n", c.engine.Name, c.pipIndex.container)
+			}
 			return
 		}
 		if c.owned.Load() {

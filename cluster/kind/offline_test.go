@@ -87,3 +87,25 @@ func TestOfflinePlan(t *testing.T) {
 		}
 	}
 }
+
+func TestResolveOfflineNodeImage(t *testing.T) {
+	cases := []struct{ setting, kubernetes, want string }{
+		{"", "v1.24.17", "kuberay-e2e/node:v1.24.17"},
+		{"1.29", "v1.24.17", "kuberay-e2e/node:v1.29.2"},
+		{"v1.34.4", "v1.24.17", "kuberay-e2e/node:v1.34.4"},
+		{"mine/node:v1.24.17", "v1.24.17", "mine/node:v1.24.17"},
+	}
+	for _, c := range cases {
+		img, err := ResolveOfflineNodeImage(c.setting, c.kubernetes)
+		if err != nil || img.String() != c.want || !img.Local() {
+			t.Errorf("ResolveOfflineNodeImage(%q, %q) = %s, %v; want local %s", c.setting, c.kubernetes, img, err, c.want)
+		}
+	}
+	pinned, err := ResolveOfflineNodeImage("kindest/node:v1.24.17@sha256:"+strings.Repeat("b", 64), "")
+	if err != nil || pinned.Local() {
+		t.Errorf("a digest-pinned image stays pinned: %s %v", pinned, err)
+	}
+	if _, err := ResolveOfflineNodeImage("1.19", ""); err == nil || !strings.Contains(err.Error(), "E2E_KIND_NODE_IMAGE=1.19") {
+		t.Errorf("an unpinned version: %v", err)
+	}
+}

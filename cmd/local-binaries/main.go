@@ -2,7 +2,7 @@
 // pinned binaries and prints their paths, so that CI or a user can pay the
 // cold build once, before the first test run.
 //
-//	go run ./cmd/local-binaries [-kubernetes 1.34] [-node]
+//	go run ./cmd/local-binaries [-kubernetes 1.29] [-node]
 //
 // -node also builds the offline Kind node's kubelet, kubeadm, kubectl,
 // kube-proxy, crictl and CoreDNS (binaries.NodeTargets).
@@ -21,7 +21,7 @@ import (
 )
 
 func main() {
-	version := flag.String("kubernetes", versions.DefaultKubernetes, "pinned Kubernetes version to build (e.g. 1.24 or 1.34)")
+	version := flag.String("kubernetes", versions.DefaultKubernetes, "pinned Kubernetes version to build (e.g. 1.24, 1.29 or 1.34)")
 	node := flag.Bool("node", false, "also build the Kind node's kubelet, kubeadm, kubectl, kube-proxy, crictl and CoreDNS")
 	flag.Parse()
 	k, err := versions.LookupKubernetes(*version)

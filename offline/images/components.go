@@ -36,7 +36,11 @@ const BuiltFromLabel = "io.kuberay-e2e.built-from"
 // plane (kube-apiserver, kube-controller-manager, kube-scheduler), CoreDNS
 // etcd, and this project's pause program. kube-proxy needs iptables in its
 // image and is made by Node.Build on a Debian root (KubeProxy).
-func Components(ctx context.Context, k versions.Kubernetes, node map[string]string, progress io.Writer, cache string) ([]Component, error) {
+//
+// sandboxPause is the pause tag containerd's sandbox_image names in kind's
+// configuration; kind fixes it (3.7 in v0.22.0) whatever kubeadm's tag, so
+// when the two differ the node gets both, as kind's own node images do.
+func Components(ctx context.Context, k versions.Kubernetes, node map[string]string, progress io.Writer, cache, sandboxPause string) ([]Component, error) {
 	cp, err := binaries.EnsureTarget(ctx, k, "kubernetes", binaries.WithProgress(progress))
 	if err != nil {
 		return nil, err
@@ -76,17 +80,23 @@ func Components(ctx context.Context, k versions.Kubernetes, node map[string]stri
 		},
 		ID: filepath.Base(filepath.Dir(node["etcd-node"])),
 	})
-	pause, sum, err := buildPause(ctx, cache, k.Kubeadm.Pause)
-	if err != nil {
-		return nil, err
+	tags := []string{k.Kubeadm.Pause}
+	if sandboxPause != "" && sandboxPause != k.Kubeadm.Pause {
+		tags = append(tags, sandboxPause)
 	}
-	out = append(out, Component{
-		Name:  "registry.k8s.io/pause:" + k.Kubeadm.Pause,
-		Files: []File{{Path: "pause", Mode: 0o755, Source: pause}},
-		Config: Config{Entrypoint: []string{"/pause"}, User: "65535:65535",
-			Labels: map[string]string{BuiltFromLabel: "cmd/pause of kuberay-pod-security-e2e (not the upstream pause image)"}},
-		ID: "pause-" + sum,
-	})
+	for _, tag := range tags {
+		pause, sum, err := buildPause(ctx, cache, tag)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Component{
+			Name:  "registry.k8s.io/pause:" + tag,
+			Files: []File{{Path: "pause", Mode: 0o755, Source: pause}},
+			Config: Config{Entrypoint: []string{"/pause"}, User: "65535:65535",
+				Labels: map[string]string{BuiltFromLabel: "cmd/pause of kuberay-pod-security-e2e (not the upstream pause image)"}},
+			ID: "pause-" + sum,
+		})
+	}
 	return out, nil
 }
 

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onsi/gomega"
+
 	"github.com/kuberay-docs/pod-security-e2e/offline/dockerns"
 	"github.com/kuberay-docs/pod-security-e2e/offline/ocicaps"
 	"github.com/kuberay-docs/pod-security-e2e/versions"
@@ -162,19 +164,17 @@ func TestNodeImageBoots(t *testing.T) {
 	inNode := func(args ...string) (string, error) {
 		return docker(ctx, cfg.Env(), append([]string{"exec", "node"}, args...)...)
 	}
+	g := gomega.NewWithT(t)
 	var state string
-	for deadline := time.Now().Add(90 * time.Second); time.Now().Before(deadline); time.Sleep(time.Second) {
-		state, _ = inNode("systemctl", "is-system-running")
-		state = strings.TrimSpace(state)
-		if state == "running" || state == "degraded" {
-			break
-		}
-	}
-	t.Logf("systemd %s after %s", state, time.Since(t0).Round(time.Millisecond))
-	if state != "running" && state != "degraded" {
+	g.Eventually(func() string {
+		out, _ := inNode("systemctl", "is-system-running")
+		state = strings.TrimSpace(out)
+		return state
+	}).WithTimeout(90*time.Second).WithPolling(time.Second).Should(gomega.BeElementOf("running", "degraded"), func() string {
 		logs, _ := docker(ctx, cfg.Env(), "logs", "node")
-		t.Fatalf("systemd did not come up (%q); node log:\n%s", state, logs)
-	}
+		return "systemd did not come up; node log:\n" + logs
+	})
+	t.Logf("systemd %s after %s", state, time.Since(t0).Round(time.Millisecond))
 	if state == "degraded" {
 		failed, _ := inNode("systemctl", "--failed", "--no-legend")
 		t.Logf("failed units (kubelet fails until kubeadm configures it):\n%s", failed)
@@ -196,12 +196,11 @@ func TestNodeImageBoots(t *testing.T) {
 	// names kubeadm asks for.
 	t1 := time.Now()
 	var active string
-	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
-		active, _ = inNode("systemctl", "is-active", "kuberay-e2e-images.service")
-		if strings.TrimSpace(active) == "active" || strings.TrimSpace(active) == "failed" {
-			break
-		}
-	}
+	g.Eventually(func() string {
+		out, _ := inNode("systemctl", "is-active", "kuberay-e2e-images.service")
+		active = strings.TrimSpace(out)
+		return active
+	}).WithTimeout(60*time.Second).WithPolling(500*time.Millisecond).Should(gomega.BeElementOf("active", "failed"), "kuberay-e2e-images.service never finished")
 	t.Logf("component images imported (%s) %s after systemd was up", strings.TrimSpace(active), time.Since(t1).Round(time.Millisecond))
 	listed, err := inNode("ctr", "--namespace", "k8s.io", "images", "ls", "-q")
 	if err != nil {
@@ -221,14 +220,10 @@ func TestNodeImageBoots(t *testing.T) {
 		t.Errorf("kube-proxy image: %v\n%s", err, out)
 	}
 	var info string
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(time.Second) {
-		if info, err = inNode("crictl", "info"); err == nil {
-			break
-		}
-	}
-	if err != nil {
-		t.Errorf("crictl info (the CRI of the node's containerd): %v\n%s", err, info)
-	}
+	g.Eventually(func() error {
+		info, err = inNode("crictl", "info")
+		return err
+	}).WithTimeout(30*time.Second).WithPolling(time.Second).Should(gomega.Succeed(), "crictl info (the CRI of the node's containerd)")
 	missing, _ := ocicapsMissing()
 	want := `"restrictOOMScoreAdj": false`
 	if len(missing) > 0 {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -155,7 +156,7 @@ func CNIManifest(k versions.Kubernetes) string {
 }
 
 // NodeImageName is the offline node image of k.
-func NodeImageName(k versions.Kubernetes) string { return "kuberay-e2e/node:" + k.Version }
+func NodeImageName(k versions.Kubernetes) string { return versions.OfflineNodeImage(k) }
 
 // NodeFromCache builds (or finds) the node binaries of k and locates the
 // pinned kind module's base-image files.
@@ -172,11 +173,33 @@ func NodeFromCache(ctx context.Context, k versions.Kubernetes, progress io.Write
 	if err != nil {
 		return Node{}, err
 	}
-	comps, err := Components(ctx, k, bins, progress, cache)
+	sandbox, err := SandboxPauseTag(files)
+	if err != nil {
+		return Node{}, err
+	}
+	comps, err := Components(ctx, k, bins, progress, cache, sandbox)
 	if err != nil {
 		return Node{}, err
 	}
 	return Node{K: k, Name: NodeImageName(k), Bins: bins, KindFiles: files, Components: comps}, nil
+}
+
+var sandboxImageRE = regexp.MustCompile(`(?m)^\s*sandbox_image = "registry\.k8s\.io/pause:([^"]+)"`)
+
+// SandboxPauseTag is the pause tag of sandbox_image in the containerd
+// configuration among kind's base files: the image containerd runs every
+// pod's sandbox from, which the node must have since it can pull nothing.
+func SandboxPauseTag(kindFiles string) (string, error) {
+	p := filepath.Join(kindFiles, "etc", "containerd", "config.toml")
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return "", err
+	}
+	m := sandboxImageRE.FindSubmatch(data)
+	if m == nil {
+		return "", fmt.Errorf("%s names no registry.k8s.io/pause sandbox_image: the node recipe needs updating for kind %s", p, versions.KindLibrary)
+	}
+	return string(m[1]), nil
 }
 
 // KindBaseFiles returns images/base/files of the kind module go.mod
@@ -232,6 +255,7 @@ func (n Node) Key() string {
 		parts = append(parts, c.Name+"="+c.ID)
 	}
 	parts = append(parts, "kind="+versions.KindLibrary, imagesUnit, cniManifest)
+	parts = append(parts, nodeConfig...)
 	return key(parts...)
 }
 
@@ -439,12 +463,19 @@ func criBaseSpec(spec []byte) ([]byte, error) {
 	return json.MarshalIndent(doc, "", "  ")
 }
 
-// ImportArgs: kind's entrypoint in front of systemd, container=docker.
+// nodeConfig is the node image's configuration: kind's entrypoint in front
+// of systemd, and container=docker. kind's base image also sets STOPSIGNAL
+// SIGRTMIN+3, which `docker import --change` refuses (Docker 20.10); kind
+// removes nodes with `docker rm -f`, so only a plain `docker stop` of a
+// node misses it (systemd ignores SIGTERM and is killed after the grace).
+var nodeConfig = []string{
+	`ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]`,
+	"ENV container=docker",
+}
+
+// ImportArgs turn the tarball into the node image.
 func (n Node) ImportArgs(tarball string) []string {
-	return importArgs(tarball, n.Name, n.Key(),
-		`ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]`,
-		"ENV container=docker",
-	)
+	return importArgs(tarball, n.Name, n.Key(), nodeConfig...)
 }
 
 func chrootOutput(ctx context.Context, dir string, argv ...string) ([]byte, error) {

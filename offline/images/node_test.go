@@ -144,3 +144,31 @@ func TestCNIManifest(t *testing.T) {
 		t.Errorf("conflist: %+v", conflist)
 	}
 }
+
+// kind v0.22.0 fixes containerd's sandbox image at pause 3.7; kubeadm v1.29
+// asks for 3.9. A v1.29 node needs both, since it can pull neither.
+func TestSandboxPauseTag(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "etc", "containerd"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	conf := "[plugins.\"io.containerd.grpc.v1.cri\"]\n  # use fixed sandbox image\n  sandbox_image = \"registry.k8s.io/pause:3.7\"\n"
+	if err := os.WriteFile(filepath.Join(dir, "etc", "containerd", "config.toml"), []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tag, err := SandboxPauseTag(dir)
+	if err != nil || tag != "3.7" {
+		t.Errorf("SandboxPauseTag = %q, %v; want 3.7", tag, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "etc", "containerd", "config.toml"), []byte("[plugins]\n"), 0o644); err == nil {
+		if _, err := SandboxPauseTag(dir); err == nil {
+			t.Error("a config without sandbox_image: want an error")
+		}
+	}
+	// The pinned kind release's own file, from the module cache.
+	if files, err := KindBaseFiles(context.Background()); err == nil {
+		if tag, err := SandboxPauseTag(files); err != nil || tag == "" {
+			t.Errorf("kind %s's config.toml: %q, %v", versions.KindLibrary, tag, err)
+		}
+	}
+}
