@@ -136,6 +136,7 @@ func run(ctx context.Context, want map[string]bool, load, verbose bool) error {
 			how = "cached"
 		}
 		fmt.Printf("  %s in %s: %s\n", how, time.Since(t).Round(time.Millisecond), dir)
+		prune(dir)
 	}
 	var env []string
 	if load {
@@ -156,6 +157,7 @@ func run(ctx context.Context, want map[string]bool, load, verbose bool) error {
 			how = "cached"
 		}
 		fmt.Printf("  %s in %s: %s (%d MB)\n", how, time.Since(t).Round(time.Millisecond), tarball, fi.Size()>>20)
+		prune(tarball)
 		if !load {
 			continue
 		}
@@ -171,6 +173,17 @@ func run(ctx context.Context, want map[string]bool, load, verbose bool) error {
 		}
 	}
 	return nil
+}
+
+// prune removes the cache entries of the image's older recipes.
+func prune(current string) {
+	removed, err := images.PruneStale(current)
+	for _, r := range removed {
+		fmt.Printf("  removed %s, an older recipe's\n", r)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "  pruning older recipes of %s: %v\n", current, err)
+	}
 }
 
 // daemonEnv is DOCKER_HOST's daemon, or else the private daemon of

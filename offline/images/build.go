@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -142,4 +143,44 @@ func linkOrCopyTree(src, dst string) error {
 		}
 	}
 	return nil
+}
+
+var cacheEntry = regexp.MustCompile(`^(.+)-([0-9a-f]{12})((?:\.freeze\.txt|\.tar)?)$`)
+
+// PruneStale removes the cache entries of older recipes of the image whose
+// current entry is path (a tarball "<name>-<key>.tar" or a directory
+// "<dir>/<key>"): the same name, another key. Each tarball is 0.1-1.4 GB,
+// and a recipe change (a new lock, binary or script) leaves the old one
+// behind otherwise. It returns what it removed.
+func PruneStale(path string) ([]string, error) {
+	dir, base := filepath.Split(path)
+	var prefix, current string
+	if m := cacheEntry.FindStringSubmatch(base); m != nil {
+		prefix, current = m[1]+"-", m[2]
+	} else if k := filepath.Base(path); regexp.MustCompile(`^[0-9a-f]{12}$`).MatchString(k) {
+		prefix, current = "", k
+	} else {
+		return nil, fmt.Errorf("%s is not a cache entry named by a recipe key", path)
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var removed []string
+	for _, e := range ents {
+		name := e.Name()
+		if !strings.HasPrefix(name, prefix) {
+			continue
+		}
+		rest := strings.TrimPrefix(name, prefix)
+		m := regexp.MustCompile(`^([0-9a-f]{12})((?:\.freeze\.txt|\.tar)?)$`).FindStringSubmatch(rest)
+		if m == nil || m[1] == current {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(dir, name)); err != nil {
+			return removed, err
+		}
+		removed = append(removed, name)
+	}
+	return removed, nil
 }
