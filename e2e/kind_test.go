@@ -36,12 +36,10 @@ func newKindProvider(s settings.Settings) (cluster.Provider, error) {
 		if err != nil {
 			return nil, err
 		}
-		dir, err := images.PipIndex{}.Find(cache)
-		if err != nil {
-			return nil, err
-		}
-		// The Ray image has the python3 whose file server serves it.
-		opts = append(opts, kind.WithPackageIndex(dir, s.RayImage))
+		// Create checks that the index is built before it makes anything;
+		// a dry run lists the plan without it. The Ray image has the python3
+		// whose file server serves it.
+		opts = append(opts, kind.WithPackageIndex(images.PipIndex{}.Dir(cache), s.RayImage))
 	}
 	p := kind.New(opts...)
 	if s.ClusterName != "" {

@@ -177,14 +177,14 @@ func step52PodSecurityRuns() features.Feature {
 			g.Expect(err).NotTo(gomega.HaveOccurred())
 			res, err := kube.Exec(ctx, tut.rest, namespace, head.Name, "ray-head", cmd)
 			g.Expect(err).NotTo(gomega.HaveOccurred())
-			g.Expect(res.ExitCode).To(gomega.Equal(0), "%s exited %d\n%s\n%s", strings.Join(cmd, " "), res.ExitCode, res.Stdout, res.Stderr)
+			g.Expect(res.ExitCode).To(gomega.Equal(0), "%s (index %s) exited %d\n%s\n%s", strings.Join(facts.PipInstall(), " "), facts.RedactIndex(index), res.ExitCode, res.Stdout, res.Stderr)
 			// Installed means importable by the head's Python, not merely
 			// "already satisfied" somewhere else.
 			imp, err := kube.Exec(ctx, tut.rest, namespace, head.Name, "ray-head", []string{"python3", "-c", "import jsonpatch; print(jsonpatch.__version__)"})
 			g.Expect(err).NotTo(gomega.HaveOccurred())
 			g.Expect(imp.ExitCode).To(gomega.Equal(0), "import jsonpatch after pip: %s", imp.Stderr)
 			if index != "" {
-				note(t, "pip3 install jsonpatch from %s: %s; jsonpatch %s imports", index, lastLine(res.Stdout), strings.TrimSpace(imp.Stdout))
+				note(t, "pip3 install jsonpatch from %s: %s; jsonpatch %s imports", facts.RedactIndex(index), lastLine(res.Stdout), strings.TrimSpace(imp.Stdout))
 			} else {
 				note(t, "pip3 install jsonpatch: %s; jsonpatch %s imports", lastLine(res.Stdout), strings.TrimSpace(imp.Stdout))
 			}

@@ -119,6 +119,16 @@ func XGBoostCommand() []string { return []string{"python3", fixtures.ScriptPath}
 // restricted.
 func PipInstall() []string { return []string{"pip3", "install", "jsonpatch"} }
 
+// RedactIndex is index as it may be logged: a private index's URL often
+// carries a user and token, which never go into logs or evidence.
+func RedactIndex(index string) string {
+	u, err := url.Parse(index)
+	if err != nil {
+		return "(an unparsable index URL)"
+	}
+	return u.Redacted()
+}
+
 // PipInstallFrom is PipInstall against the package index at index (pip's
 // --index-url), given through pip's environment so that the command itself
 // stays the tutorial's. pip refuses a plain-HTTP index unless its host is

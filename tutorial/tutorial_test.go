@@ -322,3 +322,14 @@ func TestPipInstallFrom(t *testing.T) {
 		t.Error("an ftp index: want an error")
 	}
 }
+
+func TestRedactIndex(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://user:s3cret@pypi.example/simple": "https://user:xxxxx@pypi.example/simple",
+		"http://172.18.0.3:8080/simple/":          "http://172.18.0.3:8080/simple/",
+	} {
+		if got := RedactIndex(in); got != want || strings.Contains(got, "s3cret") {
+			t.Errorf("RedactIndex(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -285,6 +285,9 @@ func (c *Cluster) Create(ctx context.Context, _ ...string) (kubeconfig string, e
 	if err := c.checkLocalImages(ctx, local...); err != nil {
 		return "", err
 	}
+	if err := c.checkPipIndexDir(); err != nil {
+		return "", err
+	}
 	if c.reuse {
 		err = c.attach()
 	} else {
@@ -425,17 +428,16 @@ func (c *Cluster) Destroy(context.Context) error {
 			c.removeOnIntr()
 		}
 		var indexErr error
-		if c.pipIndex != nil && !c.keep {
-			indexErr = c.pipIndex.stop()
+		if !c.keep {
+			indexErr = c.removePipIndex()
+		} else if c.pipIndexDir != "" && c.engine.Name != "" {
+			fmt.Fprintf(c.progress, "kind: keeping the package index container too (E2E_KEEP=1); remove it with: %s rm -f %s\n", c.engine.Name, pipIndexContainer(c.name))
 		}
 		defer func() { err = errors.Join(err, indexErr) }()
 		if c.keep && c.owned.Load() {
 			c.mark(keptFile)
 			fmt.Fprintf(c.progress, "kind: keeping cluster %s (E2E_KEEP=1); kubeconfig %s\n  run on it again: E2E_KIND_REUSE=1 E2E_CLUSTER_NAME=%s\n  delete it: kind delete cluster --name %s (or %s rm -f %s-control-plane)\n",
 				c.name, c.kubeconfig, c.name, c.name, c.engine.Name, c.name)
-			if c.pipIndex != nil {
-				fmt.Fprintf(c.progress, "  its package index container too: %s rm -f %s\n", c.engine.Name, c.pipIndex.container)
-			}
 			return
 		}
 		if c.owned.Load() {
@@ -461,9 +463,7 @@ func (c *Cluster) interrupted() {
 		c.mark(keptFile)
 		return
 	}
-	if c.pipIndex != nil {
-		_ = c.pipIndex.stop()
-	}
+	_ = c.removePipIndex()
 	if c.owned.Load() {
 		_ = c.deleteCluster()
 	}

@@ -3,6 +3,9 @@ package kind
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -107,5 +110,54 @@ func TestResolveOfflineNodeImage(t *testing.T) {
 	}
 	if _, err := ResolveOfflineNodeImage("1.19", ""); err == nil || !strings.Contains(err.Error(), "E2E_KIND_NODE_IMAGE=1.19") {
 		t.Errorf("an unpinned version: %v", err)
+	}
+}
+
+// The index container is removed by its name, known before it starts: a
+// failed Create (here kind's docker run, refused by the fake engine) removes
+// it as well as the node, so an interrupted index start leaves nothing.
+func TestFailedCreateRemovesTheIndexContainer(t *testing.T) {
+	calls := useFakeDocker(t)
+	isolateHome(t)
+	node, _ := LocalNodeImage("kuberay-e2e/node:v1.24.17")
+	t.Setenv(fakeImagesEnv, "kuberay-e2e/node:v1.24.17,kuberay-e2e/ray:2.46.0")
+	index := t.TempDir()
+	// An index that is not built stops Create before kind makes anything.
+	c := New(WithProgress(&bytes.Buffer{}), WithNodeImage(node), WithOffline(true), WithImages("kuberay-e2e/ray:2.46.0"),
+		WithPackageIndex(index, "kuberay-e2e/ray:2.46.0"))
+	if _, err := c.Create(context.Background()); err == nil || !strings.Contains(err.Error(), "scripts/offline-images pip-index") {
+		t.Fatalf("unbuilt index: %v", err)
+	}
+	if runs := callsOf(calls(), "run"); len(runs) > 0 {
+		t.Errorf("kind ran containers for an unbuilt index: %v", runs)
+	}
+	if err := os.MkdirAll(filepath.Join(index, "simple"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(index, "simple", "index.html"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c = New(WithProgress(&bytes.Buffer{}), WithNodeImage(node), WithOffline(true), WithImages("kuberay-e2e/ray:2.46.0"),
+		WithPackageIndex(index, "kuberay-e2e/ray:2.46.0"))
+	if _, err := c.Create(context.Background()); err == nil || !strings.Contains(err.Error(), fakeRunRefused) {
+		t.Fatalf("want kind to reach docker run, got %v", err)
+	}
+	var removed []string
+	for _, rm := range callsOf(calls(), "rm") {
+		removed = append(removed, rm[len(rm)-1])
+	}
+	want := pipIndexContainer(c.Name())
+	if !slices.Contains(removed, want) {
+		t.Errorf("removed %v; want the index container %s among them", removed, want)
+	}
+	// Without an index nothing of that name is touched.
+	calls2 := useFakeDocker(t)
+	t.Setenv(fakeImagesEnv, "kuberay-e2e/node:v1.24.17")
+	c2 := New(WithProgress(&bytes.Buffer{}), WithNodeImage(node), WithOffline(true), WithImages())
+	_, _ = c2.Create(context.Background())
+	for _, rm := range callsOf(calls2(), "rm") {
+		if strings.HasSuffix(rm[len(rm)-1], "-pip-index") {
+			t.Errorf("removed %v without an index", rm)
+		}
 	}
 }

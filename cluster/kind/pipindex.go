@@ -41,11 +41,23 @@ func nodesNetwork() string {
 
 func pipIndexContainer(cluster string) string { return cluster + "-pip-index" }
 
+// checkPipIndexDir refuses an index tree that is not built, before any
+// cluster is made for it.
+func (c *Cluster) checkPipIndexDir() error {
+	if c.pipIndexDir == "" {
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(c.pipIndexDir, "simple", "index.html")); err != nil {
+		return fmt.Errorf("the package index %s is not built: it has no simple/index.html (fix: scripts/offline-images pip-index)", c.pipIndexDir)
+	}
+	return nil
+}
+
 // startPipIndex runs Python's static file server on the index tree and
 // waits until it answers for the index's root page.
 func (c *Cluster) startPipIndex(ctx context.Context) (*pipIndex, error) {
-	if _, err := os.Stat(filepath.Join(c.pipIndexDir, "simple", "index.html")); err != nil {
-		return nil, fmt.Errorf("package index %s has no simple/index.html (fix: scripts/offline-images pip-index): %v", c.pipIndexDir, err)
+	if err := c.checkPipIndexDir(); err != nil {
+		return nil, err
 	}
 	network := nodesNetwork()
 	p := &pipIndex{engine: c.engine.Name, container: pipIndexContainer(c.name)}
@@ -95,9 +107,23 @@ func (p *pipIndex) logs(ctx context.Context) (string, error) {
 	return strings.Join(lines, "\n"), err
 }
 
-func (p *pipIndex) stop() error {
-	if err := kindexec.Command(p.engine, "rm", "-f", p.container).Run(); err != nil {
-		return withOutput("remove the package index container "+p.container, err)
+func (p *pipIndex) stop() error { return removeContainer(p.engine, p.container) }
+
+// removePipIndex removes the run's index container by its name, which is
+// known before the container is started: so Ctrl-C while the index is
+// starting, or a failed start, leaves nothing either. Removing a container
+// that does not exist is not an error.
+func (c *Cluster) removePipIndex() error {
+	if c.pipIndexDir == "" || c.engine.Name == "" || c.name == "" {
+		return nil
+	}
+	return removeContainer(c.engine.Name, pipIndexContainer(c.name))
+}
+
+func removeContainer(engine, name string) error {
+	lines, err := kindexec.CombinedOutputLines(kindexec.Command(engine, "rm", "-f", name))
+	if err != nil && !strings.Contains(strings.ToLower(strings.Join(lines, " ")), "no such container") {
+		return withOutput("remove the package index container "+name, err)
 	}
 	return nil
 }

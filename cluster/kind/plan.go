@@ -34,7 +34,7 @@ func (c *Cluster) Plan() ([]string, error) {
 	preload := "images: pulled by the node (E2E_KIND_PRELOAD=1 copies them from the host's engine)"
 	switch {
 	case c.offline:
-		preload = "offline: nothing is pulled; refuse to start unless the engine has " + strings.Join(c.images, ", ") + ", then copy them into the node"
+		preload = "offline: nothing is pulled; refuse to start unless the engine has " + strings.Join(append([]string{c.image.String()}, c.images...), ", ") + ", then copy all but the node image into the node"
 	case c.preload:
 		preload = "preload from the host's engine when present: " + strings.Join(c.images, ", ")
 	}

@@ -73,7 +73,7 @@ E2E_CACHE_DIR           where built binaries are cached (default ~/.cache/kubera
 E2E_LOCAL_START_TIMEOUT how long one local component may take to become ready (default 60s)
 E2E_KUBERAY_DIR         a KubeRay checkout to read samples and CRDs from instead of the pinned module
 E2E_CLUSTER_NAME        kind: name of the cluster (default: a new name per run)
-E2E_KIND_NODE_IMAGE     kind: node image, 1.24 (default) or 1.29, or kindest/node:<tag>@sha256:<digest>
+E2E_KIND_NODE_IMAGE     kind: node image, 1.24 (default) or 1.29, or kindest/node:<tag>@sha256:<digest> (offline: a local repository:tag)
 E2E_KIND_REUSE          kind: 1 runs on the existing cluster E2E_CLUSTER_NAME (never deleted)
 E2E_KIND_PRELOAD        kind: 1 copies the operator, Ray and pause images from the host's engine into the node
 E2E_OFFLINE             kind: 1 runs on the images scripts/offline-images builds, inside the private daemon's namespace
@@ -121,6 +121,9 @@ func FromEnv(repoRoot string, now time.Time) (Settings, error) {
 	if s.Offline, err = parseBool("E2E_OFFLINE"); err != nil {
 		return s, err
 	}
+	if s.Offline && s.Chart == "repo" {
+		return s, fmt.Errorf("E2E_OFFLINE=1 with E2E_CHART=repo: the published chart is on the internet; unset E2E_CHART (the stand-in chart) or name a local chart directory or .tgz")
+	}
 	if s.Offline && s.Provider != "kind" {
 		return s, fmt.Errorf("E2E_OFFLINE=1 is for E2E_PROVIDER=kind (the local tier pulls nothing anyway); set E2E_PROVIDER=kind or unset E2E_OFFLINE")
 	}
@@ -154,7 +157,8 @@ func FromEnv(repoRoot string, now time.Time) (Settings, error) {
 	}
 	if s.PipIndexURL != "" {
 		if u, err := url.Parse(s.PipIndexURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return s, fmt.Errorf("E2E_PIP_INDEX_URL=%q is not an http(s) URL; write it as pip's --index-url, e.g. https://pypi.example/simple", s.PipIndexURL)
+			// The value is not echoed: a private index's URL may carry a token.
+			return s, fmt.Errorf("E2E_PIP_INDEX_URL is not an http(s) URL; write it as pip's --index-url, e.g. https://pypi.example/simple")
 		}
 	}
 	switch s.Artifacts {

@@ -72,7 +72,7 @@ func TestBadInputNamesTheVariableAndTheFix(t *testing.T) {
 		{"E2E_OPERATOR_IMAGE", "Quay.io/Kuberay/Operator:v1", "repository:tag"},
 		{"E2E_PROBE_IMAGE", "pause:", "E2E_PROBE_IMAGE"},
 		{"E2E_OPERATOR_IMAGE", "quay.io/kuberay/operator@sha256:" + strings.Repeat("a", 64), "the chart takes repository:tag"},
-		{"E2E_PIP_INDEX_URL", "pypi.example/simple", "is not an http(s) URL"},
+		{"E2E_PIP_INDEX_URL", "pypi.example/simple", "E2E_PIP_INDEX_URL is not an http(s) URL"},
 	}
 	for _, c := range cases {
 		t.Run(c.env, func(t *testing.T) {
@@ -110,6 +110,16 @@ func TestKindSettings(t *testing.T) {
 		if !strings.Contains(Describe, v) {
 			t.Errorf("Describe does not list %s", v)
 		}
+	}
+}
+
+func TestOfflineRefusesThePublishedChart(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("E2E_PROVIDER", "kind")
+	t.Setenv("E2E_OFFLINE", "1")
+	t.Setenv("E2E_CHART", "repo")
+	if _, err := FromEnv("/repo", time.Now()); err == nil || !strings.Contains(err.Error(), "the published chart is on the internet") {
+		t.Errorf("E2E_OFFLINE=1 E2E_CHART=repo: %v", err)
 	}
 }
 

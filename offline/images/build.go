@@ -145,20 +145,24 @@ func linkOrCopyTree(src, dst string) error {
 	return nil
 }
 
-var cacheEntry = regexp.MustCompile(`^(.+)-([0-9a-f]{12})((?:\.freeze\.txt|\.tar)?)$`)
+var (
+	cacheEntry = regexp.MustCompile(`^(.+)-([0-9a-f]{12})((?:\.freeze\.txt|\.tar)?)$`)
+	keyEntry   = regexp.MustCompile(`^([0-9a-f]{12})((?:\.freeze\.txt|\.tar)?)$`)
+)
 
 // PruneStale removes the cache entries of older recipes of the image whose
 // current entry is path (a tarball "<name>-<key>.tar" or a directory
-// "<dir>/<key>"): the same name, another key. Each tarball is 0.1-1.4 GB,
-// and a recipe change (a new lock, binary or script) leaves the old one
-// behind otherwise. It returns what it removed.
+// "<dir>/<key>"): the same name, another key. The Ray and node tarballs are
+// 0.9-1.4 GB, and a recipe change (a new lock, binary or script) leaves the
+// old one behind otherwise. An entry a concurrent build or a kept cluster
+// still uses may go too; runs here are one at a time. It returns what it removed.
 func PruneStale(path string) ([]string, error) {
 	dir, base := filepath.Split(path)
 	var prefix, current string
 	if m := cacheEntry.FindStringSubmatch(base); m != nil {
 		prefix, current = m[1]+"-", m[2]
-	} else if k := filepath.Base(path); regexp.MustCompile(`^[0-9a-f]{12}$`).MatchString(k) {
-		prefix, current = "", k
+	} else if m := keyEntry.FindStringSubmatch(base); m != nil && m[2] == "" {
+		prefix, current = "", m[1]
 	} else {
 		return nil, fmt.Errorf("%s is not a cache entry named by a recipe key", path)
 	}
@@ -173,7 +177,7 @@ func PruneStale(path string) ([]string, error) {
 			continue
 		}
 		rest := strings.TrimPrefix(name, prefix)
-		m := regexp.MustCompile(`^([0-9a-f]{12})((?:\.freeze\.txt|\.tar)?)$`).FindStringSubmatch(rest)
+		m := keyEntry.FindStringSubmatch(rest)
 		if m == nil || m[1] == current {
 			continue
 		}

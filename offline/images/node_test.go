@@ -166,9 +166,11 @@ func TestSandboxPauseTag(t *testing.T) {
 		}
 	}
 	// The pinned kind release's own file, from the module cache.
-	if files, err := KindBaseFiles(context.Background()); err == nil {
-		if tag, err := SandboxPauseTag(files); err != nil || tag == "" {
-			t.Errorf("kind %s's config.toml: %q, %v", versions.KindLibrary, tag, err)
-		}
+	files, err := KindBaseFiles(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tag, err := SandboxPauseTag(files); err != nil || tag == "" {
+		t.Errorf("kind %s's config.toml: %q, %v", versions.KindLibrary, tag, err)
 	}
 }

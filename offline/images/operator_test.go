@@ -3,6 +3,7 @@ package images
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -141,22 +142,29 @@ func TestWriteDockerArchive(t *testing.T) {
 	}
 }
 
-// The probe image is the same recipe with pause's path and user: step 3's
-// hardened probe names uid 65535 and the pod needs no command.
+// The probe image is the one-binary recipe with pause's path and user: step
+// 3's hardened probe names uid 65535 and the pod gives no command. This
+// builds cmd/pause (a second or two) into a cache of the test's own.
 func TestPauseImageRecipe(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "pause-3.9-0123456789ab", "pause")
-	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
+	if testing.Short() {
+		t.Skip("-short: builds cmd/pause")
+	}
+	t.Setenv("E2E_CACHE_DIR", t.TempDir())
+	p, err := PauseFromCache(context.Background())
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(bin, []byte("\x7fELF pause"), 0o755); err != nil {
-		t.Fatal(err)
+	if p.Name != versions.OfflinePauseImage || p.Path != "pause" || p.UID != 65535 {
+		t.Errorf("probe recipe %+v", p)
 	}
-	p := Static{Name: versions.OfflinePauseImage, Binary: bin, Path: "pause", UID: pauseUID, User: "pause", recipe: "pause-3.9"}
-	op := NewOperator(bin)
-	if p.Key() == op.Key() {
+	if fi, err := os.Stat(p.Binary); err != nil || fi.Mode()&0o111 == 0 {
+		t.Errorf("pause binary %s: %v", p.Binary, err)
+	}
+	if op := NewOperator(p.Binary); p.Key() == op.Key() {
 		t.Error("the pause and operator recipes share a key")
 	}
-	path, _, err := p.Build(t.TempDir())
+	cache, _ := CacheDir()
+	path, _, err := p.Build(cache)
 	if err != nil {
 		t.Fatal(err)
 	}
