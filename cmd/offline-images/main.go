@@ -23,6 +23,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -68,6 +69,9 @@ type image struct {
 	name, key  string
 	build      func() (string, bool, error)
 	importArgs func(string) []string
+	// debian names the packages worth showing of an image made from a
+	// Debian root; all of them are recorded beside the tarball.
+	debian []string
 }
 
 func run(ctx context.Context, want map[string]bool, load, verbose bool) error {
@@ -91,21 +95,21 @@ func run(ctx context.Context, want map[string]bool, load, verbose bool) error {
 				fmt.Printf("  build log: %s\n", logPath)
 			}
 			return r.Build(ctx, cache, out, logf)
-		}, r.ImportArgs})
+		}, r.ImportArgs, []string{"python3.11", "bash", "wget"}})
 	}
 	if want["operator"] {
 		o, err := images.OperatorFromCache(ctx, os.Stderr)
 		if err != nil {
 			return err
 		}
-		list = append(list, image{o.Name, o.Key(), func() (string, bool, error) { return o.Build(cache) }, o.ImportArgs})
+		list = append(list, image{o.Name, o.Key(), func() (string, bool, error) { return o.Build(cache) }, o.ImportArgs, nil})
 	}
 	if want["pause"] {
 		p, err := images.PauseFromCache(ctx)
 		if err != nil {
 			return err
 		}
-		list = append(list, image{p.Name, p.Key(), func() (string, bool, error) { return p.Build(cache) }, p.ImportArgs})
+		list = append(list, image{p.Name, p.Key(), func() (string, bool, error) { return p.Build(cache) }, p.ImportArgs, nil})
 	}
 	if want["node"] {
 		k, err := versions.LookupKubernetes(os.Getenv("E2E_KUBERNETES_VERSION"))
@@ -121,7 +125,7 @@ func run(ctx context.Context, want map[string]bool, load, verbose bool) error {
 				fmt.Printf("  build log: %s\n", logPath)
 			}
 			return n.Build(ctx, cache, out, logf)
-		}, n.ImportArgs})
+		}, n.ImportArgs, []string{"containerd", "runc", "systemd", "iptables", "containernetworking-plugins"}})
 	}
 	if want["pip-index"] {
 		t := time.Now()
@@ -158,6 +162,13 @@ func run(ctx context.Context, want map[string]bool, load, verbose bool) error {
 		}
 		fmt.Printf("  %s in %s: %s (%d MB)\n", how, time.Since(t).Round(time.Millisecond), tarball, fi.Size()>>20)
 		prune(tarball)
+		if img.debian != nil {
+			pkgs, err := images.RecordPackages(tarball)
+			if err != nil {
+				return fmt.Errorf("%s: Debian packages: %w", img.name, err)
+			}
+			fmt.Printf("  %d Debian packages (not pinned; all recorded beside the tarball): %s\n", len(pkgs), strings.Join(images.Pick(pkgs, img.debian...), ", "))
+		}
 		if !load {
 			continue
 		}

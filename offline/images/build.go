@@ -146,8 +146,8 @@ func linkOrCopyTree(src, dst string) error {
 }
 
 var (
-	cacheEntry = regexp.MustCompile(`^(.+)-([0-9a-f]{12})((?:\.freeze\.txt|\.tar)?)$`)
-	keyEntry   = regexp.MustCompile(`^([0-9a-f]{12})((?:\.freeze\.txt|\.tar)?)$`)
+	cacheEntry = regexp.MustCompile(`^(.+)-([0-9a-f]{12})((?:\.freeze\.txt|\.packages\.txt|\.tar)?)$`)
+	keyEntry   = regexp.MustCompile(`^([0-9a-f]{12})((?:\.freeze\.txt|\.packages\.txt|\.tar)?)$`)
 )
 
 // PruneStale removes the cache entries of older recipes of the image whose
