@@ -68,10 +68,6 @@ func runMain(m *testing.M) int {
 	}
 	if cfg.Chart == "" {
 		cfg.Chart = provider.DefaultChart()
-		if cfg.Offline {
-			// The published chart is on the internet.
-			cfg.Chart = "standin"
-		}
 	}
 	if err := chart.CheckSource(cfg.Chart); err != nil {
 		return fatal(err)

@@ -58,7 +58,8 @@ type Cluster struct {
 	// pipIndexDir is the tree of a local package index to serve on the
 	// nodes' network (offline mode); pipIndexImage runs its file server.
 	pipIndexDir, pipIndexImage string
-	pipIndex                   *pipIndex
+	// pipIndexURL is where pods reach the index, once it answers.
+	pipIndexURL string
 	// offline: nothing may be pulled; every image must be in the engine.
 	offline bool
 
@@ -179,9 +180,15 @@ func (c *Cluster) Name() string { return c.name }
 // NodeImage is the image the nodes run.
 func (c *Cluster) NodeImage() NodeImage { return c.image }
 
-func (c *Cluster) GetKubeconfig() string              { return c.kubeconfig }
-func (c *Cluster) GetKubectlContext() string          { return "kind-" + c.name }
-func (c *Cluster) DefaultChart() string               { return "repo" }
+func (c *Cluster) GetKubeconfig() string     { return c.kubeconfig }
+func (c *Cluster) GetKubectlContext() string { return "kind-" + c.name }
+func (c *Cluster) DefaultChart() string {
+	if c.offline {
+		// The published chart is on the internet.
+		return "standin"
+	}
+	return "repo"
+}
 func (c *Cluster) KubernetesRestConfig() *rest.Config { return rest.CopyConfig(c.restCfg) }
 func (c *Cluster) Containers() (bool, string)         { return true, "" }
 
@@ -315,7 +322,7 @@ func (c *Cluster) Create(ctx context.Context, _ ...string) (kubeconfig string, e
 		return "", err
 	}
 	if c.pipIndexDir != "" {
-		if c.pipIndex, err = c.startPipIndex(ctx); err != nil {
+		if c.pipIndexURL, err = c.startPipIndex(ctx); err != nil {
 			return "", err
 		}
 	}
@@ -409,8 +416,8 @@ func (c *Cluster) ExportLogs(ctx context.Context, dir string) error {
 		return errors.New("no kind cluster to export logs from")
 	}
 	err := c.kind.CollectLogs(c.name, dir)
-	if c.pipIndex != nil {
-		logs, lerr := c.pipIndex.logs(ctx)
+	if c.pipIndexURL != "" {
+		logs, lerr := c.pipIndexLogs(ctx)
 		if lerr == nil {
 			lerr = os.WriteFile(filepath.Join(dir, "pip-index.log"), []byte(logs+"\n"), 0o644)
 		}

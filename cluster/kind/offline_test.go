@@ -34,9 +34,7 @@ func TestLocalNodeImage(t *testing.T) {
 func TestOfflineCreateRefusesMissingImages(t *testing.T) {
 	calls := useFakeDocker(t)
 	isolateHome(t)
-	node, _ := LocalNodeImage("kuberay-e2e/node:v1.24.17")
-	t.Setenv(fakeImagesEnv, "kuberay-e2e/node:v1.24.17,kuberay-e2e/pause:3.9")
-	c := New(WithProgress(&bytes.Buffer{}), WithNodeImage(node), WithOffline(true),
+	c := offlineCluster(t, "kuberay-e2e/node:v1.24.17,kuberay-e2e/pause:3.9",
 		WithImages("kuberay-e2e/kuberay-operator:v1.5.1", "kuberay-e2e/ray:2.46.0", "kuberay-e2e/pause:3.9"))
 	_, err := c.Create(context.Background())
 	if err == nil {
@@ -63,9 +61,7 @@ func TestOfflineCreateRefusesMissingImages(t *testing.T) {
 func TestOfflineCreateUsesTheLocalNodeImage(t *testing.T) {
 	calls := useFakeDocker(t)
 	isolateHome(t)
-	node, _ := LocalNodeImage("kuberay-e2e/node:v1.24.17")
-	t.Setenv(fakeImagesEnv, "kuberay-e2e/node:v1.24.17,kuberay-e2e/ray:2.46.0")
-	c := New(WithProgress(&bytes.Buffer{}), WithNodeImage(node), WithOffline(true), WithImages("kuberay-e2e/ray:2.46.0"))
+	c := offlineCluster(t, "kuberay-e2e/node:v1.24.17,kuberay-e2e/ray:2.46.0", WithImages("kuberay-e2e/ray:2.46.0"))
 	_, err := c.Create(context.Background())
 	if err == nil || !strings.Contains(err.Error(), fakeRunRefused) {
 		t.Fatalf("want kind to reach docker run, got %v", err)
@@ -82,6 +78,13 @@ func TestOfflinePlan(t *testing.T) {
 	lines, err := c.Plan()
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The published chart is on the internet; online, it is the default.
+	if got := c.DefaultChart(); got != "standin" {
+		t.Errorf("offline default chart %q, want standin", got)
+	}
+	if got := New().DefaultChart(); got != "repo" {
+		t.Errorf("online default chart %q, want repo", got)
 	}
 	plan := strings.Join(lines, "\n")
 	for _, want := range []string{"built on this machine", "offline: nothing is pulled", "serve the package index /cache/pip-index/x"} {
@@ -119,12 +122,10 @@ func TestResolveOfflineNodeImage(t *testing.T) {
 func TestFailedCreateRemovesTheIndexContainer(t *testing.T) {
 	calls := useFakeDocker(t)
 	isolateHome(t)
-	node, _ := LocalNodeImage("kuberay-e2e/node:v1.24.17")
-	t.Setenv(fakeImagesEnv, "kuberay-e2e/node:v1.24.17,kuberay-e2e/ray:2.46.0")
 	index := t.TempDir()
+	have := "kuberay-e2e/node:v1.24.17,kuberay-e2e/ray:2.46.0"
 	// An index that is not built stops Create before kind makes anything.
-	c := New(WithProgress(&bytes.Buffer{}), WithNodeImage(node), WithOffline(true), WithImages("kuberay-e2e/ray:2.46.0"),
-		WithPackageIndex(index, "kuberay-e2e/ray:2.46.0"))
+	c := offlineCluster(t, have, WithImages("kuberay-e2e/ray:2.46.0"), WithPackageIndex(index, "kuberay-e2e/ray:2.46.0"))
 	if _, err := c.Create(context.Background()); err == nil || !strings.Contains(err.Error(), "scripts/offline-images pip-index") {
 		t.Fatalf("unbuilt index: %v", err)
 	}
@@ -137,8 +138,7 @@ func TestFailedCreateRemovesTheIndexContainer(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(index, "simple", "index.html"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	c = New(WithProgress(&bytes.Buffer{}), WithNodeImage(node), WithOffline(true), WithImages("kuberay-e2e/ray:2.46.0"),
-		WithPackageIndex(index, "kuberay-e2e/ray:2.46.0"))
+	c = offlineCluster(t, have, WithImages("kuberay-e2e/ray:2.46.0"), WithPackageIndex(index, "kuberay-e2e/ray:2.46.0"))
 	if _, err := c.Create(context.Background()); err == nil || !strings.Contains(err.Error(), fakeRunRefused) {
 		t.Fatalf("want kind to reach docker run, got %v", err)
 	}
@@ -152,12 +152,23 @@ func TestFailedCreateRemovesTheIndexContainer(t *testing.T) {
 	}
 	// Without an index nothing of that name is touched.
 	calls2 := useFakeDocker(t)
-	t.Setenv(fakeImagesEnv, "kuberay-e2e/node:v1.24.17")
-	c2 := New(WithProgress(&bytes.Buffer{}), WithNodeImage(node), WithOffline(true), WithImages())
+	c2 := offlineCluster(t, "kuberay-e2e/node:v1.24.17", WithImages())
 	_, _ = c2.Create(context.Background())
 	for _, rm := range callsOf(calls2(), "rm") {
 		if strings.HasSuffix(rm[len(rm)-1], "-pip-index") {
 			t.Errorf("removed %v without an index", rm)
 		}
 	}
+}
+
+// offlineCluster is an offline cluster on the local v1.24.17 node image,
+// with the fake engine (useFakeDocker) holding the images have names.
+func offlineCluster(t *testing.T, have string, opts ...Option) *Cluster {
+	t.Helper()
+	node, err := LocalNodeImage("kuberay-e2e/node:v1.24.17")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(fakeImagesEnv, have)
+	return New(append([]Option{WithProgress(&bytes.Buffer{}), WithNodeImage(node), WithOffline(true)}, opts...)...)
 }

@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-
-	kindexec "sigs.k8s.io/kind/pkg/exec"
 )
 
 // A run's kubeconfig directory records what an interrupted cleanup needs:
@@ -68,7 +66,7 @@ func (c *Cluster) removeOrphans() {
 				fmt.Fprintf(c.progress, "kind: deleted cluster %s, left by a run that died (pid %d)\n", name, pid)
 			}
 			// Its package index container, if it had one.
-			_ = kindexec.Command(c.engine.Name, "rm", "-f", pipIndexContainer(string(name))).Run()
+			_ = removeContainer(c.engine.Name, pipIndexContainer(string(name)))
 		}
 		_ = os.RemoveAll(d)
 	}

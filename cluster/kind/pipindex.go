@@ -18,19 +18,6 @@ import (
 // reaches it.
 const pipIndexPort = 8080
 
-// pipIndexLabel marks the index container with its cluster's name, so a
-// later run can remove the container of a run that died.
-const pipIndexLabel = "io.kuberay-e2e.pip-index-of"
-
-// pipIndex is a package index served to the cluster's pods by a container
-// on the nodes' network: pods reach it through the node, which masquerades
-// their traffic, at the container's address.
-type pipIndex struct {
-	engine    string
-	container string
-	url       string
-}
-
 // nodesNetwork is the engine network kind puts nodes on.
 func nodesNetwork() string {
 	if n := strings.TrimSpace(os.Getenv("KIND_EXPERIMENTAL_DOCKER_NETWORK")); n != "" {
@@ -53,35 +40,33 @@ func (c *Cluster) checkPipIndexDir() error {
 	return nil
 }
 
-// startPipIndex runs Python's static file server on the index tree and
-// waits until it answers for the index's root page.
-func (c *Cluster) startPipIndex(ctx context.Context) (*pipIndex, error) {
-	if err := c.checkPipIndexDir(); err != nil {
-		return nil, err
-	}
+// startPipIndex runs Python's static file server on the index tree (Create
+// has checked it is built) and returns the URL pods reach it at, once its
+// root page answers. Pods reach the container through the node, which
+// masquerades their traffic.
+func (c *Cluster) startPipIndex(ctx context.Context) (string, error) {
 	network := nodesNetwork()
-	p := &pipIndex{engine: c.engine.Name, container: pipIndexContainer(c.name)}
+	name := pipIndexContainer(c.name)
 	// A container of that name is left only by a kept or dead run of this
 	// very cluster.
-	_ = kindexec.CommandContext(ctx, p.engine, "rm", "-f", p.container).Run()
-	args := []string{"run", "-d", "--name", p.container, "--network", network,
-		"--label", pipIndexLabel + "=" + c.name, "--read-only",
+	_ = c.removePipIndex()
+	args := []string{"run", "-d", "--name", name, "--network", network, "--read-only",
 		"-v", c.pipIndexDir + ":/srv:ro", "--entrypoint", "python3", c.pipIndexImage,
 		"-m", "http.server", fmt.Sprint(pipIndexPort), "--directory", "/srv"}
-	if err := kindexec.CommandContext(ctx, p.engine, args...).Run(); err != nil {
-		return nil, withOutput("start the package index container "+p.container, err)
+	if err := kindexec.CommandContext(ctx, c.engine.Name, args...).Run(); err != nil {
+		return "", withOutput("start the package index container "+name, err)
 	}
-	lines, err := kindexec.OutputLines(kindexec.CommandContext(ctx, p.engine, "inspect", "--format",
-		fmt.Sprintf(`{{(index .NetworkSettings.Networks %q).IPAddress}}`, network), p.container))
+	lines, err := kindexec.OutputLines(kindexec.CommandContext(ctx, c.engine.Name, "inspect", "--format",
+		fmt.Sprintf(`{{(index .NetworkSettings.Networks %q).IPAddress}}`, network), name))
 	if err != nil || len(lines) == 0 || strings.TrimSpace(lines[0]) == "" {
-		_ = p.stop()
-		return nil, fmt.Errorf("the package index container %s has no address on network %s: %v", p.container, network, err)
+		_ = c.removePipIndex()
+		return "", fmt.Errorf("the package index container %s has no address on network %s: %v", name, network, err)
 	}
-	p.url = fmt.Sprintf("http://%s:%d/simple/", strings.TrimSpace(lines[0]), pipIndexPort)
+	url := fmt.Sprintf("http://%s:%d/simple/", strings.TrimSpace(lines[0]), pipIndexPort)
 	client := &http.Client{Timeout: 5 * time.Second}
 	var last string
 	err = wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, c.timeout, true, func(ctx context.Context) (bool, error) {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, p.url, nil)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		resp, err := client.Do(req)
 		if err != nil {
 			last = err.Error()
@@ -92,22 +77,20 @@ func (c *Cluster) startPipIndex(ctx context.Context) (*pipIndex, error) {
 		return resp.StatusCode == http.StatusOK, nil
 	})
 	if err != nil {
-		logs, _ := p.logs(context.Background())
-		_ = p.stop()
-		return nil, fmt.Errorf("the package index at %s did not answer within %s (last: %s); its log:\n%s", p.url, c.timeout, last, logs)
+		logs, _ := c.pipIndexLogs(context.Background())
+		_ = c.removePipIndex()
+		return "", fmt.Errorf("the package index at %s did not answer within %s (last: %s); its log:\n%s", url, c.timeout, last, logs)
 	}
-	fmt.Fprintf(c.progress, "kind: package index %s serves %s (container %s)\n", p.url, c.pipIndexDir, p.container)
-	return p, nil
+	fmt.Fprintf(c.progress, "kind: package index %s serves %s (container %s)\n", url, c.pipIndexDir, name)
+	return url, nil
 }
 
-// logs is the file server's log: one line per request, which shows what
-// the pods fetched from it.
-func (p *pipIndex) logs(ctx context.Context) (string, error) {
-	lines, err := kindexec.CombinedOutputLines(kindexec.CommandContext(ctx, p.engine, "logs", p.container))
+// pipIndexLogs is the file server's log: one line per request, which shows
+// what the pods fetched from it.
+func (c *Cluster) pipIndexLogs(ctx context.Context) (string, error) {
+	lines, err := kindexec.CombinedOutputLines(kindexec.CommandContext(ctx, c.engine.Name, "logs", pipIndexContainer(c.name)))
 	return strings.Join(lines, "\n"), err
 }
-
-func (p *pipIndex) stop() error { return removeContainer(p.engine, p.container) }
 
 // removePipIndex removes the run's index container by its name, which is
 // known before the container is started: so Ctrl-C while the index is
@@ -130,19 +113,14 @@ func removeContainer(engine, name string) error {
 
 // PackageIndex is the URL of the package index pods can reach, or "" when
 // none is served.
-func (c *Cluster) PackageIndex() string {
-	if c.pipIndex == nil {
-		return ""
-	}
-	return c.pipIndex.url
-}
+func (c *Cluster) PackageIndex() string { return c.pipIndexURL }
 
 // checkLocalImages stops a run before anything is made when an image that
 // only this machine can provide is not in the engine.
 func (c *Cluster) checkLocalImages(ctx context.Context, images ...string) error {
 	var missing []string
 	for _, img := range images {
-		if err := kindexec.CommandContext(ctx, c.engine.Name, "image", "inspect", img).Run(); err != nil {
+		if !c.hasImage(ctx, img) {
 			missing = append(missing, img)
 		}
 	}
@@ -150,4 +128,9 @@ func (c *Cluster) checkLocalImages(ctx context.Context, images ...string) error 
 		return fmt.Errorf("%s has no image %s, and nothing can be pulled in offline mode (fix: scripts/offline-images -load, with DOCKER_HOST naming this engine; scripts/e2e-kind-offline does both)", c.engine.Name, strings.Join(missing, ", "))
 	}
 	return nil
+}
+
+// hasImage reports whether the engine has img, without pulling it.
+func (c *Cluster) hasImage(ctx context.Context, img string) bool {
+	return kindexec.CommandContext(ctx, c.engine.Name, "image", "inspect", img).Run() == nil
 }

@@ -20,7 +20,7 @@ func (c *Cluster) preloadImages(ctx context.Context) error {
 		return fmt.Errorf("list the nodes of cluster %s: %w", c.name, err)
 	}
 	for _, img := range c.images {
-		if err := kindexec.CommandContext(ctx, c.engine.Name, "image", "inspect", img).Run(); err != nil {
+		if !c.hasImage(ctx, img) {
 			if c.offline {
 				return fmt.Errorf("offline: %s is not in the host's %s images and cannot be pulled (fix: scripts/offline-images -load)", img, c.engine.Name)
 			}
