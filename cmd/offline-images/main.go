@@ -135,11 +135,7 @@ func run(ctx context.Context, want map[string]bool, load, verbose bool) error {
 		if err != nil {
 			return fmt.Errorf("package index: %w", err)
 		}
-		how := "built"
-		if cached {
-			how = "cached"
-		}
-		fmt.Printf("  %s in %s: %s\n", how, time.Since(t).Round(time.Millisecond), dir)
+		fmt.Printf("  %s in %s: %s\n", how(cached), time.Since(t).Round(time.Millisecond), dir)
 		prune(dir)
 	}
 	var env []string
@@ -156,11 +152,7 @@ func run(ctx context.Context, want map[string]bool, load, verbose bool) error {
 			return fmt.Errorf("%s: %w", img.name, err)
 		}
 		fi, _ := os.Stat(tarball)
-		how := "built"
-		if cached {
-			how = "cached"
-		}
-		fmt.Printf("  %s in %s: %s (%d MB)\n", how, time.Since(t).Round(time.Millisecond), tarball, fi.Size()>>20)
+		fmt.Printf("  %s in %s: %s (%d MB)\n", how(cached), time.Since(t).Round(time.Millisecond), tarball, fi.Size()>>20)
 		prune(tarball)
 		if img.debian != nil {
 			pkgs, err := images.RecordPackages(tarball)
@@ -184,6 +176,13 @@ func run(ctx context.Context, want map[string]bool, load, verbose bool) error {
 		}
 	}
 	return nil
+}
+
+func how(cached bool) string {
+	if cached {
+		return "cached"
+	}
+	return "built"
 }
 
 // prune removes the cache entries of the image's older recipes.

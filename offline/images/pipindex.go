@@ -9,7 +9,6 @@ import (
 	"html"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -57,39 +56,14 @@ func (p PipIndex) Find(cache string) (string, error) {
 // lock's hashes, and writes the index, unless the cache has it.
 func (p PipIndex) Build(ctx context.Context, cache string, log io.Writer) (dir string, cached bool, err error) {
 	dir = p.Dir(cache)
-	if fileExists(filepath.Join(dir, ".complete")) {
-		return dir, true, nil
-	}
-	if err := exec.Command("python3", "-m", "pip", "--version").Run(); err != nil {
-		return "", false, fmt.Errorf("python3 -m pip does not run (%v): the index's wheels are downloaded with the host's pip (fix: apt-get install python3-pip)", err)
-	}
-	partial := dir + ".partial"
-	_ = os.RemoveAll(partial)
-	defer os.RemoveAll(partial)
-	wheels := filepath.Join(partial, "wheels")
-	if err := os.MkdirAll(wheels, 0o755); err != nil {
+	cached, err = pipDownload(ctx, log, pipDownloadSpec{
+		dir: dir, sub: "wheels", lock: pipIndexLock, what: "the package index's wheels",
+		args: []string{"--require-hashes"}, finish: WriteSimpleIndex,
+	})
+	if err != nil {
 		return "", false, err
 	}
-	lock := filepath.Join(partial, "pip-index.lock")
-	if err := os.WriteFile(lock, []byte(pipIndexLock), 0o644); err != nil {
-		return "", false, err
-	}
-	cmd := exec.CommandContext(ctx, "python3", "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--require-hashes", "-d", wheels, "-r", lock)
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Run(); err != nil {
-		return "", false, fmt.Errorf("pip download of the package index's wheels failed (%v); see the build log (fix: check that pip on this host reaches the package index)", err)
-	}
-	if err := os.Remove(lock); err != nil {
-		return "", false, err
-	}
-	if err := WriteSimpleIndex(partial); err != nil {
-		return "", false, err
-	}
-	if err := os.WriteFile(filepath.Join(partial, ".complete"), nil, 0o644); err != nil {
-		return "", false, err
-	}
-	_ = os.RemoveAll(dir)
-	return dir, false, os.Rename(partial, dir)
+	return dir, cached, nil
 }
 
 // WriteSimpleIndex writes root/simple/index.html and one page per project

@@ -176,42 +176,68 @@ func checkFreeze(freeze string) error {
 // downloadWheels fills dir with the lock's wheels for CPython 3.11 on
 // x86-64 glibc (Debian bookworm), unless it is complete already.
 func (r Ray) downloadWheels(ctx context.Context, log io.Writer, dir string) error {
-	if fileExists(filepath.Join(dir, ".complete")) {
-		return nil
-	}
-	if err := exec.Command("python3", "-m", "pip", "--version").Run(); err != nil {
-		return fmt.Errorf("python3 -m pip does not run (%v): the Ray image's wheels are downloaded with the host's pip (fix: apt-get install python3-pip)", err)
-	}
-	partial := dir + ".partial"
-	_ = os.RemoveAll(partial)
-	if err := os.MkdirAll(partial, 0o755); err != nil {
-		return err
-	}
-	lock := filepath.Join(partial, "requirements.lock")
-	if err := os.WriteFile(lock, []byte(rayLock), 0o644); err != nil {
-		return err
-	}
-	args := []string{"-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--python-version", "3.11",
-		"--implementation", "cp", "--abi", "cp311", "-d", partial, "-r", lock}
+	args := []string{"--python-version", "3.11", "--implementation", "cp", "--abi", "cp311"}
 	for _, p := range wheelPlatforms() {
 		args = append(args, "--platform", p)
 	}
-	// The host's own environment: its pip settings (index, certificates)
-	// are what reaches the package index from here.
+	_, err := pipDownload(ctx, log, pipDownloadSpec{dir: dir, lock: rayLock, what: "the Ray image's wheels", args: args})
+	return err
+}
+
+// pipDownloadSpec says what pipDownload fetches and where.
+type pipDownloadSpec struct {
+	dir  string   // the cache entry: complete when it holds .complete
+	sub  string   // where in it the wheels go ("" for dir itself)
+	lock string   // a requirements file: every package pinned
+	what string   // for messages, e.g. "the Ray image's wheels"
+	args []string // pip download arguments besides the common ones
+	// finish runs on the downloaded tree before it is put in place.
+	finish func(partial string) error
+}
+
+// pipDownload fills spec.dir with the wheels of spec.lock (no dependencies
+// beyond the lock, binary wheels only) unless it is complete already, and
+// says whether it was. The host's pip does it, with the host's own
+// environment: its settings (index, certificates) are what reaches the
+// package index from here. A failed or interrupted download leaves only a
+// .partial directory, which the next call replaces.
+func pipDownload(ctx context.Context, log io.Writer, spec pipDownloadSpec) (cached bool, err error) {
+	if fileExists(filepath.Join(spec.dir, ".complete")) {
+		return true, nil
+	}
+	if err := exec.Command("python3", "-m", "pip", "--version").Run(); err != nil {
+		return false, fmt.Errorf("python3 -m pip does not run (%v): %s are downloaded with the host's pip (fix: apt-get install python3-pip)", err, spec.what)
+	}
+	partial := spec.dir + ".partial"
+	_ = os.RemoveAll(partial)
+	defer os.RemoveAll(partial)
+	wheels := filepath.Join(partial, spec.sub)
+	if err := os.MkdirAll(wheels, 0o755); err != nil {
+		return false, err
+	}
+	lock := filepath.Join(partial, "requirements.lock")
+	if err := os.WriteFile(lock, []byte(spec.lock), 0o644); err != nil {
+		return false, err
+	}
+	args := append([]string{"-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-d", wheels, "-r", lock}, spec.args...)
 	cmd := exec.CommandContext(ctx, "python3", args...)
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Run(); err != nil {
-		_ = os.RemoveAll(partial)
-		return fmt.Errorf("pip download of the Ray image's wheels failed (%v); see the build log (fix: check that pip on this host reaches the package index)", err)
+		return false, fmt.Errorf("pip download of %s failed (%v); see the build log (fix: check that pip on this host reaches the package index)", spec.what, err)
 	}
 	if err := os.Remove(lock); err != nil {
-		return err
+		return false, err
+	}
+	if spec.finish != nil {
+		if err := spec.finish(partial); err != nil {
+			return false, err
+		}
 	}
 	if err := os.WriteFile(filepath.Join(partial, ".complete"), nil, 0o644); err != nil {
-		return err
+		return false, err
 	}
-	_ = os.RemoveAll(dir)
-	return os.Rename(partial, dir)
+	_ = os.RemoveAll(spec.dir)
+	return false, os.Rename(partial, spec.dir)
 }
 
 // wheelPlatforms are the platform tags a wheel may carry to install on
