@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/tools/remotecommand"
 	"k8s.io/client-go/transport/spdy"
 	utilexec "k8s.io/client-go/util/exec"
+	"k8s.io/streaming/pkg/httpstream"
 )
 
 // ExecResult is what a command in a container did.
@@ -46,9 +47,7 @@ func Exec(ctx context.Context, cfg *rest.Config, ns, pod, container string, comm
 	if err != nil {
 		return ExecResult{}, err
 	}
-	executor, err := remotecommand.NewFallbackExecutor(wsExec, spdyExec, func(err error) bool {
-		return true
-	})
+	executor, err := remotecommand.NewFallbackExecutor(wsExec, spdyExec, shouldFallback)
 	if err != nil {
 		return ExecResult{}, err
 	}
@@ -64,6 +63,17 @@ func Exec(ctx context.Context, cfg *rest.Config, ns, pod, container string, comm
 		return res, fmt.Errorf("exec %q in %s/%s (container %s): %w", strings.Join(command, " "), ns, pod, container, err)
 	}
 	return res, nil
+}
+
+// shouldFallback says whether a WebSocket exec failed before the command
+// started, so that running it over SPDY cannot run it twice: only when the
+// upgrade was refused, or the HTTPS-proxy dial of gorilla/websocket failed,
+// as kubectl decides. Any other error, a non-zero exit included, comes from a
+// command that may have run. These are k8s.io/streaming's predicates: the
+// errors client-go returns are its types, not the deprecated copies in
+// k8s.io/apimachinery/pkg/util/httpstream.
+func shouldFallback(err error) bool {
+	return httpstream.IsUpgradeFailure(err) || httpstream.IsHTTPSProxyError(err)
 }
 
 // PortForward forwards a free port on 127.0.0.1 (never other interfaces) to
