@@ -18,6 +18,7 @@ import (
 
 	"github.com/kuberay-docs/pod-security-e2e/cluster/local"
 	"github.com/kuberay-docs/pod-security-e2e/fixtures"
+	"github.com/kuberay-docs/pod-security-e2e/internal/testlog"
 	"github.com/kuberay-docs/pod-security-e2e/manifest"
 	"github.com/kuberay-docs/pod-security-e2e/podsecurity"
 	"github.com/kuberay-docs/pod-security-e2e/versions"
@@ -176,7 +177,7 @@ func cornerPods() []derived {
 func compareWithAPIServer(t *testing.T, version string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	c := local.New(local.WithProgress(testLog{t}))
+	c := local.New(local.WithProgress(testlog.Writer{T: t}))
 	c.WithVersion(version)
 	if _, err := c.Create(ctx); err != nil {
 		t.Fatal(err)
@@ -251,11 +252,4 @@ func compareWithAPIServer(t *testing.T, version string) {
 	if same == 0 || admittedBoth == 0 {
 		t.Errorf("want both refusals and admissions compared, got %d and %d", same, admittedBoth)
 	}
-}
-
-type testLog struct{ t *testing.T }
-
-func (w testLog) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/onsi/gomega"
 
+	"github.com/kuberay-docs/pod-security-e2e/internal/testlog"
 	"github.com/kuberay-docs/pod-security-e2e/offline/dockerns"
 	"github.com/kuberay-docs/pod-security-e2e/offline/ocicaps"
 	"github.com/kuberay-docs/pod-security-e2e/versions"
@@ -39,7 +40,7 @@ func TestRayImageRuns(t *testing.T) {
 		if os.Getenv("E2E_BUILD_IMAGES") != "1" {
 			t.Skipf("the Ray image is not built (%s); build it with scripts/offline-images ray, or set E2E_BUILD_IMAGES=1", tarball)
 		}
-		if tarball, _, err = r.Build(context.Background(), cache, testWriter{t}, t.Logf); err != nil {
+		if tarball, _, err = r.Build(context.Background(), cache, testlog.Writer{T: t}, t.Logf); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -95,17 +96,10 @@ print("task xgboost", ray.get(v.remote()))
 	}
 }
 
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
-}
-
 // testOperatorImage loads the operator image into the same daemon: it runs
 // /manager, the operator built from the pinned module, as 65532.
 func testOperatorImage(ctx context.Context, t *testing.T, cfg dockerns.Config) {
-	o, err := OperatorFromCache(ctx, testWriter{t})
+	o, err := OperatorFromCache(ctx, testlog.Writer{T: t})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +139,7 @@ func TestNodeImageBoots(t *testing.T) {
 		if os.Getenv("E2E_BUILD_IMAGES") != "1" {
 			t.Skipf("the node image is not built (%s); build it with scripts/offline-images node, or set E2E_BUILD_IMAGES=1", tarball)
 		}
-		if tarball, _, err = n.Build(ctx, cache, testWriter{t}, t.Logf); err != nil {
+		if tarball, _, err = n.Build(ctx, cache, testlog.Writer{T: t}, t.Logf); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -274,7 +268,7 @@ func TestKindCreatesOfflineCluster(t *testing.T) {
 	requirePrivateDaemon(t, "a real dockerd and a kind cluster")
 	ctx := context.Background()
 	_, cache, n := requireNodeRecipe(ctx, t)
-	tarball, _, err := n.Build(ctx, cache, testWriter{t}, t.Logf)
+	tarball, _, err := n.Build(ctx, cache, testlog.Writer{T: t}, t.Logf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -351,7 +345,7 @@ func requireNodeRecipe(ctx context.Context, t *testing.T) (versions.Kubernetes, 
 	if built, _ := filepath.Glob(filepath.Join(cache, "images", "node-"+k.Version+"-*.tar")); len(built) == 0 && os.Getenv("E2E_BUILD_IMAGES") != "1" {
 		t.Skipf("no node image of %s is built; build it with scripts/offline-images node, or set E2E_BUILD_IMAGES=1", k.Version)
 	}
-	n, err := NodeFromCache(ctx, k, testWriter{t})
+	n, err := NodeFromCache(ctx, k, testlog.Writer{T: t})
 	if err != nil {
 		t.Fatal(err)
 	}
