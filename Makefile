@@ -21,9 +21,9 @@ test:
 tutorial:
 	$(GO) test ./e2e -count=1 -v -timeout $(TIMEOUT)
 
-## unit: the fast tests, no cluster
+## unit: the fast tests (-short): no control plane, no Docker daemon, no cold build
 unit:
-	$(GO) test -count=1 $$($(GO) list ./... | grep -v /e2e$$)
+	$(GO) test -short -count=1 $$($(GO) list ./... | grep -v /e2e$$)
 
 ## binaries: build the local tier's pinned binaries into the cache (first run only)
 binaries:

@@ -28,6 +28,13 @@ type Provider interface {
 	// with it.
 	Containers() (ok bool, reason string)
 
+	// Auditing reports whether the suite can read the API server's audit
+	// log. When it cannot, reason says why, and the audit checks are
+	// skipped with it (or refused, when the run requires them). A provider
+	// that says yes is still put to the test: step 1 makes the API server
+	// write an event and reads it back.
+	Auditing() (ok bool, reason string)
+
 	// RunOperator makes sure a KubeRay operator reconciles namespace ns once
 	// the chart has been installed there. Where the chart's own pod runs the
 	// operator this only returns; the local tier, whose pods run no
@@ -46,6 +53,9 @@ type Provider interface {
 type PackageIndexer interface {
 	// PackageIndex is pip's --index-url for the pods, or "" for none.
 	PackageIndex() string
+	// PackageIndexLog is the index server's request log so far, which shows
+	// what the pods downloaded from it.
+	PackageIndexLog(ctx context.Context) (string, error)
 }
 
 // Planner is a provider that can say, without doing it, what it will do to

@@ -1,8 +1,9 @@
 // Package e2e is the Pod Security tutorial as a test suite: one feature per
 // tutorial step, run in the tutorial's order on whichever cluster provider
 // E2E_PROVIDER names (local by default). Run one step with
-// `go test ./e2e -run 'TestTutorial/5.1'`; earlier steps it depends on are
-// then set up without being asserted.
+// `go test ./e2e -run 'TestTutorial/^5.1_'` (keep the ^: -run matches
+// anywhere in a name, so 'TestTutorial/1_' would run 5.1 too); the earlier
+// steps it depends on are then set up without being asserted.
 package e2e
 
 import (
@@ -10,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -26,6 +28,7 @@ import (
 	"github.com/kuberay-docs/pod-security-e2e/internal/proc"
 	"github.com/kuberay-docs/pod-security-e2e/internal/repo"
 	"github.com/kuberay-docs/pod-security-e2e/internal/settings"
+	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
 var (
@@ -69,6 +72,11 @@ func runMain(m *testing.M) int {
 	if cfg.Chart == "" {
 		cfg.Chart = provider.DefaultChart()
 	}
+	// A provider that cannot prove what the run requires is refused now,
+	// not after a cluster was built for nothing.
+	if err := checkRequired(provider); err != nil {
+		return fatal(err)
+	}
 	if err := chart.CheckSource(cfg.Chart); err != nil {
 		return fatal(err)
 	}
@@ -84,6 +92,14 @@ func runMain(m *testing.M) int {
 		return fatal(err)
 	}
 	defer run.RemoveIfEmpty()
+	run.SetMeta("provider", cfg.Provider)
+	run.SetMeta("Kubernetes", cfg.Kubernetes)
+	run.SetMeta("KubeRay", versions.KubeRay+" (operator image "+cfg.OperatorImage+")")
+	run.SetMeta("Ray", versions.Ray+" (image "+cfg.RayImage+")")
+	run.SetMeta("chart", chart.Describe(cfg.Chart))
+	if len(cfg.Require) > 0 {
+		run.SetMeta("required", strings.Join(cfg.Require, ", "))
+	}
 	fmt.Printf("e2e: provider %s, Kubernetes %s, chart %s\ne2e: evidence of this run goes to %s\n", cfg.Provider, cfg.Kubernetes, cfg.Chart, run.Dir)
 
 	tut = newTutorial()
@@ -121,12 +137,18 @@ func runMain(m *testing.M) int {
 // step names an env func so that a failing setup says which one failed in
 // plain words (e2e-framework logs it only at a debug level), and marks the
 // run failed so that its evidence is kept.
+// A failed setup also gets a row of its own, so that the step table says
+// what stopped the run instead of being empty.
 func step(name string, fn env.Func) env.Func {
 	return func(ctx context.Context, c *envconf.Config) (context.Context, error) {
+		start := time.Now()
 		ctx, err := fn(ctx, c)
 		if err != nil {
 			anyFailed.Store(true)
 			fmt.Fprintf(os.Stderr, "e2e: %s failed: %v\n", name, err)
+			row := "setup: " + name
+			run.Note(row, "%v (no step ran)", err)
+			run.Finish(row, evidence.Fail, time.Since(start))
 		}
 		return ctx, err
 	}
@@ -197,7 +219,15 @@ func createCluster(ctx context.Context, c *envconf.Config) (context.Context, err
 	if err := provider.WaitForControlPlane(ctx, nil); err != nil {
 		return ctx, err
 	}
-	return ctx, tut.connect(provider.KubernetesRestConfig(), kubeconfig)
+	if err := tut.connect(provider.KubernetesRestConfig(), kubeconfig); err != nil {
+		return ctx, err
+	}
+	if v, err := tut.cs.Discovery().ServerVersion(); err == nil {
+		run.SetMeta("Kubernetes", v.GitVersion+" (the API server's own version)")
+	}
+	// What a provider can do may be known only once it is connected (an
+	// existing cluster whose nodes are all fakes).
+	return ctx, checkRequired(provider)
 }
 
 func destroyCluster(ctx context.Context) {

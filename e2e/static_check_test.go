@@ -1,12 +1,19 @@
 package e2e
 
 import (
+	"encoding/json"
+	"fmt"
+	"path"
+	"slices"
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/kuberay-docs/pod-security-e2e/podsecurity"
+	"github.com/kuberay-docs/pod-security-e2e/workload"
 )
 
 // admission is what a step expects the API server to do with the pods a
@@ -90,4 +97,84 @@ func crossCheckHeadMessage(t *testing.T, static podsecurity.Report, apiMessage s
 		}
 	}
 	t.Fatalf("the static report holds no RayCluster head pod to compare with the API server's message:\n%s", strings.Join(static.Lines(), "\n"))
+}
+
+// compareDerivedPods checks that the pods the operator really made for the
+// RayCluster in objs are the ones package workload derives for it, in what
+// Pod Security reads of them: the names and order of containers and init
+// containers, every container's securityContext and the pod's. This is what
+// the static check's verdicts rest on. It returns how many pods it compared.
+func compareDerivedPods(t *testing.T, objs []*unstructured.Unstructured, real []corev1.Pod) int {
+	t.Helper()
+	var derived []workload.Pod
+	for _, o := range objs {
+		if o.GetKind() != "RayCluster" {
+			continue
+		}
+		pods, err := workload.Pods(o, workload.Operator{})
+		if err != nil {
+			t.Fatalf("derive the pods of RayCluster %s: %v", o.GetName(), err)
+		}
+		derived = append(derived, pods...)
+	}
+	byRole := map[string]workload.Pod{}
+	for _, d := range derived {
+		byRole[d.Role] = d
+	}
+	if len(real) != len(derived) {
+		t.Errorf("the operator made %d pods, the static check derives %d", len(real), len(derived))
+	}
+	for _, p := range real {
+		role := "head"
+		if p.Labels["ray.io/node-type"] != "head" {
+			role = "worker group " + p.Labels["ray.io/group"]
+		}
+		d, ok := byRole[role]
+		if !ok {
+			t.Errorf("pod %s (%s): the static check derives no such pod", p.Name, role)
+			continue
+		}
+		if ok, _ := path.Match(d.Name, p.Name); !ok {
+			t.Errorf("pod %s (%s): the static check expects a name like %s", p.Name, role, d.Name)
+		}
+		compareContainers(t, p.Name+" init containers", d.Spec.InitContainers, p.Spec.InitContainers)
+		compareContainers(t, p.Name+" containers", d.Spec.Containers, p.Spec.Containers)
+		// The API server defaults a missing pod securityContext to an empty one.
+		want, got := d.Spec.SecurityContext, p.Spec.SecurityContext
+		if want == nil {
+			want = &corev1.PodSecurityContext{}
+		}
+		if !apiequality.Semantic.DeepEqual(want, got) {
+			t.Errorf("pod %s: securityContext %s, the static check derives %s", p.Name, toJSON(got), toJSON(want))
+		}
+	}
+	return len(real)
+}
+
+func compareContainers(t *testing.T, what string, want, got []corev1.Container) {
+	t.Helper()
+	names := func(cs []corev1.Container) []string {
+		var out []string
+		for _, c := range cs {
+			out = append(out, c.Name)
+		}
+		return out
+	}
+	if !slices.Equal(names(want), names(got)) {
+		t.Errorf("%s: %v, the static check derives %v", what, names(got), names(want))
+		return
+	}
+	for i := range want {
+		if !apiequality.Semantic.DeepEqual(want[i].SecurityContext, got[i].SecurityContext) {
+			t.Errorf("%s: %s has securityContext %s, the static check derives %s", what, got[i].Name, toJSON(got[i].SecurityContext), toJSON(want[i].SecurityContext))
+		}
+	}
+}
+
+func toJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
 }

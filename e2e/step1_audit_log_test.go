@@ -2,7 +2,7 @@ package e2e
 
 import (
 	"context"
-	"io"
+	"fmt"
 	"testing"
 	"time"
 
@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/e2e-framework/pkg/features"
 
 	"github.com/kuberay-docs/pod-security-e2e/audit"
+	"github.com/kuberay-docs/pod-security-e2e/cluster"
 	"github.com/kuberay-docs/pod-security-e2e/internal/repo"
 )
 
@@ -20,15 +21,23 @@ import (
 // repository's audit-policy.yaml.
 func step1AuditLog() features.Feature {
 	return newStep("1").
-		Assess("the audit log is readable", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
-			rc, err := provider.AuditLog(ctx)
+		Assess("the API server records a request the policy selects", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			requireAudit(ctx, t)
+			// A readable log proves nothing by itself: an API server without
+			// audit flags, or with a policy that logs nothing, leaves one
+			// that is readable and empty. So make it write an event and read
+			// it back: a GET of a pod in the tutorial's namespace, which does
+			// not exist yet (404). Step 2 expects to find exactly this event.
+			name := fmt.Sprintf("e2e-audit-probe-%d", time.Now().UnixNano())
+			ev, err := cluster.ProveAuditing(ctx, provider, tut.cs, namespace, name, cfg.Timeout)
 			if err != nil {
-				t.Skip(err.Error())
+				t.Fatal(err)
 			}
-			defer rc.Close()
-			n, err := io.Copy(io.Discard, rc)
-			gomega.NewWithT(t).Expect(err).NotTo(gomega.HaveOccurred())
-			note(t, "audit log readable, %d bytes", n)
+			g := gomega.NewWithT(t)
+			g.Expect(string(ev.Level)).To(gomega.Equal("Metadata"), "the policy logs pods in %s at Metadata", namespace)
+			g.Expect(audit.Code(ev)).To(gomega.Equal(int32(404)))
+			tut.auditProbe = name
+			note(ctx, t, "audit: GET pods/%s in %s logged at %s (404) by %s", name, namespace, ev.Level, ev.User.Username)
 			return ctx
 		}).
 		Assess("audit-policy.yaml logs pods in pod-security at Metadata and nothing else", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
@@ -70,8 +79,8 @@ func step1AuditLog() features.Feature {
 		}).
 		Assess("the API server logs nothing outside the policy", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			g := gomega.NewWithT(t)
-			tut.requireAudit(ctx, t)
-			mark := tut.auditMark(ctx)
+			requireAudit(ctx, t)
+			mark := tut.auditMark(ctx, t)
 			// Requests the policy leaves out: a ConfigMap and a (dry-run)
 			// pod in another namespace. Step 3 shows the opposite: pods in
 			// the tutorial's namespace are logged.
@@ -89,15 +98,29 @@ func step1AuditLog() features.Feature {
 		Feature()
 }
 
-// Step 2: before the namespace exists, the log holds nothing for it.
+// Step 2: before the namespace exists, the log holds nothing for it but
+// step 1's probe.
 func step2NothingYet() features.Feature {
 	return newStep("2").
-		Assess("no event names namespace pod-security", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+		Assess("no event names namespace pod-security but step 1's probe", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			// From the run's start, not the file's: a reused Kind cluster (or
 			// an existing one) keeps earlier runs' events in its log.
 			evs := tut.auditEvents(ctx, t, tut.auditStart, audit.Filter{Namespace: namespace})
-			gomega.NewWithT(t).Expect(evs).To(gomega.BeEmpty(), "events for %s before the namespace was created", namespace)
-			note(t, "0 audit events for namespace %s", namespace)
+			g := gomega.NewWithT(t)
+			if tut.auditProbe == "" {
+				// Step 2 run alone: nothing at all.
+				g.Expect(evs).To(gomega.BeEmpty(), "events for %s before the namespace was created", namespace)
+				note(ctx, t, "0 audit events for namespace %s (step 1 did not run)", namespace)
+				return ctx
+			}
+			// Exactly step 1's probe: with no probe in the log, the log is
+			// not being written and "nothing yet" would prove nothing.
+			g.Expect(evs).To(gomega.HaveExactElements(gomega.And(
+				gomega.HaveField("Verb", "get"),
+				gomega.HaveField("ObjectRef.Resource", "pods"),
+				gomega.HaveField("ObjectRef.Name", tut.auditProbe),
+			)), "the only event for %s before the namespace exists must be step 1's GET pods/%s", namespace, tut.auditProbe)
+			note(ctx, t, "the only audit event for namespace %s is step 1's probe GET pods/%s", namespace, tut.auditProbe)
 			return ctx
 		}).
 		Feature()

@@ -46,7 +46,7 @@ func step3Namespace() features.Feature {
 	var mark int64
 	return newStep("3").
 		Setup(func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
-			mark = tut.auditMark(ctx)
+			mark = tut.auditMark(ctx, t)
 			if err := tut.createNamespace(ctx); err != nil {
 				t.Fatal(err)
 			}
@@ -63,7 +63,7 @@ func step3Namespace() features.Feature {
 				}
 			}
 			g.Expect(psa).To(gomega.Equal(namespaceLabels))
-			note(t, "namespace %s labelled enforce/audit/warn=restricted, versions latest", namespace)
+			note(ctx, t, "namespace %s labelled enforce/audit/warn=restricted, versions latest", namespace)
 			return ctx
 		}).
 		Assess("a pod without securityContext is refused", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
@@ -71,7 +71,7 @@ func step3Namespace() features.Feature {
 			_, err := tut.cs.CoreV1().Pods(namespace).Create(ctx, probePod(bareProbe, false, namespace), metav1.CreateOptions{})
 			g.Expect(apierrors.IsForbidden(err)).To(gomega.BeTrue(), "want 403 Forbidden, got %v", err)
 			g.Expect(err.Error()).To(gomega.ContainSubstring(restrictedPrefix + ": " + facts.ProbeViolation))
-			note(t, "%s", err.Error())
+			note(ctx, t, "%s", err.Error())
 			return ctx
 		}).
 		Assess("a hardened pod is admitted and runs", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
@@ -85,7 +85,7 @@ func step3Namespace() features.Feature {
 		}).
 		Assess("the audit log records both verdicts", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			g := gomega.NewWithT(t)
-			tut.requireAudit(ctx, t)
+			requireAudit(ctx, t)
 			var refused, admitted []audit.Verdict
 			eventually(g, func() ([]audit.Verdict, error) {
 				evs, err := tut.readAudit(ctx, mark, audit.Filter{Namespace: namespace, Resource: "pods", Verb: "create"})
@@ -115,7 +115,7 @@ func step3Namespace() features.Feature {
 			g.Expect(refused[0].Violations).To(gomega.HaveLen(4), "the four restricted settings: %v", refused[0].Violations)
 			g.Expect(admitted[0].EnforcePolicy).To(gomega.Equal("restricted:latest"))
 			g.Expect(admitted[0].AuditViolations).To(gomega.BeEmpty())
-			note(t, "audit: 403 for %s (%d violations), 201 for %s, both under restricted:latest", bareProbe, len(refused[0].Violations), hardenedProbe)
+			note(ctx, t, "audit: 403 for %s (%d violations), 201 for %s, both under restricted:latest", bareProbe, len(refused[0].Violations), hardenedProbe)
 			return ctx
 		}).
 		Teardown(func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {

@@ -15,33 +15,35 @@ import (
 
 	"github.com/kuberay-docs/pod-security-e2e/audit"
 	"github.com/kuberay-docs/pod-security-e2e/chart"
+	"github.com/kuberay-docs/pod-security-e2e/internal/testlog"
 )
 
 // Step 4: the kuberay-operator chart, installed with the Helm SDK and the
 // hardened values of fixtures/operator-values.yaml.
 func step4Operator() features.Feature {
 	var mark int64
+	var pod corev1.Pod
 	return newStep("4").
 		Setup(func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			tut.ensureNamespace(ctx, t)
-			mark = tut.auditMark(ctx)
+			mark = tut.auditMark(ctx, t)
 			return ctx
 		}).
 		Assess("helm install succeeds and the release is deployed", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			g := gomega.NewWithT(t)
 			t.Logf("chart: %s", chart.Describe(cfg.Chart))
-			g.Expect(tut.installOperator(ctx, testWriter{t})).To(gomega.Succeed())
+			g.Expect(tut.installOperator(ctx, testlog.Writer{T: t})).To(gomega.Succeed())
 			in, err := chart.NewInstaller(tut.kubeconfig, namespace, nil)
 			g.Expect(err).NotTo(gomega.HaveOccurred())
 			rel, err := in.Status()
 			g.Expect(err).NotTo(gomega.HaveOccurred())
 			g.Expect(rel.Info.Status).To(gomega.Equal(release.StatusDeployed))
-			note(t, "release %s (chart %s %s) deployed in %s", rel.Name, rel.Chart.Metadata.Name, rel.Chart.Metadata.Version, namespace)
+			run.SetMeta("chart", fmt.Sprintf("%s %s (app %s): %s", rel.Chart.Metadata.Name, rel.Chart.Metadata.Version, rel.Chart.Metadata.AppVersion, chart.Describe(cfg.Chart)))
+			note(ctx, t, "release %s (chart %s %s) deployed in %s", rel.Name, rel.Chart.Metadata.Name, rel.Chart.Metadata.Version, namespace)
 			return ctx
 		}).
 		Assess("the operator pod is admitted, hardened and Ready", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			g := gomega.NewWithT(t)
-			var pod corev1.Pod
 			eventually(g, func() ([]corev1.Pod, error) {
 				list, err := tut.cs.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/instance=" + chart.ReleaseName})
 				if err != nil {
@@ -55,29 +57,55 @@ func step4Operator() features.Feature {
 			for _, c := range pod.Spec.Containers {
 				g.Expect(c.SecurityContext).To(hardened(), "container %s of %s", c.Name, pod.Name)
 			}
-			note(t, "operator pod %s admitted under restricted and Ready", pod.Name)
+			note(ctx, t, "operator pod %s admitted under restricted and Ready", pod.Name)
 			return ctx
 		}).
 		Assess("the audit log shows the operator pod admitted", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			g := gomega.NewWithT(t)
-			tut.requireAudit(ctx, t)
+			requireAudit(ctx, t)
+			if pod.Name == "" {
+				t.Fatal("the operator pod was not found Ready, so there is no admission to look for")
+			}
+			// The operator's own pod, not any admitted pod. A 201 at Metadata
+			// level records no name for a pod whose name the API server
+			// generated, so the event is tied to the pod by its creator: the
+			// ReplicaSet controller made exactly one pod here since the
+			// step began, and the one pod of the release is owned by a
+			// ReplicaSet.
+			g.Expect(pod.OwnerReferences).To(gomega.ContainElement(gomega.And(
+				gomega.HaveField("Kind", "ReplicaSet"),
+				gomega.HaveField("Controller", gomega.HaveValue(gomega.BeTrue())),
+			)), "operator pod %s must be a ReplicaSet's", pod.Name)
+			var creates []audit.Verdict
 			eventually(g, func() ([]audit.Verdict, error) {
-				var out []audit.Verdict
-				evs, err := tut.readAudit(ctx, mark, audit.Filter{Namespace: namespace, Resource: "pods", Verb: "create", Code: 201})
+				evs, err := tut.readAudit(ctx, mark, audit.Filter{Namespace: namespace, Resource: "pods", Verb: "create"})
 				if err != nil {
 					return nil, err
 				}
+				creates = nil
 				for _, e := range evs {
-					if v, ok := audit.PodSecurity(e); ok && v.EnforcePolicy == "restricted:latest" && v.AuditViolations == "" {
-						out = append(out, v)
+					if v, ok := audit.PodSecurity(e); ok && v.User == replicaSetController {
+						creates = append(creates, v)
 					}
 				}
-				return out, nil
-			}).ShouldNot(gomega.BeEmpty())
+				return creates, nil
+			}).Should(gomega.HaveLen(1), "pod creates by %s in %s since step 4 began", replicaSetController, namespace)
+			found := creates[0]
+			g.Expect(found).To(gomega.And(
+				gomega.HaveField("Code", int32(201)),
+				gomega.HaveField("EnforcePolicy", "restricted:latest"),
+				gomega.HaveField("AuditViolations", ""),
+			), "the create of operator pod %s", pod.Name)
+			note(ctx, t, "audit: operator pod %s created by %s, 201 under restricted:latest, no violations", pod.Name, found.User)
 			return ctx
 		}).
 		Feature()
 }
+
+// replicaSetController is who creates a Deployment's pods where the
+// controller manager runs each controller under its own ServiceAccount
+// (--use-service-account-credentials), as kubeadm, Kind and the local tier do.
+const replicaSetController = "system:serviceaccount:kube-system:replicaset-controller"
 
 // podReady matches a pod whose Ready condition is True.
 func podReady() types.GomegaMatcher {

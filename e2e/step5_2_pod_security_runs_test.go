@@ -17,7 +17,9 @@ import (
 	"github.com/kuberay-docs/pod-security-e2e/audit"
 	"github.com/kuberay-docs/pod-security-e2e/cluster"
 	"github.com/kuberay-docs/pod-security-e2e/fixtures"
+	"github.com/kuberay-docs/pod-security-e2e/internal/feature"
 	"github.com/kuberay-docs/pod-security-e2e/internal/kube"
+	"github.com/kuberay-docs/pod-security-e2e/internal/testlog"
 	"github.com/kuberay-docs/pod-security-e2e/rayjobs"
 	facts "github.com/kuberay-docs/pod-security-e2e/tutorial"
 	"github.com/kuberay-docs/pod-security-e2e/versions"
@@ -30,6 +32,7 @@ func step52PodSecurityRuns() features.Feature {
 	var mark int64
 	var head corev1.Pod
 	var scriptStart time.Time
+	var deleted bool
 	name := fixtures.RayClusterName
 	return newStep("5.2").
 		Setup(func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
@@ -44,9 +47,9 @@ func step52PodSecurityRuns() features.Feature {
 				if err != nil || n == 0 {
 					t.Fatalf("E2E_RAY_IMAGE=%s: %d of the fixture's containers run %s (%v)", cfg.RayImage, n, versions.RayImage, err)
 				}
-				note(t, "Ray image %s instead of %s in %d containers (E2E_RAY_IMAGE)", cfg.RayImage, versions.RayImage, n)
+				note(ctx, t, "Ray image %s instead of %s in %d containers (E2E_RAY_IMAGE)", cfg.RayImage, versions.RayImage, n)
 			}
-			mark = tut.auditMark(ctx)
+			mark = tut.auditMark(ctx, t)
 			if err := tut.applyObjects(ctx, objs); err != nil {
 				t.Fatal(err)
 			}
@@ -72,7 +75,16 @@ func step52PodSecurityRuns() features.Feature {
 					head = p
 				}
 			}
-			note(t, "head %s and worker Ready under restricted:latest", head.Name)
+			note(ctx, t, "head %s and worker Ready under restricted:latest", head.Name)
+			return ctx
+		}).
+		Assess("the operator made the pods the static check derived", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			pods, err := tut.rayPods(ctx, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := compareDerivedPods(t, objs, pods)
+			note(ctx, t, "%d pods made by the operator match the static check's derivation: containers, init containers, every securityContext", n)
 			return ctx
 		}).
 		Assess("the RayCluster is ready", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
@@ -91,7 +103,7 @@ func step52PodSecurityRuns() features.Feature {
 			g := gomega.NewWithT(t)
 			sa, err := tut.operatorServiceAccount(ctx)
 			g.Expect(err).NotTo(gomega.HaveOccurred())
-			tut.requireAudit(ctx, t)
+			requireAudit(ctx, t)
 			eventually(g, func() ([]audit.Verdict, error) {
 				var out []audit.Verdict
 				evs, err := tut.readAudit(ctx, mark, audit.Filter{Namespace: namespace, Resource: "pods", Verb: "create"})
@@ -116,12 +128,12 @@ func step52PodSecurityRuns() features.Feature {
 					gomega.HaveField("User", "system:serviceaccount:"+namespace+":"+sa),
 				)),
 			))
-			note(t, "audit: 2 pods created by system:serviceaccount:%s:%s, 201, no violations", namespace, sa)
+			note(ctx, t, "audit: 2 pods created by system:serviceaccount:%s:%s, 201, no violations", namespace, sa)
 			checkAuditPolicy(ctx, t)
 			return ctx
 		}).
 		Assess("the XGBoost script succeeds in the head pod", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
-			requireContainers(t)
+			requireContainers(ctx, t)
 			g := gomega.NewWithT(t)
 			scriptStart = time.Now()
 			// A job Ray cannot schedule waits forever; the bound turns that
@@ -140,16 +152,16 @@ func step52PodSecurityRuns() features.Feature {
 				g.Expect(err).NotTo(gomega.HaveOccurred(), "ray status:\n%s", status)
 				g.Expect(res.ExitCode).To(gomega.Equal(0), "python3 %s exited %d\nstdout:\n%s\nstderr:\n%s\nray status:\n%s", fixtures.ScriptPath, res.ExitCode, res.Stdout, res.Stderr, status)
 			}
-			note(t, "python3 %s exited 0 after %s", fixtures.ScriptPath, time.Since(scriptStart).Round(time.Second))
+			note(ctx, t, "python3 %s exited 0 after %s", fixtures.ScriptPath, time.Since(scriptStart).Round(time.Second))
 			return ctx
 		}).
 		Assess("the Ray dashboard reports the job SUCCEEDED", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
-			requireContainers(t)
+			requireContainers(ctx, t)
 			if scriptStart.IsZero() {
-				t.Skip("the script did not run")
+				feature.Skip(ctx, t, "the XGBoost script did not run in this run (an --assess filter?), so there is no job to look up")
 			}
 			g := gomega.NewWithT(t)
-			port, stop, err := kube.PortForward(ctx, tut.rest, namespace, head.Name, facts.DashboardPort, testWriter{t})
+			port, stop, err := kube.PortForward(ctx, tut.rest, namespace, head.Name, facts.DashboardPort, testlog.Writer{T: t})
 			g.Expect(err).NotTo(gomega.HaveOccurred())
 			defer stop()
 			base := fmt.Sprintf("http://127.0.0.1:%d", port)
@@ -166,28 +178,54 @@ func step52PodSecurityRuns() features.Feature {
 				}
 				return job.Status, nil
 			}).Should(gomega.Equal(rayjobs.StatusSucceeded))
-			note(t, "dashboard: DRIVER job %s %s", job.ID(), job.Status)
+			note(ctx, t, "dashboard: DRIVER job %s %s", job.ID(), job.Status)
 			return ctx
 		}).
-		Assess("pip3 install jsonpatch exits 0 in the head pod", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
-			requireContainers(t)
+		Assess("pip3 install jsonpatch installs it in the head pod", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			requireContainers(ctx, t)
 			g := gomega.NewWithT(t)
 			index := pipIndex()
 			cmd, err := facts.PipInstallFrom(index)
 			g.Expect(err).NotTo(gomega.HaveOccurred())
+			// "Requirement already satisfied" would prove no install: where
+			// the image already has jsonpatch, a forced reinstall shows that
+			// pip can still download and write into the pod's environment.
+			before, err := kube.Exec(ctx, tut.rest, namespace, head.Name, "ray-head", importJSONPatch)
+			g.Expect(err).NotTo(gomega.HaveOccurred())
+			preinstalled := before.ExitCode == 0
+			if preinstalled {
+				cmd = facts.PipForceReinstall(cmd)
+				t.Logf("jsonpatch %s is already in the image: running pip with --force-reinstall", strings.TrimSpace(before.Stdout))
+			}
 			res, err := kube.Exec(ctx, tut.rest, namespace, head.Name, "ray-head", cmd)
 			g.Expect(err).NotTo(gomega.HaveOccurred())
 			g.Expect(res.ExitCode).To(gomega.Equal(0), "%s (index %s) exited %d\n%s\n%s", strings.Join(facts.PipInstall(), " "), facts.RedactIndex(index), res.ExitCode, res.Stdout, res.Stderr)
+			version, installed := facts.PipInstalled(res.Stdout)
+			g.Expect(installed).To(gomega.BeTrue(), "pip exited 0 but installed no jsonpatch:\n%s", res.Stdout)
 			// Installed means importable by the head's Python, not merely
-			// "already satisfied" somewhere else.
-			imp, err := kube.Exec(ctx, tut.rest, namespace, head.Name, "ray-head", []string{"python3", "-c", "import jsonpatch; print(jsonpatch.__version__)"})
+			// written somewhere else.
+			imp, err := kube.Exec(ctx, tut.rest, namespace, head.Name, "ray-head", importJSONPatch)
 			g.Expect(err).NotTo(gomega.HaveOccurred())
 			g.Expect(imp.ExitCode).To(gomega.Equal(0), "import jsonpatch after pip: %s", imp.Stderr)
-			if index != "" {
-				note(t, "pip3 install jsonpatch from %s: %s; jsonpatch %s imports", facts.RedactIndex(index), lastLine(res.Stdout), strings.TrimSpace(imp.Stdout))
-			} else {
-				note(t, "pip3 install jsonpatch: %s; jsonpatch %s imports", lastLine(res.Stdout), strings.TrimSpace(imp.Stdout))
+			g.Expect(strings.TrimSpace(imp.Stdout)).To(gomega.Equal(version), "the head's Python imports another jsonpatch than pip installed")
+			how := "installed"
+			if preinstalled {
+				how = "reinstalled (--force-reinstall: the image has it)"
 			}
+			from := "pip's default index"
+			if index != "" {
+				from = facts.RedactIndex(index)
+			}
+			// Where the provider serves the index, its request log shows
+			// whether the wheel really came from it.
+			if p, ok := provider.(cluster.PackageIndexer); ok && index == p.PackageIndex() && index != "" {
+				eventually(g, func() (bool, error) {
+					log, err := p.PackageIndexLog(ctx)
+					return facts.IndexServedWheel(log), err
+				}).Should(gomega.BeTrue(), "the package index's request log shows no download of the jsonpatch wheel")
+				from += ", which logged the wheel's download"
+			}
+			note(ctx, t, "pip3 install jsonpatch: jsonpatch %s %s from %s; the head's python3 imports it", version, how, from)
 			return ctx
 		}).
 		Assess("deleting the RayCluster and ConfigMap removes their pods", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
@@ -196,19 +234,25 @@ func step52PodSecurityRuns() features.Feature {
 			eventually(g, func() ([]corev1.Pod, error) {
 				return tut.rayPods(ctx, name)
 			}, 3).Should(gomega.BeEmpty())
-			// The cluster's whole life is over: over it, the namespace saw
-			// exactly the two admissions and not one refusal.
-			if _, err := provider.AuditLog(ctx); err == nil {
-				evs, err := tut.readAudit(ctx, mark, audit.Filter{Namespace: namespace, Resource: "pods", Verb: "create"})
-				g.Expect(err).NotTo(gomega.HaveOccurred())
-				var codes []int32
-				for _, e := range evs {
-					if v, ok := audit.PodSecurity(e); ok && !lateRetryOf51(v) {
-						codes = append(codes, v.Code)
-					}
-				}
-				g.Expect(codes).To(gomega.Equal([]int32{201, 201}), "pod creates in %s while %s lived", namespace, name)
+			deleted = true
+			return ctx
+		}).
+		Assess("over the RayCluster's life the audit log shows exactly its two admissions", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			g := gomega.NewWithT(t)
+			if !deleted {
+				t.Fatal("the RayCluster was not deleted, so its life is not over")
 			}
+			// Over the whole life of the cluster, the namespace saw exactly
+			// the two admissions and not one refusal.
+			evs := tut.auditEvents(ctx, t, mark, audit.Filter{Namespace: namespace, Resource: "pods", Verb: "create"})
+			var codes []int32
+			for _, e := range evs {
+				if v, ok := audit.PodSecurity(e); ok && !lateRetryOf51(v) {
+					codes = append(codes, v.Code)
+				}
+			}
+			g.Expect(codes).To(gomega.Equal([]int32{201, 201}), "pod creates in %s while %s lived", namespace, name)
+			note(ctx, t, "audit: over %s's life exactly 2 pod creates in %s, both 201", name, namespace)
 			return ctx
 		}).
 		Teardown(func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
@@ -220,6 +264,10 @@ func step52PodSecurityRuns() features.Feature {
 		}).
 		Feature()
 }
+
+// importJSONPatch prints the version of jsonpatch the head's Python
+// imports, and fails where it has none.
+var importJSONPatch = []string{"python3", "-c", "import jsonpatch; print(jsonpatch.__version__)"}
 
 // pipIndex is E2E_PIP_INDEX_URL, or else the provider's own index when it
 // serves one (the offline kind tier), or "" for pip's default.
@@ -250,15 +298,6 @@ func rayStatus(ctx context.Context, head string) string {
 // carry the generated pod name.
 func lateRetryOf51(v audit.Verdict) bool {
 	return completeClusterName != "" && strings.HasPrefix(v.Name, completeClusterName+"-")
-}
-
-// requireContainers skips a step that needs a running container where the
-// provider has none, with the provider's reason.
-func requireContainers(t *testing.T) {
-	t.Helper()
-	if ok, reason := provider.Containers(); !ok {
-		t.Skip(reason)
-	}
 }
 
 func lastLine(s string) string {

@@ -28,6 +28,9 @@ import (
 	"github.com/kuberay-docs/pod-security-e2e/chart"
 	"github.com/kuberay-docs/pod-security-e2e/cluster"
 	"github.com/kuberay-docs/pod-security-e2e/fixtures"
+	"github.com/kuberay-docs/pod-security-e2e/internal/feature"
+	"github.com/kuberay-docs/pod-security-e2e/internal/settings"
+	"github.com/kuberay-docs/pod-security-e2e/internal/testlog"
 	facts "github.com/kuberay-docs/pod-security-e2e/tutorial"
 )
 
@@ -51,7 +54,8 @@ type tutorial struct {
 	cs         kubernetes.Interface
 	dyn        dynamic.Interface
 
-	auditStart int64 // audit log offset when the run began
+	auditStart int64  // audit log offset when the run began
+	auditProbe string // the pod name step 1's audit probe asked for
 
 	mu           sync.Mutex
 	nsReady      bool
@@ -83,66 +87,89 @@ func (tu *tutorial) checkFresh(ctx context.Context, _ *envconf.Config) (context.
 	if !apierrors.IsNotFound(err) {
 		return ctx, fmt.Errorf("look up namespace %q: %w", namespace, err)
 	}
-	tu.auditStart = tu.auditMark(ctx)
+	if ok, _ := provider.Auditing(); ok {
+		if tu.auditStart, err = cluster.AuditMark(ctx, provider); err != nil {
+			return ctx, fmt.Errorf("mark the audit log's end before the steps: %w", err)
+		}
+	}
 	return ctx, nil
 }
 
 // auditEvents returns the events this run caused that match f. It skips the
-// calling test when the provider cannot read the audit log.
+// calling check where the provider cannot read the audit log (or fails it,
+// when the run requires the audit log).
 func (tu *tutorial) auditEvents(ctx context.Context, t *testing.T, from int64, f audit.Filter) []audit.Event {
 	t.Helper()
+	requireAudit(ctx, t)
 	evs, err := tu.readAudit(ctx, from, f)
-	if errors.Is(err, cluster.ErrNoAuditLog) {
-		t.Skip(err.Error())
-	}
 	if err != nil {
 		t.Fatalf("read the audit log: %v", err)
 	}
 	return evs
 }
 
+// readAudit is for polled functions: they return errors rather than end
+// the test from inside Eventually. Call requireAudit first.
 func (tu *tutorial) readAudit(ctx context.Context, from int64, f audit.Filter) ([]audit.Event, error) {
-	rc, err := provider.AuditLog(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	evs, st, err := audit.ReadAll(rc, from, f)
-	if err != nil {
-		return nil, err
-	}
-	if st.Malformed > 0 {
-		return evs, fmt.Errorf("the audit log has %d malformed lines; first: %v", st.Malformed, st.FirstMalformed)
-	}
-	return evs, nil
+	return cluster.ReadAudit(ctx, provider, from, f)
 }
 
-// auditMark is the end of the last complete line of the audit log, for a
-// step to read only what it causes; 0 where the log cannot be read. (The raw
-// size could fall inside a line the API server is still writing.)
-func (tu *tutorial) auditMark(ctx context.Context) int64 {
-	rc, err := provider.AuditLog(ctx)
-	if err != nil {
+// auditMark is where the audit log ends now, for a step to read only what it
+// causes. Where the provider cannot read the log it is 0, and every audit
+// check says so by skipping; an error reading a log that is there fails the
+// step rather than credit it with what earlier steps caused.
+func (tu *tutorial) auditMark(ctx context.Context, t *testing.T) int64 {
+	t.Helper()
+	if ok, _ := provider.Auditing(); !ok {
 		return 0
 	}
-	defer rc.Close()
-	st, _ := audit.Scan(rc, 0, func(audit.Event) bool { return true })
-	return st.Next
+	mark, err := cluster.AuditMark(ctx, provider)
+	if err != nil {
+		t.Fatalf("mark the audit log's end before the step: %v", err)
+	}
+	return mark
 }
 
-// requireAudit skips the calling assessment, with the provider's reason,
-// where the audit log cannot be read. Polled functions call readAudit after
-// it: they must return errors, not end the test from inside Eventually.
-func (tu *tutorial) requireAudit(ctx context.Context, t *testing.T) {
+// requireAudit skips the calling check, with the provider's reason, where
+// the audit log cannot be read; when the run requires it (E2E_REQUIRE), the
+// check fails instead.
+func requireAudit(ctx context.Context, t *testing.T) {
 	t.Helper()
-	rc, err := provider.AuditLog(ctx)
-	if errors.Is(err, cluster.ErrNoAuditLog) {
-		t.Skip(err.Error())
+	requireCapability(ctx, t, settings.Audit, provider.Auditing)
+}
+
+// requireContainers does the same for checks that need a running container.
+func requireContainers(ctx context.Context, t *testing.T) {
+	t.Helper()
+	requireCapability(ctx, t, settings.Containers, provider.Containers)
+}
+
+func requireCapability(ctx context.Context, t *testing.T, capability string, has func() (bool, string)) {
+	t.Helper()
+	ok, reason := has()
+	switch {
+	case ok:
+	case cfg.Requires(capability):
+		t.Fatalf("E2E_REQUIRE names %s, but provider %s cannot prove it: %s", capability, cfg.Provider, reason)
+	default:
+		feature.Skip(ctx, t, reason)
 	}
-	if err != nil {
-		t.Fatalf("open the audit log: %v", err)
+}
+
+// checkRequired refuses a run whose provider lacks a capability the run
+// must prove (E2E_REQUIRE), before any step: one line naming the provider,
+// the capability, why, and the fix.
+func checkRequired(p cluster.Provider) error {
+	for _, c := range cfg.Require {
+		has := p.Containers
+		if c == settings.Audit {
+			has = p.Auditing
+		}
+		if ok, reason := has(); !ok {
+			return fmt.Errorf("E2E_REQUIRE names %s, but provider %s cannot prove it: %s (fix: choose a provider that can, or drop %s from E2E_REQUIRE)", c, cfg.Provider, reason, c)
+		}
 	}
-	rc.Close()
+	return nil
 }
 
 // eventually polls with the run's base timeout.
@@ -228,7 +255,7 @@ func (tu *tutorial) ensureOperator(ctx context.Context, t *testing.T) {
 	tu.mu.Unlock()
 	if !up {
 		t.Log("step 4 has not run: installing the operator as a prerequisite")
-		if err := tu.installOperator(ctx, testWriter{t}); err != nil {
+		if err := tu.installOperator(ctx, testlog.Writer{T: t}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -425,27 +452,9 @@ func saveEvidence(ctx2 context.Context) {
 	dump("rayclusters", rcs, err)
 }
 
-// testWriter sends Helm's and port-forward's chatter to the test log.
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
-}
-
 // note records the step's evidence line.
-func note(t *testing.T, format string, args ...any) {
+func note(ctx context.Context, t *testing.T, format string, args ...any) {
 	t.Helper()
-	name := t.Name()
-	// The feature's own name is the second path element: TestTutorial/<feature>/<assessment>.
-	parts := strings.SplitN(name, "/", 3)
-	if len(parts) >= 2 {
-		name = featureNames[parts[1]]
-	}
-	run.Note(name, format, args...)
+	run.Note(feature.StepName(ctx), format, args...)
 	t.Logf("evidence: "+format, args...)
 }
-
-// featureNames maps Go's subtest names (spaces become underscores) back to
-// the step names of the table.
-var featureNames = map[string]string{}

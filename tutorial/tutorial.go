@@ -149,6 +149,39 @@ func PipInstallFrom(index string) ([]string, error) {
 	return append(env, PipInstall()...), nil
 }
 
+// PipForceReinstall is PipInstall (or PipInstallFrom) with --force-reinstall,
+// for an image that already has jsonpatch: pip then only says "Requirement
+// already satisfied", which proves nothing; a forced reinstall downloads the
+// package again and writes it into the pod's environment.
+func PipForceReinstall(cmd []string) []string {
+	n := len(cmd)
+	out := append([]string{}, cmd[:n-1]...)
+	return append(out, "--force-reinstall", cmd[n-1])
+}
+
+// pipSuccess is the line pip ends an install with, e.g. "Successfully
+// installed jsonpatch-1.33 jsonpointer-3.0.0".
+var pipSuccess = regexp.MustCompile(`(?m)^Successfully installed (?:.* )?jsonpatch-(\S+)`)
+
+// PipInstalled reads pip's output: the version of jsonpatch it installed,
+// and false when it installed none (only "Requirement already satisfied").
+func PipInstalled(stdout string) (version string, ok bool) {
+	m := pipSuccess.FindStringSubmatch(stdout)
+	if m == nil {
+		return "", false
+	}
+	return m[1], true
+}
+
+// wheelServed is a request line of Python's http.server serving a jsonpatch
+// wheel: `"GET /wheels/jsonpatch-1.33-py2.py3-none-any.whl HTTP/1.1" 200 -`.
+var wheelServed = regexp.MustCompile(`"GET /\S*jsonpatch-[^"/\s]+\.whl HTTP/[0-9.]+" 200 `)
+
+// IndexServedWheel reports whether a package index's request log shows the
+// jsonpatch wheel fetched in full, i.e. pip downloaded it rather than
+// finding it somewhere else.
+func IndexServedWheel(log string) bool { return wheelServed.MatchString(log) }
+
 // Where the kind tier's API server writes its audit log, inside the
 // control-plane node, and the node's container name for Kind's default
 // cluster name "kind".

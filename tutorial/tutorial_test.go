@@ -333,3 +333,45 @@ func TestRedactIndex(t *testing.T) {
 		}
 	}
 }
+
+// pip's "Requirement already satisfied" proves no install: only a
+// "Successfully installed jsonpatch-…" line does.
+func TestPipInstalled(t *testing.T) {
+	for _, c := range []struct {
+		out, version string
+		ok           bool
+	}{
+		{"Collecting jsonpatch\n  Downloading jsonpatch-1.33-py2.py3-none-any.whl (12 kB)\nInstalling collected packages: jsonpointer, jsonpatch\nSuccessfully installed jsonpatch-1.33 jsonpointer-3.0.0\n", "1.33", true},
+		{"Successfully installed jsonpointer-3.0.0 jsonpatch-1.32\n", "1.32", true},
+		{"Requirement already satisfied: jsonpatch in /usr/local/lib/python3.11/site-packages (1.33)\nRequirement already satisfied: jsonpointer>=1.9 in /usr/local/lib/python3.11/site-packages (from jsonpatch) (3.0.0)\n", "", false},
+		{"Successfully installed jsonpointer-3.0.0\n", "", false},
+		{"", "", false},
+	} {
+		v, ok := PipInstalled(c.out)
+		if v != c.version || ok != c.ok {
+			t.Errorf("PipInstalled(%q) = %q, %v; want %q, %v", c.out, v, ok, c.version, c.ok)
+		}
+	}
+	forced := PipForceReinstall([]string{"env", "PIP_INDEX_URL=http://x/simple/", "pip3", "install", "jsonpatch"})
+	if got := strings.Join(forced, " "); got != "env PIP_INDEX_URL=http://x/simple/ pip3 install --force-reinstall jsonpatch" {
+		t.Errorf("PipForceReinstall: %s", got)
+	}
+}
+
+func TestIndexServedWheel(t *testing.T) {
+	served := `10.244.0.1 - - [29/Nov/2026 22:40:00] "GET /simple/jsonpatch/ HTTP/1.1" 200 -
+10.244.0.1 - - [29/Nov/2026 22:40:00] "GET /wheels/jsonpatch-1.33-py2.py3-none-any.whl HTTP/1.1" 200 -`
+	if !IndexServedWheel(served) {
+		t.Error("a 200 GET of the wheel is a download")
+	}
+	for _, log := range []string{
+		`10.244.0.1 - - [29/Nov/2026 22:40:00] "GET /simple/jsonpatch/ HTTP/1.1" 200 -`,
+		`10.244.0.1 - - [29/Nov/2026 22:40:00] "GET /wheels/jsonpatch-1.33-py2.py3-none-any.whl HTTP/1.1" 404 -`,
+		`10.244.0.1 - - [29/Nov/2026 22:40:00] "GET /wheels/jsonpointer-3.0.0-py3-none-any.whl HTTP/1.1" 200 -`,
+		"",
+	} {
+		if IndexServedWheel(log) {
+			t.Errorf("not a download of the jsonpatch wheel: %q", log)
+		}
+	}
+}

@@ -110,10 +110,22 @@ func (c *Cluster) Create(ctx context.Context, _ ...string) (string, error) {
 
 func (c *Cluster) WaitForControlPlane(context.Context, klient.Client) error { return nil }
 
+// noAuditLog is why an existing cluster's audit log cannot be read.
+const noAuditLog = "no audit log: an existing cluster's audit log is on its control plane, out of the suite's reach; set E2E_AUDIT_LOG to a readable copy of it to check the audit steps"
+
+// Auditing says whether E2E_AUDIT_LOG names the log; whether the API server
+// really writes it there, step 1 proves.
+func (c *Cluster) Auditing() (bool, string) {
+	if c.auditLog == "" {
+		return false, noAuditLog
+	}
+	return true, ""
+}
+
 // AuditLog opens the file named by E2E_AUDIT_LOG.
 func (c *Cluster) AuditLog(context.Context) (io.ReadCloser, error) {
 	if c.auditLog == "" {
-		return nil, cluster.NoAuditLog("an existing cluster's audit log is on its control plane, out of the suite's reach; set E2E_AUDIT_LOG to a readable copy of it to check the audit steps")
+		return nil, cluster.NoAuditLog("%s", noAuditLog)
 	}
 	f, err := os.Open(c.auditLog)
 	if err != nil {

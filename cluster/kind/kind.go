@@ -192,6 +192,10 @@ func (c *Cluster) DefaultChart() string {
 func (c *Cluster) KubernetesRestConfig() *rest.Config { return rest.CopyConfig(c.restCfg) }
 func (c *Cluster) Containers() (bool, string)         { return true, "" }
 
+// Auditing: kind-config.yaml starts the API server with the audit policy,
+// and the log is read from the node.
+func (c *Cluster) Auditing() (bool, string) { return true, "" }
+
 // RunOperator does nothing: the chart's own pod runs the operator.
 func (c *Cluster) RunOperator(context.Context, string, string) (func(), error) {
 	return func() {}, nil

@@ -115,6 +115,14 @@ func removeContainer(engine, name string) error {
 // none is served.
 func (c *Cluster) PackageIndex() string { return c.pipIndexURL }
 
+// PackageIndexLog is the index container's request log.
+func (c *Cluster) PackageIndexLog(ctx context.Context) (string, error) {
+	if c.pipIndexURL == "" {
+		return "", fmt.Errorf("cluster %s serves no package index", c.name)
+	}
+	return c.pipIndexLogs(ctx)
+}
+
 // checkLocalImages stops a run before anything is made when an image that
 // only this machine can provide is not in the engine.
 func (c *Cluster) checkLocalImages(ctx context.Context, images ...string) error {

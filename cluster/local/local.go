@@ -59,6 +59,7 @@ type Cluster struct {
 	cacheDir   string
 	keep       bool
 	auditPol   string
+	noAudit    bool // WithoutAuditFlags
 	progress   io.Writer
 	components []*component
 
@@ -92,6 +93,12 @@ func WithCacheDir(dir string) Option { return func(c *Cluster) { c.cacheDir = di
 
 // WithAuditPolicy uses another audit policy file than the repository's.
 func WithAuditPolicy(path string) Option { return func(c *Cluster) { c.auditPol = path } }
+
+// WithoutAuditFlags starts kube-apiserver without its audit flags while the
+// provider still offers the log's path, as a misconfigured cluster looks to
+// the suite: readable, and never written. Tests use it to show that step 1
+// catches such an API server.
+func WithoutAuditFlags() Option { return func(c *Cluster) { c.noAudit = true } }
 
 // WithProgress sends build and start-up progress to w (default stderr).
 func WithProgress(w io.Writer) Option { return func(c *Cluster) { c.progress = w } }
@@ -160,8 +167,12 @@ func (c *Cluster) GenerateKubeconfig(...string) (string, error) {
 func (c *Cluster) KubernetesRestConfig() *rest.Config { return rest.CopyConfig(c.restCfg) }
 
 func (c *Cluster) Containers() (bool, string) {
-	return false, "the local tier's node is a KWOK fake: pods are scheduled and reported Running, but no container runs (use E2E_PROVIDER=kind for these steps)"
+	return false, "no containers on the local tier: its node is a KWOK fake, so pods are scheduled and reported Running but no container runs (E2E_PROVIDER=kind runs them)"
 }
+
+// Auditing: the local tier starts kube-apiserver with the audit policy and
+// reads the log file directly.
+func (c *Cluster) Auditing() (bool, string) { return true, "" }
 
 func (c *Cluster) CreateWithConfig(ctx context.Context, _ string) (string, error) {
 	return c.Create(ctx)
@@ -276,15 +287,19 @@ func (c *Cluster) startControlPlane(ctx context.Context, k versions.Kubernetes) 
 		"--service-account-key-file=" + p.ServiceAccountPub, "--service-account-signing-key-file=" + p.ServiceAccountKey,
 		"--service-cluster-ip-range=" + serviceCIDR,
 		"--authorization-mode=RBAC",
-		"--audit-policy-file=" + c.auditPol, "--audit-log-path=" + c.auditLog, "--audit-log-format=json",
-		// Rotation would split the evidence of one run over several files;
-		// 0 would mean the log library's 100 MB default, so set 100 GB.
-		"--audit-log-maxsize=100000",
 		// One API server with no real endpoints: keep the kubernetes Service's
 		// endpoints out of the reconciler's hands.
 		"--endpoint-reconciler-type=none",
 		"--profiling=false",
 	}}
+	if !c.noAudit {
+		api.args = append(api.args,
+			"--audit-policy-file="+c.auditPol, "--audit-log-path="+c.auditLog, "--audit-log-format=json",
+			// Rotation would split the evidence of one run over several files;
+			// 0 would mean the log library's 100 MB default, so set 100 GB.
+			"--audit-log-maxsize=100000",
+		)
+	}
 	api.ready = httpReady(c.adminHTTPClient(), c.apiURL+"/readyz", "ok")
 	t0 = time.Now()
 	if err := c.start(ctx, api); err != nil {
@@ -303,7 +318,10 @@ func (c *Cluster) startControlPlane(ctx context.Context, k versions.Kubernetes) 
 		// The ServiceAccount controllers need these; without them pod creation
 		// fails first with `serviceaccount "default" not found`.
 		"--service-account-private-key-file=" + p.ServiceAccountKey, "--root-ca-file=" + p.CACert,
-		"--use-service-account-credentials=false",
+		// Each controller acts as its own ServiceAccount, as on kubeadm and
+		// Kind clusters: the audit log then names the ReplicaSet controller
+		// as the creator of the operator's pod, not the admin the suite is.
+		"--use-service-account-credentials=true",
 		"--profiling=false",
 	}, ready: httpReady(insecureHTTPClient(), "https://127.0.0.1:"+strconv.Itoa(kcmPort)+"/healthz", "ok")}
 	sched := &component{name: "kube-scheduler", bin: c.bins.Scheduler, args: []string{

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -58,7 +59,26 @@ type Settings struct {
 	// from; empty: pip's own default (PyPI), or the run's local index
 	// with E2E_OFFLINE.
 	PipIndexURL string
+	// Require (E2E_REQUIRE) lists the capabilities the run must prove
+	// rather than skip: a provider that lacks one is refused at start-up,
+	// and a check that would be skipped for it fails instead. Default: both
+	// on the kind tier, none elsewhere.
+	Require []string
 }
+
+// Capabilities a run can require (E2E_REQUIRE): running containers (the
+// XGBoost job, the dashboard, pip) and a readable audit log (steps 1 and 2,
+// and the audit checks of 3 to 5.2).
+const (
+	Containers = "containers"
+	Audit      = "audit"
+)
+
+// Capabilities lists what E2E_REQUIRE accepts.
+var Capabilities = []string{Containers, Audit}
+
+// Requires says whether the run must prove capability c.
+func (s Settings) Requires(c string) bool { return slices.Contains(s.Require, c) }
 
 // Describe lists the variables, for --help-like messages and the README.
 const Describe = `E2E_PROVIDER            local (default), kind, or existing (the cluster in KUBECONFIG)
@@ -80,7 +100,11 @@ E2E_OFFLINE             kind: 1 runs on the images scripts/offline-images builds
 E2E_RAY_IMAGE           the RayCluster's image (default ` + versions.RayImage + `; offline ` + versions.OfflineRayImage + `)
 E2E_OPERATOR_IMAGE      the operator image the chart deploys (default ` + versions.KubeRayOperatorImage + `)
 E2E_PROBE_IMAGE         step 3's probe pods' image, uid 65535 (default ` + versions.PauseImage + `)
-E2E_PIP_INDEX_URL       the package index step 5.2's pip3 installs from (default PyPI; offline: the run's own)`
+E2E_PIP_INDEX_URL       the package index step 5.2's pip3 installs from (default PyPI; offline: the run's own)
+E2E_REQUIRE             what the run must prove, not skip: containers,audit (default on kind), none (default elsewhere)
+E2E_KUBE_CONTEXT        existing: the kubeconfig context (default: the current one)
+E2E_AUDIT_LOG           existing: a readable copy of the API server's audit log (default: none, audit checks skipped)
+E2E_REPO_DIR            this repository's root, when the suite runs from a compiled binary elsewhere (default: found from the working directory)`
 
 // FromEnv reads and validates the settings.
 func FromEnv(repoRoot string, now time.Time) (Settings, error) {
@@ -161,6 +185,9 @@ func FromEnv(repoRoot string, now time.Time) (Settings, error) {
 			return s, fmt.Errorf("E2E_PIP_INDEX_URL is not an http(s) URL; write it as pip's --index-url, e.g. https://pypi.example/simple")
 		}
 	}
+	if s.Require, err = parseRequire(s.Provider); err != nil {
+		return s, err
+	}
 	switch s.Artifacts {
 	case "":
 		s.Artifacts = "on-failure"
@@ -205,6 +232,30 @@ func checkImage(ref string, tagOnly bool) error {
 		return fmt.Errorf("no tag or digest (a bare name means :latest, which changes); write it as repository:tag or repository@sha256:<digest>")
 	}
 	return nil
+}
+
+// parseRequire reads E2E_REQUIRE: a comma-separated list of Capabilities,
+// or "none". Unset, the kind tier requires both (it has both, so a skip
+// there would hide a broken cluster) and the other providers nothing.
+func parseRequire(provider string) ([]string, error) {
+	v := strings.TrimSpace(os.Getenv("E2E_REQUIRE"))
+	switch {
+	case v == "" && provider == "kind":
+		return slices.Clone(Capabilities), nil
+	case v == "" || v == "none":
+		return nil, nil
+	}
+	var out []string
+	for _, c := range strings.Split(v, ",") {
+		c = strings.TrimSpace(c)
+		if !slices.Contains(Capabilities, c) {
+			return nil, fmt.Errorf("E2E_REQUIRE=%q: %q is not a capability; list some of %s, comma-separated, or write none", v, c, strings.Join(Capabilities, ", "))
+		}
+		if !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }
 
 func parseBool(name string) (bool, error) {

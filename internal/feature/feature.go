@@ -1,0 +1,127 @@
+// Package feature builds a tutorial step as an e2e-framework feature whose
+// every assessment is a check recorded in the run's evidence: passed,
+// skipped with its reason, failed, or never reached.
+//
+// e2e-framework runs each Assess function as a subtest of the feature's test,
+// so a skip inside one leaves the feature's own test passed; a row built from
+// the feature's test alone reads PASS over checks that never ran. The wrapper
+// here records each subtest's own outcome instead.
+package feature
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"sigs.k8s.io/e2e-framework/pkg/envconf"
+	"sigs.k8s.io/e2e-framework/pkg/features"
+	"sigs.k8s.io/e2e-framework/pkg/types"
+
+	"github.com/kuberay-docs/pod-security-e2e/evidence"
+)
+
+// Func is an e2e-framework step function.
+type Func = features.Func
+
+// Builder is a features.FeatureBuilder whose assessments are recorded.
+type Builder struct {
+	b      *features.FeatureBuilder
+	run    *evidence.Run
+	name   string
+	checks []string
+}
+
+// New starts the feature of the step called name, recorded in run. Its first
+// setup records the step's row from the step's own test when the step ends,
+// also after a t.Fatal in a later setup. (e2e-framework's AfterEachFeature
+// is handed the parent test, which stays failed once any step failed.)
+func New(run *evidence.Run, name string) *Builder {
+	b := &Builder{b: features.New(name), run: run, name: name}
+	b.b.Setup(func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+		start := time.Now()
+		t.Cleanup(func() {
+			run.Finish(name, result(t), time.Since(start))
+		})
+		return context.WithValue(ctx, stepKey{}, name)
+	})
+	return b
+}
+
+// WithLabel labels the feature, for e2e-framework's --labels.
+func (b *Builder) WithLabel(key, value string) *Builder {
+	b.b.WithLabel(key, value)
+	return b
+}
+
+// Setup adds a setup function.
+func (b *Builder) Setup(fn Func) *Builder {
+	b.b.Setup(fn)
+	return b
+}
+
+// Teardown adds a teardown function.
+func (b *Builder) Teardown(fn Func) *Builder {
+	b.b.Teardown(fn)
+	return b
+}
+
+// Assess adds a check called name. Its outcome is recorded from its own
+// subtest; a skip records the reason given to Skip.
+func (b *Builder) Assess(name string, fn Func) *Builder {
+	b.checks = append(b.checks, name)
+	run, step := b.run, b.name
+	b.b.Assess(name, func(ctx context.Context, t *testing.T, c *envconf.Config) context.Context {
+		st := &checkState{}
+		t.Cleanup(func() {
+			run.RecordCheck(step, name, result(t), st.reason)
+		})
+		return fn(context.WithValue(ctx, checkKey{}, st), t, c)
+	})
+	return b
+}
+
+// Feature plans the step's checks in the run, so that checks the step never
+// reaches are reported as not run, and returns the feature.
+func (b *Builder) Feature() types.Feature {
+	b.run.Plan(b.name, b.checks...)
+	return b.b.Feature()
+}
+
+// Skip skips the calling check and records why. A check that calls t.Skip
+// itself is still recorded as skipped, with "no reason given".
+func Skip(ctx context.Context, t *testing.T, reason string) {
+	t.Helper()
+	if st, ok := ctx.Value(checkKey{}).(*checkState); ok {
+		st.reason = reason
+	}
+	t.Skip(reason)
+}
+
+// Skipf is Skip with a format.
+func Skipf(ctx context.Context, t *testing.T, format string, args ...any) {
+	t.Helper()
+	Skip(ctx, t, fmt.Sprintf(format, args...))
+}
+
+// StepName is the name of the step ctx belongs to, "" outside a step.
+func StepName(ctx context.Context) string {
+	s, _ := ctx.Value(stepKey{}).(string)
+	return s
+}
+
+type (
+	stepKey    struct{}
+	checkKey   struct{}
+	checkState struct{ reason string }
+)
+
+func result(t *testing.T) string {
+	switch {
+	case t.Failed():
+		return evidence.Fail
+	case t.Skipped():
+		return evidence.Skip
+	}
+	return evidence.Pass
+}
