@@ -36,10 +36,15 @@ type Set struct {
 	Operator          string
 }
 
-// Options tune where binaries are cached and where progress goes.
+// Options tune where binaries are cached, where progress goes and how long
+// builds may take.
 type Options struct {
 	CacheDir string    // default: CacheDir()
 	Progress io.Writer // default: os.Stderr
+	// Deadline, when set, is when Ensure, EnsureTarget or EnsureNode must
+	// have returned: builds unfinished by then are stopped, and the error
+	// wraps ErrDeadline.
+	Deadline time.Time
 }
 
 // Option changes Options.
@@ -50,6 +55,23 @@ func WithCacheDir(dir string) Option { return func(o *Options) { o.CacheDir = di
 
 // WithProgress sends build progress to w.
 func WithProgress(w io.Writer) Option { return func(o *Options) { o.Progress = w } }
+
+// WithDeadline stops unfinished builds in time for Ensure to return by t
+// (zero: no deadline). Builds that finished stay cached, so the next call
+// goes on from there; cached binaries are returned however late it is.
+func WithDeadline(t time.Time) Option { return func(o *Options) { o.Deadline = t } }
+
+// ErrDeadline is wrapped by the error of Ensure, EnsureTarget and EnsureNode
+// when WithDeadline's time came before every build had finished.
+var ErrDeadline = errors.New("build deadline reached")
+
+// errNotStarted marks a target whose build was still waiting for its turn
+// at the deadline.
+var errNotStarted = errors.New("build not started")
+
+// stopGrace is how long a stopped build's go command, compilers and linkers
+// get to exit on SIGTERM before SIGKILL.
+const stopGrace = 2 * time.Second
 
 // CacheDir is $E2E_CACHE_DIR, or kuberay-pod-security-e2e under the user cache
 // directory (~/.cache on Linux).
@@ -74,22 +96,8 @@ func Ensure(ctx context.Context, k versions.Kubernetes, opts ...Option) (Set, er
 	// Two builds at a time: one go build leaves a core idle during its long
 	// single-threaded link steps, which the other build fills (measured cold
 	// on 2 cores: 8m40s one after another, 7m36s two at a time).
-	targets := Targets(k)
-	results := make([]map[string]string, len(targets))
-	errs := make([]error, len(targets))
-	sem := make(chan struct{}, 2)
-	var wg sync.WaitGroup
-	for i, t := range targets {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			results[i], errs[i] = t.ensure(ctx, o)
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	results, err := ensureAll(ctx, Targets(k), o, 2, buildCommand(k, false))
+	if err != nil {
 		return Set{}, err
 	}
 	var set Set
@@ -112,6 +120,81 @@ func Ensure(ctx context.Context, k versions.Kubernetes, opts ...Option) (Set, er
 		}
 	}
 	return set, nil
+}
+
+// buildCommand is how a user builds k's binaries without a time limit.
+func buildCommand(k versions.Kubernetes, node bool) string {
+	cmd := "`go run ./cmd/local-binaries -kubernetes " + strings.TrimPrefix(k.Minor(), "v")
+	if node {
+		return cmd + " -node`"
+	}
+	return cmd + "` (`make binaries` builds the default versions)"
+}
+
+// ensureAll finds or builds targets, at most parallel builds at a time, and
+// returns each one's binaries by name, in the order of targets. fix is the
+// command that builds them without a deadline, for the deadline's error.
+func ensureAll(ctx context.Context, targets []Target, o Options, parallel int, fix string) ([]map[string]string, error) {
+	root, err := repo.Root()
+	if err != nil {
+		return nil, err
+	}
+	// Only builds run under the deadline, and they stop early enough to be
+	// stopped by it; cache lookups do not, so a warm cache is used however
+	// late it is.
+	buildCtx := ctx
+	if !o.Deadline.IsZero() {
+		var cancel context.CancelFunc
+		buildCtx, cancel = context.WithDeadlineCause(ctx, o.Deadline.Add(-stopGrace), ErrDeadline)
+		defer cancel()
+	}
+	results := make([]map[string]string, len(targets))
+	errs := make([]error, len(targets))
+	slots := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		wg.Go(func() { results[i], errs[i] = t.ensure(buildCtx, o, root, slots) })
+	}
+	wg.Wait()
+	err = errors.Join(errs...)
+	if err != nil && errors.Is(context.Cause(buildCtx), ErrDeadline) {
+		return nil, deadlineError(targets, errs, o, fix)
+	}
+	return results, err
+}
+
+// deadlineError is one error for every target at the deadline: what was
+// still building, what had not started, what is cached, and how to go on.
+func deadlineError(targets []Target, errs []error, o Options, fix string) error {
+	var building, waiting, cached []string
+	var failed []error
+	for i, t := range targets {
+		name := t.Name + " " + t.Version
+		switch {
+		case errs[i] == nil:
+			cached = append(cached, name)
+		case errors.Is(errs[i], errNotStarted):
+			waiting = append(waiting, name)
+		case errors.Is(errs[i], ErrDeadline):
+			building = append(building, name+" ("+strings.Join(t.Binaries, ", ")+")")
+		default:
+			failed = append(failed, errs[i])
+		}
+	}
+	none := func(l []string) string {
+		if len(l) == 0 {
+			return "none"
+		}
+		return strings.Join(l, ", ")
+	}
+	err := fmt.Errorf("%w at %s, before every binary was built:\n"+
+		"  still building (stopped, unfinished work removed): %s\n"+
+		"  not started: %s\n"+
+		"  cached: %s\n"+
+		"Finished builds stay in the cache (%s), so the next run goes on from there. "+
+		"Build the rest without a time limit with %s, or give the first run more time: `go test ./e2e -timeout 30m`",
+		ErrDeadline, o.Deadline.Format(time.TimeOnly), none(building), none(waiting), none(cached), o.CacheDir, fix)
+	return errors.Join(append([]error{err}, failed...)...)
 }
 
 func options(opts []Option) (Options, error) {
@@ -142,7 +225,11 @@ func EnsureTarget(ctx context.Context, k versions.Kubernetes, name string, opts 
 	}
 	for _, t := range Targets(k) {
 		if t.Name == name {
-			return t.ensure(ctx, o)
+			results, err := ensureAll(ctx, []Target{t}, o, 1, buildCommand(k, false))
+			if err != nil {
+				return nil, err
+			}
+			return results[0], nil
 		}
 	}
 	return nil, fmt.Errorf("no binary target %q", name)
@@ -274,13 +361,14 @@ func EnsureNode(ctx context.Context, k versions.Kubernetes, opts ...Option) (map
 	if err != nil {
 		return nil, err
 	}
+	targets := NodeTargets(k)
+	results, err := ensureAll(ctx, targets, o, 1, buildCommand(k, true))
+	if err != nil {
+		return nil, err
+	}
 	all := map[string]string{}
-	for _, t := range NodeTargets(k) {
-		paths, err := t.ensure(ctx, o)
-		if err != nil {
-			return nil, err
-		}
-		for b, p := range paths {
+	for i, t := range targets {
+		for b, p := range results[i] {
 			if t.Name == "etcd-node" {
 				b = "etcd-node"
 			}
@@ -307,27 +395,31 @@ func (t Target) key(root string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil))[:12], nil
 }
 
-func (t Target) ensure(ctx context.Context, o Options) (map[string]string, error) {
-	root, err := repo.Root()
-	if err != nil {
-		return nil, err
-	}
+// ensure returns t's binaries from the cache, or builds them once one of
+// slots is free. A damaged cache entry is removed and built again.
+func (t Target) ensure(ctx context.Context, o Options, root string, slots chan struct{}) (map[string]string, error) {
 	key, err := t.key(root)
 	if err != nil {
 		return nil, err
 	}
 	dir := filepath.Join(o.CacheDir, "bin", t.Name+"-"+t.Version+"-"+key)
 	paths := map[string]string{}
-	cached := true
 	for _, b := range t.Binaries {
 		paths[b] = filepath.Join(dir, b)
-		if fi, err := os.Stat(paths[b]); err != nil || fi.Mode()&0o111 == 0 {
-			cached = false
+	}
+	switch err := checkCached(dir, t.Binaries); {
+	case err == nil:
+		return paths, nil
+	case !errors.Is(err, errNotCached):
+		fmt.Fprintf(o.Progress, "binaries: cached %s %s cannot be used: %v; removing %s and rebuilding it\n", t.Name, t.Version, err, dir)
+		if err := os.RemoveAll(dir); err != nil {
+			return nil, fmt.Errorf("remove damaged cache entry: %w (remove %s by hand)", err, dir)
 		}
 	}
-	if cached {
-		return paths, nil
+	if err := acquire(ctx, slots); err != nil {
+		return nil, fmt.Errorf("%s %s: %w: %w", t.Name, t.Version, errNotStarted, err)
 	}
+	defer func() { <-slots }()
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return nil, fmt.Errorf("create binary cache: %w (set E2E_CACHE_DIR to a writable directory)", err)
 	}
@@ -349,6 +441,9 @@ func (t Target) ensure(ctx context.Context, o Options) (map[string]string, error
 	stopTicker := ticker(o.Progress, t.Name, start)
 	out, err := t.build(ctx, root, tmp)
 	stopTicker()
+	if errors.Is(err, ErrDeadline) {
+		return nil, fmt.Errorf("%s %s: stopped after %s: %w", t.Name, t.Version, time.Since(start).Round(time.Second), err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("build %s %s failed: %w\n%s", t.Name, t.Version, err, tail(out, 40))
 	}
@@ -356,6 +451,9 @@ func (t Target) ensure(ctx context.Context, o Options) (map[string]string, error
 		if _, err := os.Stat(filepath.Join(tmp, b)); err != nil {
 			return nil, fmt.Errorf("build %s %s produced no %s: %w", t.Name, t.Version, b, err)
 		}
+	}
+	if err := writeManifest(tmp, t.Binaries); err != nil {
+		return nil, fmt.Errorf("record the checksums of %s %s: %w", t.Name, t.Version, err)
 	}
 	if err := os.Rename(tmp, dir); err != nil {
 		// Another run finished the same build first; its result is as good.
@@ -365,6 +463,21 @@ func (t Target) ensure(ctx context.Context, o Options) (map[string]string, error
 	}
 	fmt.Fprintf(o.Progress, "binaries: built %s %s in %s\n", t.Name, t.Version, time.Since(start).Round(time.Second))
 	return paths, nil
+}
+
+// acquire takes one of slots unless ctx ends first. An ended ctx always
+// wins, so that no build starts after the deadline: select alone picks at
+// random among ready cases.
+func acquire(ctx context.Context, slots chan struct{}) error {
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	select {
+	case slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
 }
 
 func (t Target) build(ctx context.Context, root, outDir string) ([]byte, error) {
@@ -412,8 +525,8 @@ func (t Target) build(ctx context.Context, root, outDir string) ([]byte, error) 
 	select {
 	case <-p.Exited():
 	case <-ctx.Done():
-		p.Stop(2 * time.Second)
-		return buf.Bytes(), ctx.Err()
+		p.Stop(stopGrace)
+		return buf.Bytes(), context.Cause(ctx)
 	}
 	return buf.Bytes(), p.Wait()
 }

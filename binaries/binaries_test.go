@@ -114,6 +114,9 @@ func TestCachedBinariesAreNotRebuilt(t *testing.T) {
 			}
 			want[b] = p
 		}
+		if err := writeManifest(dir, tg.Binaries); err != nil {
+			t.Fatal(err)
+		}
 	}
 	var progress bytes.Buffer
 	set, err := Ensure(context.Background(), k, WithCacheDir(cache), WithProgress(&progress))
@@ -138,7 +141,7 @@ func TestBuildFailureSaysWhatFailed(t *testing.T) {
 	tg := Target{Name: "nonexistent", Version: "v0.0.1", Binaries: []string{"nothing"},
 		Packages: []string{"example.invalid/nothing@v0.0.1"}, Toolchain: "local"}
 	var progress bytes.Buffer
-	_, err := tg.ensure(context.Background(), Options{CacheDir: t.TempDir(), Progress: &progress})
+	_, err := ensureAll(context.Background(), []Target{tg}, Options{CacheDir: t.TempDir(), Progress: &progress}, 1, "")
 	if err == nil || !strings.Contains(err.Error(), "build nonexistent v0.0.1 failed") {
 		t.Fatalf("got %v", err)
 	}

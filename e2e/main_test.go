@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/e2e-framework/pkg/env"
 	"sigs.k8s.io/e2e-framework/pkg/envconf"
 
+	"github.com/kuberay-docs/pod-security-e2e/binaries"
 	"github.com/kuberay-docs/pod-security-e2e/chart"
 	"github.com/kuberay-docs/pod-security-e2e/cluster"
 	"github.com/kuberay-docs/pod-security-e2e/cluster/existing"
@@ -176,7 +177,9 @@ func fatal(err error) int {
 func newProvider(s settings.Settings) (cluster.Provider, error) {
 	switch s.Provider {
 	case "local":
-		p := local.New(local.WithKeep(s.Keep))
+		// A cold build that cannot finish within go test's -timeout stops
+		// with advice instead of the timeout's goroutine dump.
+		p := local.New(local.WithKeep(s.Keep), local.WithBuildDeadline(binaries.TestTimeoutDeadline()))
 		p.WithVersion(s.Kubernetes)
 		return p, nil
 	case "existing":

@@ -3,6 +3,7 @@ package local
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -60,7 +61,8 @@ func (c *Cluster) start(ctx context.Context, comp *component) error {
 
 // poll calls cond every 100 ms until it returns true, the watched component
 // exits, or startTimeout passes. Failures name the component and carry the
-// tail of its log, which nearly always says what went wrong.
+// tail of its log, which nearly always says what went wrong, and which
+// outlives the run directory a failed start-up removes.
 func (c *Cluster) poll(ctx context.Context, what string, watch *component, cond func(context.Context) (bool, error)) error {
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
@@ -83,16 +85,17 @@ func (c *Cluster) poll(ctx context.Context, what string, watch *component, cond 
 		}
 		select {
 		case <-exited:
-			return fmt.Errorf("%s exited while waiting for %s: %v\nlast lines of %s:\n%s", watch.name, what, watch.p.Err(), watch.log, logTail(watch.log, 25))
+			return fmt.Errorf("%s exited during start-up (%v), while waiting for %s; %s", watch.name, watch.p.Err(), what, c.logReport(watch))
 		case <-ctx.Done():
 			msg := fmt.Sprintf("timed out after %s waiting for %s", startTimeout, what)
 			if lastErr != nil {
 				msg += " (last error: " + lastErr.Error() + ")"
 			}
+			msg += "; raise E2E_LOCAL_START_TIMEOUT if the machine is just slow"
 			if watch != nil {
-				msg += fmt.Sprintf("\nlast lines of %s:\n%s", watch.log, logTail(watch.log, 25))
+				msg += "; " + c.logReport(watch)
 			}
-			return fmt.Errorf("%s; raise E2E_LOCAL_START_TIMEOUT if the machine is just slow", msg)
+			return errors.New(msg)
 		case <-tick.C:
 		}
 	}
@@ -136,16 +139,31 @@ func httpReady(client *http.Client, url, want string) func(ctx context.Context) 
 	}
 }
 
-func logTail(path string, n int) string {
-	data, err := os.ReadFile(path)
+// logLines is how much of a component's log an error carries.
+const logLines = 20
+
+// logReport is the end of comp's log for an error, and where the whole log
+// is while it lasts.
+func (c *Cluster) logReport(comp *component) string {
+	where := "full log: " + comp.log
+	if !c.keep {
+		where += ", removed with the run directory; E2E_KEEP=1 keeps it"
+	}
+	data, err := os.ReadFile(comp.log)
 	if err != nil {
-		return "(no log: " + err.Error() + ")"
+		return fmt.Sprintf("%s's log is unreadable: %v (%s)", comp.name, err, where)
 	}
-	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
+	text := strings.TrimRight(string(data), "\n")
+	if text == "" {
+		// A program that dies before its first line of output is mostly a
+		// broken executable, not a bad flag or a busy port.
+		return comp.name + "'s log is empty: it died before writing a line, which points at the binary itself, " + comp.bin
 	}
-	return "  " + strings.Join(lines, "\n  ")
+	lines := strings.Split(text, "\n")
+	if len(lines) > logLines {
+		lines = lines[len(lines)-logLines:]
+	}
+	return fmt.Sprintf("last %d lines of %s's log:\n  %s\n(%s)", len(lines), comp.name, strings.Join(lines, "\n  "), where)
 }
 
 func processAlive(pid int) bool {

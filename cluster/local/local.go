@@ -57,6 +57,7 @@ type Cluster struct {
 	version    string
 	binDir     string // WithPath: prebuilt binaries instead of building
 	cacheDir   string
+	buildStop  time.Time // WithBuildDeadline
 	keep       bool
 	auditPol   string
 	noAudit    bool // WithoutAuditFlags
@@ -90,6 +91,11 @@ func WithKeep(keep bool) Option { return func(c *Cluster) { c.keep = keep } }
 
 // WithCacheDir overrides where built binaries are cached.
 func WithCacheDir(dir string) Option { return func(c *Cluster) { c.cacheDir = dir } }
+
+// WithBuildDeadline stops building binaries at t, with an error that says
+// what is cached and how to build the rest (binaries.WithDeadline); zero
+// means no deadline.
+func WithBuildDeadline(t time.Time) Option { return func(c *Cluster) { c.buildStop = t } }
 
 // WithAuditPolicy uses another audit policy file than the repository's.
 func WithAuditPolicy(path string) Option { return func(c *Cluster) { c.auditPol = path } }
@@ -232,11 +238,11 @@ func (c *Cluster) Create(ctx context.Context, _ ...string) (kubeconfig string, e
 
 func (c *Cluster) binaries(ctx context.Context, k versions.Kubernetes) (binaries.Set, error) {
 	if c.binDir == "" {
-		var opts []binaries.Option
+		opts := []binaries.Option{binaries.WithProgress(c.progress), binaries.WithDeadline(c.buildStop)}
 		if c.cacheDir != "" {
 			opts = append(opts, binaries.WithCacheDir(c.cacheDir))
 		}
-		return binaries.Ensure(ctx, k, append(opts, binaries.WithProgress(c.progress))...)
+		return binaries.Ensure(ctx, k, opts...)
 	}
 	set := binaries.Set{
 		APIServer:         filepath.Join(c.binDir, "kube-apiserver"),

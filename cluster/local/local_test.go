@@ -5,12 +5,15 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/kuberay-docs/pod-security-e2e/binaries"
 	"github.com/kuberay-docs/pod-security-e2e/cluster"
 )
 
@@ -131,5 +134,70 @@ func TestStaleRunDirectoriesOfDeadHarnessesAreRemoved(t *testing.T) {
 		if gone := os.IsNotExist(err); gone != wantGone {
 			t.Errorf("%s: gone=%v, want %v", filepath.Base(d), gone, wantGone)
 		}
+	}
+}
+
+// A component that dies at start-up (here a script that crashes as a
+// truncated binary does) is named in the error with its exit, the end of its
+// log, and where the whole log is, since the run directory goes with the
+// failure.
+func TestComponentDyingAtStartUpIsReportedWithItsLog(t *testing.T) {
+	for _, tc := range []struct {
+		name, script string
+		want         []string
+		notWant      string
+	}{
+		{"log with lines", `i=1; while [ $i -le 30 ]; do echo "line $i"; i=$((i+1)); done`,
+			[]string{"last 20 lines of kube-apiserver's log:\n  line 11\n", "\n  line 30\n(full log: "}, "line 10\n"},
+		{"empty log", ``, []string{"kube-apiserver's log is empty: it died before writing a line, which points at the binary itself, "}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := New(WithProgress(io.Discard))
+			c.dir = t.TempDir()
+			if err := os.MkdirAll(filepath.Join(c.dir, "logs"), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(c.stopAll)
+			bin := filepath.Join(t.TempDir(), "kube-apiserver")
+			script := "#!/bin/sh\nulimit -c 0\n" + tc.script + "\nkill -SEGV $$\n"
+			if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			comp := &component{name: "kube-apiserver", bin: bin, ready: func(context.Context) (bool, error) { return false, nil }}
+			err := c.start(context.Background(), comp)
+			if err == nil {
+				t.Fatal("a component that crashed was reported started")
+			}
+			msg := err.Error()
+			t.Logf("error:\n%s", msg)
+			want := append(tc.want, "kube-apiserver exited during start-up (signal: segmentation fault")
+			if tc.name == "log with lines" {
+				want = append(want, "(full log: "+filepath.Join(c.dir, "logs", "kube-apiserver.log")+", removed with the run directory; E2E_KEEP=1 keeps it)")
+			}
+			for _, w := range want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("the error lacks %q", w)
+				}
+			}
+			if tc.notWant != "" && strings.Contains(msg, tc.notWant) {
+				t.Errorf("the error carries more than the log's last lines: %q", tc.notWant)
+			}
+		})
+	}
+}
+
+// The build deadline reaches the builds: past it, nothing is built (the
+// cache here is empty), and the error is binaries'.
+func TestBuildDeadlineStopsCreateBeforeAnyBuild(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	c := New(WithCacheDir(filepath.Join(tmp, "cache")), WithProgress(io.Discard), WithBuildDeadline(time.Now().Add(-time.Minute)))
+	_, err := c.Create(context.Background())
+	t.Logf("error:\n%v", err)
+	if !errors.Is(err, binaries.ErrDeadline) || !strings.Contains(err.Error(), "not started: kubernetes ") {
+		t.Fatalf("want binaries.ErrDeadline with every target not started, got %v", err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(tmp, runDirPrefix+"*")); len(left) != 0 {
+		t.Errorf("left %v behind", left)
 	}
 }
