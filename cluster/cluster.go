@@ -64,6 +64,14 @@ type Planner interface {
 	Plan() ([]string, error)
 }
 
+// A node annotated KWOKNodeAnnotation=KWOKNodeFake is faked by KWOK: pods
+// bound to it are reported Running, but no container runs. The local tier's
+// node carries it, and the existing provider looks for it.
+const (
+	KWOKNodeAnnotation = "kwok.x-k8s.io/node"
+	KWOKNodeFake       = "fake"
+)
+
 // ErrNoAuditLog marks a provider that cannot read the audit log.
 var ErrNoAuditLog = errors.New("audit log not readable")
 

@@ -26,46 +26,64 @@ import (
 	"github.com/kuberay-docs/pod-security-e2e/internal/repo"
 )
 
+// program is a command of this repository, compiled once per run of this
+// package.
+type program struct {
+	pkg  string
+	test bool // a test binary (go test -c)
+	once sync.Once
+	path string
+	err  error
+}
+
 var (
-	buildOnce sync.Once
-	suiteBin  string
-	buildErr  error
+	e2eSuite     = &program{pkg: "./e2e", test: true}
+	localCluster = &program{pkg: "./cmd/local-cluster"}
 )
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if suiteBin != "" {
-		os.RemoveAll(filepath.Dir(suiteBin))
+	for _, p := range []*program{e2eSuite, localCluster} {
+		if p.path != "" {
+			os.RemoveAll(filepath.Dir(p.path))
+		}
 	}
 	os.Exit(code)
 }
 
-// suite compiles ./e2e once per run of this package.
-func suite(t *testing.T) string {
+func (p *program) build(t *testing.T) string {
 	t.Helper()
-	buildOnce.Do(func() {
+	p.once.Do(func() {
 		root, err := repo.Root()
 		if err != nil {
-			buildErr = err
+			p.err = err
 			return
 		}
 		dir, err := os.MkdirTemp("", "selftest-bin-")
 		if err != nil {
-			buildErr = err
+			p.err = err
 			return
 		}
-		suiteBin = filepath.Join(dir, "e2e.test")
-		cmd := exec.Command("go", "test", "-c", "-o", suiteBin, "./e2e")
+		p.path = filepath.Join(dir, filepath.Base(p.pkg))
+		args := []string{"build", "-o", p.path, p.pkg}
+		if p.test {
+			p.path += ".test"
+			args = []string{"test", "-c", "-o", p.path, p.pkg}
+		}
+		cmd := exec.Command("go", args...)
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = errors.New(string(out))
+			p.err = errors.New(string(out))
 		}
 	})
-	if buildErr != nil {
-		t.Fatalf("compile the suite: %v", buildErr)
+	if p.err != nil {
+		t.Fatalf("compile %s: %v", p.pkg, p.err)
 	}
-	return suiteBin
+	return p.path
 }
+
+// suite is the compiled tutorial suite.
+func suite(t *testing.T) string { return e2eSuite.build(t) }
 
 // env is a clean environment for the suite: its own TMPDIR (to see what it
 // leaves there) and output directory.

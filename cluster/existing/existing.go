@@ -10,9 +10,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/e2e-framework/klient"
@@ -23,10 +26,11 @@ import (
 
 // Cluster is the existing-cluster provider.
 type Cluster struct {
-	kubeconfig string
-	context    string
-	auditLog   string
-	restCfg    *rest.Config
+	kubeconfig   string
+	context      string
+	auditLog     string
+	restCfg      *rest.Config
+	noContainers string // why no container runs, found by Create; "" if they do
 }
 
 var _ cluster.Provider = (*Cluster)(nil)
@@ -62,7 +66,6 @@ func (c *Cluster) GetKubeconfig() string                         { return c.kube
 func (c *Cluster) GetKubectlContext() string                     { return c.context }
 func (c *Cluster) DefaultChart() string                          { return "repo" }
 func (c *Cluster) KubernetesRestConfig() *rest.Config            { return rest.CopyConfig(c.restCfg) }
-func (c *Cluster) Containers() (bool, string)                    { return true, "" }
 func (c *Cluster) ExportLogs(context.Context, string) error      { return nil }
 func (c *Cluster) Destroy(context.Context) error                 { return nil }
 func (c *Cluster) GenerateKubeconfig(...string) (string, error)  { return c.kubeconfig, nil }
@@ -103,10 +106,42 @@ func (c *Cluster) Create(ctx context.Context, _ ...string) (string, error) {
 	if _, err := dc.ServerVersion(); err != nil {
 		return "", fmt.Errorf("the cluster of %s at %s does not answer: %w; check the kubeconfig, the context and the network", c.kubeconfig, cfg.Host, err)
 	}
+	c.noContainers = kwokOnly(ctx, cfg)
 	cfg.Timeout = 0
 	c.restCfg = cfg
 	return c.kubeconfig, nil
 }
+
+// kwokOnly says why no container can run when every node of the cluster is
+// a KWOK fake, and "" otherwise. A user who may not list nodes, or a cluster
+// with no node yet (an autoscaler may add some), is given the benefit of the
+// doubt: the steps that need containers then run and say what they saw.
+func kwokOnly(ctx context.Context, cfg *rest.Config) string {
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return ""
+	}
+	nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil || len(nodes.Items) == 0 {
+		return ""
+	}
+	var names []string
+	for _, n := range nodes.Items {
+		if n.Annotations[cluster.KWOKNodeAnnotation] != cluster.KWOKNodeFake {
+			return ""
+		}
+		names = append(names, n.Name)
+	}
+	which := strings.Join(names, ", ")
+	if len(names) > 3 {
+		which = fmt.Sprintf("%d nodes", len(names))
+	}
+	return fmt.Sprintf("no containers: every node of this cluster is a KWOK fake (%s, annotated %s=%s): pods are reported Running, but no container runs",
+		which, cluster.KWOKNodeAnnotation, cluster.KWOKNodeFake)
+}
+
+// Containers is false, with the reason, on a cluster of KWOK fake nodes.
+func (c *Cluster) Containers() (bool, string) { return c.noContainers == "", c.noContainers }
 
 func (c *Cluster) WaitForControlPlane(context.Context, klient.Client) error { return nil }
 

@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
@@ -27,29 +29,46 @@ const token = "not-a-real-token-5f1c0b"
 
 // fakeAPIServer answers GET /version like a Kubernetes API server, over TLS
 // on 127.0.0.1, and counts requests that carried the kubeconfig's token.
-func fakeAPIServer(t *testing.T) (*httptest.Server, *atomic.Int32) {
+// GET /api/v1/nodes lists nodes, one real one unless other nodes are given.
+func fakeAPIServer(t *testing.T, nodes ...corev1.Node) (*httptest.Server, *atomic.Int32) {
 	t.Helper()
-	var authorized atomic.Int32
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	if nodes == nil {
+		nodes = []corev1.Node{node("worker-0", nil)}
 	}
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var authorized atomic.Int32
+	srv := serveTLS(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") == "Bearer "+token {
 			authorized.Add(1)
 		}
-		if r.URL.Path != "/version" {
+		var body any
+		switch r.URL.Path {
+		case "/version":
+			body = map[string]string{"major": "1", "minor": "24", "gitVersion": "v1.24.17"}
+		case "/api/v1/nodes":
+			body = corev1.NodeList{TypeMeta: metav1.TypeMeta{Kind: "NodeList", APIVersion: "v1"}, Items: nodes}
+		default:
 			http.NotFound(w, r)
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]string{"major": "1", "minor": "24", "gitVersion": "v1.24.17"})
+		_ = json.NewEncoder(w).Encode(body)
 	}))
+	return srv, &authorized
+}
+
+// serveTLS serves h over TLS on 127.0.0.1 until the test ends.
+func serveTLS(t *testing.T, h http.Handler) *httptest.Server {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(h)
 	srv.Listener.Close()
 	srv.Listener = l
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
-	return srv, &authorized
+	return srv
 }
 
 // closedURL is an https URL on 127.0.0.1 where nothing listens.
@@ -245,5 +264,72 @@ func TestAuditLog(t *testing.T) {
 	_, err = New(WithAuditLog(missing)).AuditLog(context.Background())
 	if err == nil || errors.Is(err, cluster.ErrNoAuditLog) || !strings.Contains(err.Error(), "E2E_AUDIT_LOG="+missing) {
 		t.Errorf("a missing E2E_AUDIT_LOG file: %v; want a hard error naming it (the user asked for the audit steps)", err)
+	}
+}
+
+func node(name string, annotations map[string]string) corev1.Node {
+	return corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Annotations: annotations}}
+}
+
+var fake = map[string]string{cluster.KWOKNodeAnnotation: cluster.KWOKNodeFake}
+
+func TestContainersOnAClusterOfKWOKNodes(t *testing.T) {
+	cases := []struct {
+		name   string
+		nodes  []corev1.Node
+		want   bool
+		reason []string
+	}{
+		{"every node a KWOK fake", []corev1.Node{node("kwok-node-0", fake), node("kwok-node-1", fake)}, false,
+			[]string{"no containers: every node of this cluster is a KWOK fake", "kwok-node-0, kwok-node-1", "kwok.x-k8s.io/node=fake"}},
+		{"many KWOK fakes", []corev1.Node{node("a", fake), node("b", fake), node("c", fake), node("d", fake)}, false, []string{"(4 nodes, annotated"}},
+		// One node that runs containers is enough for the steps that need one
+		// (the fixture's pods are not pinned to a node).
+		{"a real node beside a fake", []corev1.Node{node("kwok-node-0", fake), node("worker-0", nil)}, true, nil},
+		{"a node annotated otherwise", []corev1.Node{node("worker-0", map[string]string{cluster.KWOKNodeAnnotation: "real"})}, true, nil},
+		// No node yet: an autoscaler may add one; the steps will say what happens.
+		{"no node", []corev1.Node{}, true, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			noEnv(t)
+			srv, _ := fakeAPIServer(t, tc.nodes...)
+			c := New(WithKubeconfig(writeKubeconfig(t, map[string]string{"up": srv.URL}, "up", caOf(srv))))
+			if _, err := c.Create(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			ok, reason := c.Containers()
+			if ok != tc.want {
+				t.Fatalf("Containers() = %v, %q; want %v", ok, reason, tc.want)
+			}
+			if ok && reason != "" {
+				t.Errorf("a reason without a refusal: %q", reason)
+			}
+			for _, want := range tc.reason {
+				if !strings.Contains(reason, want) {
+					t.Errorf("reason %q does not contain %q", reason, want)
+				}
+			}
+		})
+	}
+}
+
+func TestContainersWhenNodesCannotBeListed(t *testing.T) {
+	// A user limited to namespaces gets 403 on nodes: no evidence of fakes,
+	// so the provider does not guess.
+	noEnv(t)
+	srv := serveTLS(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/version" {
+			http.Error(w, `{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Forbidden","code":403}`, http.StatusForbidden)
+			return
+		}
+		_ = json.NewEncoder(w).Encode(map[string]string{"major": "1", "minor": "24", "gitVersion": "v1.24.17"})
+	}))
+	c := New(WithKubeconfig(writeKubeconfig(t, map[string]string{"up": srv.URL}, "up", caOf(srv))))
+	if _, err := c.Create(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if ok, reason := c.Containers(); !ok {
+		t.Errorf("nodes forbidden: Containers() = false, %q; want true (no evidence of fakes)", reason)
 	}
 }

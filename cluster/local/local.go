@@ -343,7 +343,7 @@ func (c *Cluster) startControlPlane(ctx context.Context, k versions.Kubernetes) 
 	kwok := &component{name: "kwok", bin: c.bins.KWOK, args: []string{
 		"--config=" + kwokCfg, "--kubeconfig=" + c.kubeconfig,
 		"--manage-all-nodes=false",
-		"--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+		"--manage-nodes-with-annotation-selector=" + cluster.KWOKNodeAnnotation + "=" + cluster.KWOKNodeFake,
 		"--disregard-status-with-annotation-selector=kwok.x-k8s.io/status=custom",
 		"--cidr=10.244.0.0/24", "--node-ip=127.0.0.1",
 	}}
@@ -404,7 +404,7 @@ func (c *Cluster) addNode(ctx context.Context) error {
 	node := &corev1.Node{
 		ObjectMeta: metav1.ObjectMeta{
 			Name:        NodeName,
-			Annotations: map[string]string{"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
+			Annotations: map[string]string{cluster.KWOKNodeAnnotation: cluster.KWOKNodeFake, "node.alpha.kubernetes.io/ttl": "0"},
 			Labels: map[string]string{
 				"kubernetes.io/hostname": NodeName, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
 				"type": "kwok",

@@ -36,7 +36,9 @@ func (c *Cluster) RunOperator(ctx context.Context, ns, serviceAccount string) (f
 	cfg.AuthInfos[serviceAccount] = &clientcmdapi.AuthInfo{Token: tok.Status.Token}
 	cfg.Contexts["operator"] = &clientcmdapi.Context{Cluster: "local", AuthInfo: serviceAccount, Namespace: ns}
 	cfg.CurrentContext = "operator"
-	kubeconfig := filepath.Join(c.dir, "operator.kubeconfig")
+	// One file per namespace: cmd/local-cluster runs an operator for every
+	// namespace the chart is installed in, and each one's stop removes its own.
+	kubeconfig := filepath.Join(c.dir, "operator."+ns+".kubeconfig")
 	if err := clientcmd.WriteToFile(*cfg, kubeconfig); err != nil {
 		return nil, err
 	}

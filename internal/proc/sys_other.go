@@ -9,3 +9,7 @@ import "syscall"
 func sysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true}
 }
+
+// SignalOnParentDeath does nothing where the kernel has no parent-death
+// signal: the command then ends only on its own signals.
+func SignalOnParentDeath(syscall.Signal) error { return nil }
