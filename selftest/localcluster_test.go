@@ -82,7 +82,7 @@ func TestLocalClusterServesTheTutorialAndLeavesNothing(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	run := exec.CommandContext(ctx, suite(t), "-test.run", "TestTutorial", "-test.v")
-	run.Env = env(t, tmp, "E2E_PROVIDER=existing", "E2E_CHART=standin", "KUBECONFIG="+vars["KUBECONFIG"], "E2E_AUDIT_LOG="+vars["E2E_AUDIT_LOG"])
+	run.Env = env(t, tmp, "E2E_PROVIDER=existing", "E2E_CHART=standin", "KUBECONFIG="+vars["KUBECONFIG"], "E2E_AUDIT_LOG="+vars["E2E_AUDIT_LOG"], "E2E_REQUIRE=audit")
 	out, err := run.CombinedOutput()
 	g.Expect(err).NotTo(gomega.HaveOccurred(), "the suite failed on the local-cluster:\n%s\nlocal-cluster:\n%s", out, &stderr)
 	table := stepTable(string(out))

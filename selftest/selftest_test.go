@@ -128,6 +128,10 @@ current-context: x
 		{"existing without KUBECONFIG", []string{"E2E_PROVIDER=existing"}, "E2E_PROVIDER=existing needs KUBECONFIG", 1},
 		{"existing, kubeconfig missing", []string{"E2E_PROVIDER=existing", "KUBECONFIG=/no/such/kubeconfig"}, "KUBECONFIG=/no/such/kubeconfig: stat /no/such/kubeconfig: no such file or directory; point it at the kubeconfig", 1},
 		{"existing, cluster unreachable", []string{"E2E_PROVIDER=existing", "KUBECONFIG=" + unreachable}, "does not answer", 1},
+		// What the run must prove, refused before any cluster is made.
+		{"local tier required to run containers", []string{"E2E_REQUIRE=containers"}, "E2E_REQUIRE names containers, but provider local cannot prove it: no containers on the local tier", 2},
+		{"existing required to audit without a log", []string{"E2E_PROVIDER=existing", "KUBECONFIG=" + unreachable, "E2E_REQUIRE=audit"}, "E2E_REQUIRE names audit, but provider existing cannot prove it: no audit log", 2},
+		{"unknown capability", []string{"E2E_REQUIRE=gpu"}, `E2E_REQUIRE="gpu": "gpu" is not a capability`, 2},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -144,6 +148,11 @@ current-context: x
 			g.Expect(string(out)).To(gomega.ContainSubstring(c.want))
 			g.Expect(string(out)).NotTo(gomega.ContainSubstring("not-a-secret"), "a credential reached the output")
 			g.Expect(string(out)).NotTo(gomega.ContainSubstring("--- PASS"), "no step may pass on a bad setting")
+			if c.code == 1 {
+				// The cluster's setup failed: the step table says what
+				// stopped the run instead of being empty.
+				g.Expect(string(out)).To(gomega.MatchRegexp(`(?m)^setup: create cluster\s+FAIL\s`), "output:\n%s", out)
+			}
 			leftovers, _ := filepath.Glob(filepath.Join(tmp, "kuberay-e2e-*"))
 			g.Expect(leftovers).To(gomega.BeEmpty())
 		})
