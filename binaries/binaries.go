@@ -441,6 +441,10 @@ func (t Target) ensure(ctx context.Context, o Options, root string, slots chan s
 	stopTicker := ticker(o.Progress, t.Name, start)
 	out, err := t.build(ctx, root, tmp)
 	stopTicker()
+	// The go command's own work directory lives inside tmp (GOTMPDIR), so
+	// that a stopped or killed build leaves none behind in TMPDIR; it is not
+	// part of what goes into the cache.
+	_ = os.RemoveAll(filepath.Join(tmp, goTmpDir))
 	if errors.Is(err, ErrDeadline) {
 		return nil, fmt.Errorf("%s %s: stopped after %s: %w", t.Name, t.Version, time.Since(start).Round(time.Second), err)
 	}
@@ -480,6 +484,9 @@ func acquire(ctx context.Context, slots chan struct{}) error {
 	}
 }
 
+// goTmpDir is the go command's GOTMPDIR inside a build directory.
+const goTmpDir = ".gotmp"
+
 func (t Target) build(ctx context.Context, root, outDir string) ([]byte, error) {
 	var args []string
 	var dir string
@@ -505,9 +512,17 @@ func (t Target) build(ctx context.Context, root, outDir string) ([]byte, error) 
 		}
 		args = append(args, t.Packages...)
 	}
+	// A go command stopped at the deadline, or killed with the harness,
+	// leaves its go-build* work directory (hundreds of MB for Kubernetes)
+	// wherever GOTMPDIR points: inside outDir, which is removed with it.
+	goTmp := filepath.Join(outDir, goTmpDir)
+	if err := os.MkdirAll(goTmp, 0o700); err != nil {
+		return nil, err
+	}
 	cmd := exec.Command("go", args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(),
+		"GOTMPDIR="+goTmp,
 		"GOTOOLCHAIN="+t.Toolchain,
 		"GOBIN="+outDir,
 		"CGO_ENABLED=0",

@@ -173,6 +173,10 @@ func TestDamagedCachedBinaryIsRebuilt(t *testing.T) {
 func TestBuildStopsAtTheDeadline(t *testing.T) {
 	fakeProxy(t, "slow1", "slow2")
 	cache := t.TempDir()
+	// The go command keeps its work files in a go-build* directory under
+	// TMPDIR unless told otherwise, and a killed go command leaves it there.
+	tmpdir := t.TempDir()
+	t.Setenv("TMPDIR", tmpdir)
 	hello := fakeTarget("hello")
 	path, _ := ensureFake(t, hello, cache)
 
@@ -213,6 +217,9 @@ func TestBuildStopsAtTheDeadline(t *testing.T) {
 	slowDirs, _ := filepath.Glob(filepath.Join(cache, "bin", "slow*"))
 	if len(left)+len(slowDirs) != 0 {
 		t.Errorf("an abandoned build left %v %v", left, slowDirs)
+	}
+	if work, _ := filepath.Glob(filepath.Join(tmpdir, "go-build*")); len(work) != 0 {
+		t.Errorf("an abandoned build left the go command's work directory %v", work)
 	}
 	for _, name := range proc.Running() {
 		if strings.HasPrefix(name, "go build slow") {
