@@ -48,6 +48,13 @@ type Provider interface {
 	DefaultChart() string
 }
 
+// OperatorRunner is a provider that runs the KubeRay operator itself rather
+// than through the chart's image (the local tier).
+type OperatorRunner interface {
+	// OperatorSource says what runs the operator, for the run's record.
+	OperatorSource() string
+}
+
 // PackageIndexer is a provider that serves its pods a package index of its
 // own, where they can reach no other (the offline kind tier).
 type PackageIndexer interface {

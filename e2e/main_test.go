@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -76,7 +77,8 @@ func runMain(m *testing.M) int {
 	// A provider that cannot prove what the run requires is refused now,
 	// not after a cluster was built for nothing.
 	if err := checkRequired(provider); err != nil {
-		return fatal(err)
+		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
+		return 2
 	}
 	if err := chart.CheckSource(cfg.Chart); err != nil {
 		return fatal(err)
@@ -95,7 +97,11 @@ func runMain(m *testing.M) int {
 	defer run.RemoveIfEmpty()
 	run.SetMeta("provider", cfg.Provider)
 	run.SetMeta("Kubernetes", cfg.Kubernetes)
-	run.SetMeta("KubeRay", versions.KubeRay+" (operator image "+cfg.OperatorImage+")")
+	operator := "operator image " + cfg.OperatorImage
+	if p, ok := provider.(cluster.OperatorRunner); ok {
+		operator = p.OperatorSource()
+	}
+	run.SetMeta("KubeRay", versions.KubeRay+" ("+operator+")")
 	run.SetMeta("Ray", versions.Ray+" (image "+cfg.RayImage+")")
 	run.SetMeta("chart", chart.Describe(cfg.Chart))
 	if len(cfg.Require) > 0 {
@@ -179,7 +185,10 @@ func newProvider(s settings.Settings) (cluster.Provider, error) {
 	case "local":
 		// A cold build that cannot finish within go test's -timeout stops
 		// with advice instead of the timeout's goroutine dump.
-		p := local.New(local.WithKeep(s.Keep), local.WithBuildDeadline(binaries.TestTimeoutDeadline()))
+		// The components' logs of a cluster that failed to start go to the
+		// run's evidence, since the run directory that held them is removed.
+		p := local.New(local.WithKeep(s.Keep), local.WithBuildDeadline(binaries.TestTimeoutDeadline()),
+			local.WithLogsDir(filepath.Join(s.OutputDir, "cluster")))
 		p.WithVersion(s.Kubernetes)
 		return p, nil
 	case "existing":
@@ -227,6 +236,8 @@ func createCluster(ctx context.Context, c *envconf.Config) (context.Context, err
 	}
 	if v, err := tut.cs.Discovery().ServerVersion(); err == nil {
 		run.SetMeta("Kubernetes", v.GitVersion+" (the API server's own version)")
+	} else {
+		run.SetMeta("Kubernetes", "unknown: the API server did not say ("+err.Error()+")")
 	}
 	// What a provider can do may be known only once it is connected (an
 	// existing cluster whose nodes are all fakes).

@@ -3,7 +3,10 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/onsi/gomega"
 	"github.com/onsi/gomega/types"
@@ -68,14 +71,15 @@ func step4Operator() features.Feature {
 			}
 			// The operator's own pod, not any admitted pod. A 201 at Metadata
 			// level records no name for a pod whose name the API server
-			// generated, so the event is tied to the pod by its creator: the
-			// ReplicaSet controller made exactly one pod here since the
-			// step began, and the one pod of the release is owned by a
-			// ReplicaSet.
+			// generated, so the event is tied to the pod by its creator and
+			// its time: the one create by the ReplicaSet controller received
+			// within a second or two of the pod's creationTimestamp (which
+			// has whole seconds), and the pod is owned by a ReplicaSet.
 			g.Expect(pod.OwnerReferences).To(gomega.ContainElement(gomega.And(
 				gomega.HaveField("Kind", "ReplicaSet"),
 				gomega.HaveField("Controller", gomega.HaveValue(gomega.BeTrue())),
 			)), "operator pod %s must be a ReplicaSet's", pod.Name)
+			created := pod.CreationTimestamp.Time
 			var creates []audit.Verdict
 			eventually(g, func() ([]audit.Verdict, error) {
 				evs, err := tut.readAudit(ctx, mark, audit.Filter{Namespace: namespace, Resource: "pods", Verb: "create"})
@@ -84,12 +88,15 @@ func step4Operator() features.Feature {
 				}
 				creates = nil
 				for _, e := range evs {
-					if v, ok := audit.PodSecurity(e); ok && v.User == replicaSetController {
+					at := e.RequestReceivedTimestamp.Time
+					v, ok := audit.PodSecurity(e)
+					if ok && slices.Contains(replicaSetControllers, v.User) && !at.Before(created.Add(-time.Second)) && at.Before(created.Add(2*time.Second)) {
 						creates = append(creates, v)
 					}
 				}
 				return creates, nil
-			}).Should(gomega.HaveLen(1), "pod creates by %s in %s since step 4 began", replicaSetController, namespace)
+			}).Should(gomega.HaveLen(1), "pod creates by the ReplicaSet controller (%s) in %s received when pod %s was created (%s)",
+				strings.Join(replicaSetControllers, " or "), namespace, pod.Name, created.Format(time.RFC3339))
 			found := creates[0]
 			g.Expect(found).To(gomega.And(
 				gomega.HaveField("Code", int32(201)),
@@ -102,10 +109,11 @@ func step4Operator() features.Feature {
 		Feature()
 }
 
-// replicaSetController is who creates a Deployment's pods where the
-// controller manager runs each controller under its own ServiceAccount
-// (--use-service-account-credentials), as kubeadm, Kind and the local tier do.
-const replicaSetController = "system:serviceaccount:kube-system:replicaset-controller"
+// replicaSetControllers is who creates a Deployment's pods: the ReplicaSet
+// controller's own ServiceAccount where the controller manager runs each
+// controller under one (--use-service-account-credentials, as kubeadm, Kind
+// and the local tier do), or the controller manager's own user.
+var replicaSetControllers = []string{"system:serviceaccount:kube-system:replicaset-controller", "system:kube-controller-manager"}
 
 // podReady matches a pod whose Ready condition is True.
 func podReady() types.GomegaMatcher {

@@ -197,6 +197,17 @@ func step52PodSecurityRuns() features.Feature {
 				cmd = facts.PipForceReinstall(cmd)
 				t.Logf("jsonpatch %s is already in the image: running pip with --force-reinstall", strings.TrimSpace(before.Stdout))
 			}
+			// Where the provider serves the index, its request log shows
+			// whether this very pip run fetched the wheel from it: only what
+			// the log gains from here on counts.
+			indexer, served := provider.(cluster.PackageIndexer)
+			served = served && index != "" && index == indexer.PackageIndex()
+			var logBefore int
+			if served {
+				log, err := indexer.PackageIndexLog(ctx)
+				g.Expect(err).NotTo(gomega.HaveOccurred())
+				logBefore = len(log)
+			}
 			res, err := kube.Exec(ctx, tut.rest, namespace, head.Name, "ray-head", cmd)
 			g.Expect(err).NotTo(gomega.HaveOccurred())
 			g.Expect(res.ExitCode).To(gomega.Equal(0), "%s (index %s) exited %d\n%s\n%s", strings.Join(facts.PipInstall(), " "), facts.RedactIndex(index), res.ExitCode, res.Stdout, res.Stderr)
@@ -216,13 +227,14 @@ func step52PodSecurityRuns() features.Feature {
 			if index != "" {
 				from = facts.RedactIndex(index)
 			}
-			// Where the provider serves the index, its request log shows
-			// whether the wheel really came from it.
-			if p, ok := provider.(cluster.PackageIndexer); ok && index == p.PackageIndex() && index != "" {
+			if served {
 				eventually(g, func() (bool, error) {
-					log, err := p.PackageIndexLog(ctx)
-					return facts.IndexServedWheel(log), err
-				}).Should(gomega.BeTrue(), "the package index's request log shows no download of the jsonpatch wheel")
+					log, err := indexer.PackageIndexLog(ctx)
+					if err != nil || len(log) < logBefore {
+						return false, err
+					}
+					return facts.IndexServedWheel(log[logBefore:]), nil
+				}).Should(gomega.BeTrue(), "the package index's request log shows no download of the jsonpatch wheel by this pip run")
 				from += ", which logged the wheel's download"
 			}
 			note(ctx, t, "pip3 install jsonpatch: jsonpatch %s %s from %s; the head's python3 imports it", version, how, from)
@@ -298,9 +310,4 @@ func rayStatus(ctx context.Context, head string) string {
 // carry the generated pod name.
 func lateRetryOf51(v audit.Verdict) bool {
 	return completeClusterName != "" && strings.HasPrefix(v.Name, completeClusterName+"-")
-}
-
-func lastLine(s string) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	return lines[len(lines)-1]
 }

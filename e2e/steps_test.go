@@ -2,12 +2,14 @@ package e2e
 
 import (
 	"context"
+	"strings"
 	"sync/atomic"
 	"testing"
 
 	"sigs.k8s.io/e2e-framework/pkg/features"
 
 	"github.com/kuberay-docs/pod-security-e2e/internal/feature"
+	"github.com/kuberay-docs/pod-security-e2e/internal/settings"
 	facts "github.com/kuberay-docs/pod-security-e2e/tutorial"
 )
 
@@ -31,6 +33,13 @@ func TestTutorial(t *testing.T) {
 		finishRun(context.Background())
 	})
 	testenv.Test(t, steps...)
+	// A run that requires every capability has nothing to skip: a check
+	// skipped for any reason (not only a missing capability) fails it.
+	if len(cfg.Require) == len(settings.Capabilities) {
+		if skipped := run.SkippedChecks(); len(skipped) > 0 {
+			t.Errorf("E2E_REQUIRE=%s: every check must be proven, but %d were skipped:\n  %s", strings.Join(cfg.Require, ","), len(skipped), strings.Join(skipped, "\n  "))
+		}
+	}
 }
 
 // anyFailed is set when a step or the cluster's setup failed, so that the

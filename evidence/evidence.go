@@ -24,6 +24,9 @@ const (
 	Pass = "pass"
 	Fail = "fail"
 	Skip = "skip"
+	// NotRun is the outcome of a step none of whose checks ran: it never
+	// started (a -run or --feature filter), or a filter left out every check.
+	NotRun = "not run"
 )
 
 // Check is one assessment of a step.
@@ -76,15 +79,21 @@ func (s Step) Counts() Counts {
 }
 
 // Outcome is the step's result as the table states it: Fail when the step
-// or a check failed; Skip when no check passed; otherwise Pass, which the
-// table qualifies with the checks that were skipped or not run.
+// or a check failed; Skip when no check passed and one was skipped; NotRun
+// when no check ran at all; otherwise Pass, which the table qualifies with
+// the checks that were skipped or not run. A step passes only on a check
+// that passed.
 func (s Step) Outcome() string {
 	c := s.Counts()
 	switch {
 	case s.Result == Fail || c.Failed > 0:
 		return Fail
-	case c.Passed == 0 && (c.Skipped > 0 || s.Result == Skip):
+	case c.Passed > 0:
+		return Pass
+	case c.Skipped > 0 || s.Result == Skip:
 		return Skip
+	case c.Total() > 0 || s.Result == "":
+		return NotRun
 	}
 	return Pass
 }
@@ -100,7 +109,13 @@ func (s Step) Summary() string {
 		return out
 	}
 	out += fmt.Sprintf(" %d/%d", c.Passed, c.Total())
+	if c.NotRun == c.Total() && s.Result != Fail {
+		return out // NOT RUN 0/n says it all
+	}
 	var parts []string
+	if s.Result == Fail && c.Failed == 0 {
+		parts = append(parts, "setup or teardown failed")
+	}
 	if c.Failed > 0 {
 		parts = append(parts, fmt.Sprintf("%d failed", c.Failed))
 	}
@@ -245,14 +260,15 @@ func (r *Run) Finish(step, result string, d time.Duration) {
 	s.Result, s.Duration = result, d
 }
 
-// Steps returns a copy of the rows of the steps that ran, in the order the
-// steps first appeared.
+// Steps returns a copy of the rows, in the order the steps first appeared:
+// every step that ran, and every planned step that never started (a filter
+// left it out), so that no planned check goes unmentioned.
 func (r *Run) Steps() []Step {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := make([]Step, 0, len(r.steps))
 	for _, s := range r.steps {
-		if s.Result != "" {
+		if s.Result != "" || len(s.Checks) > 0 {
 			c := *s
 			c.Checks = append([]Check(nil), s.Checks...)
 			out = append(out, c)
@@ -269,6 +285,19 @@ func (r *Run) Failed() bool {
 		}
 	}
 	return false
+}
+
+// SkippedChecks lists every skipped check as "step / check: reason".
+func (r *Run) SkippedChecks() []string {
+	var out []string
+	for _, s := range r.Steps() {
+		for _, c := range s.Checks {
+			if c.Result == Skip {
+				out = append(out, s.Name+" / "+c.Name+": "+c.Reason)
+			}
+		}
+	}
+	return out
 }
 
 // Totals adds up the checks of every step that ran.
@@ -305,6 +334,10 @@ func (r *Run) Table() string {
 	fmt.Fprintf(&b, "\nchecks: %d passed, %d skipped, %d failed, %d not run\n", t.Passed, t.Skipped, t.Failed, t.NotRun)
 	var rest []string
 	for _, s := range steps {
+		if c := s.Counts(); c.NotRun > 0 && c.NotRun == c.Total() {
+			rest = append(rest, fmt.Sprintf("  NOT RUN  %s: all %d checks", s.Name, c.Total()))
+			continue
+		}
 		for _, c := range s.Checks {
 			switch c.Result {
 			case Pass:

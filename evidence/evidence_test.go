@@ -36,6 +36,9 @@ func TestStepTable(t *testing.T) {
 	if strings.Contains(table, "never finished") {
 		t.Errorf("a step that never finished has no row:\n%s", table)
 	}
+	if len(r.SkippedChecks()) != 0 {
+		t.Errorf("nothing was skipped: %q", r.SkippedChecks())
+	}
 	if !strings.Contains(table, "checks: 2 passed, 0 skipped, 0 failed, 0 not run") || strings.Contains(table, "did not pass") {
 		t.Errorf("totals:\n%s", table)
 	}
@@ -62,6 +65,9 @@ func TestSkippedChecksShowInTheRow(t *testing.T) {
 	if !strings.Contains(table, "checks: 4 passed, 3 skipped, 0 failed, 0 not run") {
 		t.Errorf("totals:\n%s", table)
 	}
+	if skipped := r.SkippedChecks(); len(skipped) != 3 || skipped[2] != "5.2 runs / pip: no containers on the local tier: its node is a KWOK fake (use E2E_PROVIDER=kind)" {
+		t.Errorf("SkippedChecks: %q", skipped)
+	}
 	if !strings.Contains(table, "SKIP     5.2 runs / pip: no containers on the local tier: its node is a KWOK fake (use E2E_PROVIDER=kind)") {
 		t.Errorf("the whole reason of each skipped check is listed:\n%s", table)
 	}
@@ -80,7 +86,12 @@ func TestOutcomes(t *testing.T) {
 		{"all skipped", Pass, []Check{{Name: "a", Result: Skip, Reason: "no audit log: E2E_AUDIT_LOG unset"}}, "SKIP 0/1 (1 skipped: no audit log)"},
 		{"failed check", Fail, []Check{{Name: "a", Result: Pass}, {Name: "b", Result: Fail}, {Name: "c"}}, "FAIL 1/3 (1 failed, 1 not run)"},
 		// A setup that failed before any check ran: the checks were planned.
-		{"setup failed", Fail, []Check{{Name: "a"}, {Name: "b"}}, "FAIL 0/2 (2 not run)"},
+		{"setup failed", Fail, []Check{{Name: "a"}, {Name: "b"}}, "FAIL 0/2 (setup or teardown failed, 2 not run)"},
+		{"teardown failed", Fail, []Check{{Name: "a", Result: Pass}}, "FAIL 1/1 (setup or teardown failed)"},
+		// Every check left out by a filter: nothing was proven, so no PASS.
+		{"all filtered", Pass, []Check{{Name: "a"}, {Name: "b"}}, "NOT RUN 0/2"},
+		// Planned, and its test never started (-run picked another step).
+		{"never started", "", []Check{{Name: "a"}, {Name: "b"}, {Name: "c"}}, "NOT RUN 0/3"},
 		// A filter (-args --assess) left checks out: still not a bare PASS.
 		{"filtered", Pass, []Check{{Name: "a", Result: Pass}, {Name: "b"}}, "PASS 1/2 (1 not run)"},
 		{"skip without reason", Pass, []Check{{Name: "a", Result: Pass}, {Name: "b", Result: Skip}}, "PASS 1/2 (1 skipped: no reason given)"},
@@ -99,7 +110,12 @@ func TestOutcomes(t *testing.T) {
 					r.RecordCheck("s", c.Name, c.Result, c.Reason)
 				}
 			}
-			r.Finish("s", tc.result, 0)
+			if tc.result != "" {
+				r.Finish("s", tc.result, 0)
+			}
+			if steps := r.Steps(); len(steps) != 1 || steps[0].Summary() != tc.summary {
+				t.Errorf("the run's row: %+v", steps)
+			}
 			if got, want := r.Failed(), strings.HasPrefix(tc.summary, "FAIL"); got != want {
 				t.Errorf("Failed() = %v, want %v", got, want)
 			}

@@ -146,13 +146,16 @@ func (c *Cluster) Containers() (bool, string) { return c.noContainers == "", c.n
 func (c *Cluster) WaitForControlPlane(context.Context, klient.Client) error { return nil }
 
 // noAuditLog is why an existing cluster's audit log cannot be read.
-const noAuditLog = "no audit log: an existing cluster's audit log is on its control plane, out of the suite's reach; set E2E_AUDIT_LOG to a readable copy of it to check the audit steps"
+const noAuditLog = "no audit log: an existing cluster's audit log is on its control plane, out of the suite's reach; set E2E_AUDIT_LOG to the log as it is written (a shared disk, or a copy kept in sync) to check the audit steps"
 
 // Auditing says whether E2E_AUDIT_LOG names the log; whether the API server
 // really writes it there, step 1 proves.
 func (c *Cluster) Auditing() (bool, string) {
 	if c.auditLog == "" {
 		return false, noAuditLog
+	}
+	if _, err := os.Stat(c.auditLog); err != nil {
+		return false, fmt.Sprintf("no audit log: E2E_AUDIT_LOG=%s: %v", c.auditLog, err)
 	}
 	return true, ""
 }
@@ -164,7 +167,7 @@ func (c *Cluster) AuditLog(context.Context) (io.ReadCloser, error) {
 	}
 	f, err := os.Open(c.auditLog)
 	if err != nil {
-		return nil, fmt.Errorf("E2E_AUDIT_LOG=%s: %w; name a readable copy of the API server's audit log, or unset it to skip the audit steps", c.auditLog, err)
+		return nil, fmt.Errorf("E2E_AUDIT_LOG=%s: %w; name the API server's audit log as it is written, or unset it to skip the audit steps", c.auditLog, err)
 	}
 	return f, nil
 }

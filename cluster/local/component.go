@@ -146,7 +146,10 @@ const logLines = 20
 // is while it lasts.
 func (c *Cluster) logReport(comp *component) string {
 	where := "full log: " + comp.log
-	if !c.keep {
+	switch {
+	case c.logsDir != "":
+		where = "full log: " + filepath.Join(c.logsDir, filepath.Base(comp.log))
+	case !c.keep:
 		where += ", removed with the run directory; E2E_KEEP=1 keeps it"
 	}
 	data, err := os.ReadFile(comp.log)

@@ -60,7 +60,8 @@ type Cluster struct {
 	buildStop  time.Time // WithBuildDeadline
 	keep       bool
 	auditPol   string
-	noAudit    bool // WithoutAuditFlags
+	noAudit    bool   // WithoutAuditFlags
+	logsDir    string // WithLogsDir
 	progress   io.Writer
 	components []*component
 
@@ -99,6 +100,10 @@ func WithBuildDeadline(t time.Time) Option { return func(c *Cluster) { c.buildSt
 
 // WithAuditPolicy uses another audit policy file than the repository's.
 func WithAuditPolicy(path string) Option { return func(c *Cluster) { c.auditPol = path } }
+
+// WithLogsDir keeps the components' logs in dir when Create fails: the run
+// directory that held them is removed then, and the error points here.
+func WithLogsDir(dir string) Option { return func(c *Cluster) { c.logsDir = dir } }
 
 // WithoutAuditFlags starts kube-apiserver without its audit flags while the
 // provider still offers the log's path, as a misconfigured cluster looks to
@@ -176,6 +181,12 @@ func (c *Cluster) Containers() (bool, string) {
 	return false, "no containers on the local tier: its node is a KWOK fake, so pods are scheduled and reported Running but no container runs (E2E_PROVIDER=kind runs them)"
 }
 
+// OperatorSource: the chart's pod runs no container here, so the operator
+// is the binary built from the pinned module, run as a local process.
+func (c *Cluster) OperatorSource() string {
+	return "the ray-operator binary built from the pinned module, run as a local process with the chart's ServiceAccount"
+}
+
 // Auditing: the local tier starts kube-apiserver with the audit policy and
 // reads the log file directly.
 func (c *Cluster) Auditing() (bool, string) { return true, "" }
@@ -215,6 +226,9 @@ func (c *Cluster) Create(ctx context.Context, _ ...string) (kubeconfig string, e
 	defer func() {
 		if err != nil {
 			c.stopAll()
+			if c.logsDir != "" {
+				_ = c.ExportLogs(ctx, c.logsDir)
+			}
 			c.removeDir()
 			c.removeOnIntr()
 		}

@@ -10,7 +10,6 @@ package feature
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
@@ -43,7 +42,9 @@ func New(run *evidence.Run, name string) *Builder {
 		t.Cleanup(func() {
 			run.Finish(name, result(t), time.Since(start))
 		})
-		return context.WithValue(ctx, stepKey{}, name)
+		// The context carries the previous step's last check: a skip in a
+		// setup must not write its reason there.
+		return context.WithValue(context.WithValue(ctx, stepKey{}, name), checkKey{}, (*checkState)(nil))
 	})
 	return b
 }
@@ -60,9 +61,12 @@ func (b *Builder) Setup(fn Func) *Builder {
 	return b
 }
 
-// Teardown adds a teardown function.
+// Teardown adds a teardown function. It runs outside any check, so the
+// last check's state is taken out of its context.
 func (b *Builder) Teardown(fn Func) *Builder {
-	b.b.Teardown(fn)
+	b.b.Teardown(func(ctx context.Context, t *testing.T, c *envconf.Config) context.Context {
+		return fn(context.WithValue(ctx, checkKey{}, (*checkState)(nil)), t, c)
+	})
 	return b
 }
 
@@ -92,16 +96,10 @@ func (b *Builder) Feature() types.Feature {
 // itself is still recorded as skipped, with "no reason given".
 func Skip(ctx context.Context, t *testing.T, reason string) {
 	t.Helper()
-	if st, ok := ctx.Value(checkKey{}).(*checkState); ok {
+	if st, ok := ctx.Value(checkKey{}).(*checkState); ok && st != nil {
 		st.reason = reason
 	}
 	t.Skip(reason)
-}
-
-// Skipf is Skip with a format.
-func Skipf(ctx context.Context, t *testing.T, format string, args ...any) {
-	t.Helper()
-	Skip(ctx, t, fmt.Sprintf(format, args...))
 }
 
 // StepName is the name of the step ctx belongs to, "" outside a step.

@@ -60,6 +60,9 @@ func TestChildSuite(t *testing.T) {
 		Assess("planned", pass).
 		Feature()
 	clean := New(run, "clean step").Assess("passes", pass).Feature()
+	// Planned, but never handed to the environment, as a step that a -run
+	// filter leaves out.
+	New(run, "filtered out").Assess("planned", pass).Feature()
 	t.Cleanup(func() {
 		if err := os.WriteFile(out, []byte(run.Table()), 0o644); err != nil {
 			t.Error(err)
@@ -88,7 +91,8 @@ func TestChecksReachTheRow(t *testing.T) {
 	for step, want := range map[string]string{
 		"skipped step": "PASS 1/3 (2 skipped: no containers on this tier; no reason given)",
 		"failing step": "FAIL 0/2 (1 failed, 1 not run)",
-		"setup fails":  "FAIL 0/1 (1 not run)",
+		"setup fails":  "FAIL 0/1 (setup or teardown failed, 1 not run)",
+		"filtered out": "NOT RUN 0/1",
 		"clean step":   "PASS 1/1",
 	} {
 		var row string

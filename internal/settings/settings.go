@@ -103,7 +103,7 @@ E2E_PROBE_IMAGE         step 3's probe pods' image, uid 65535 (default ` + versi
 E2E_PIP_INDEX_URL       the package index step 5.2's pip3 installs from (default PyPI; offline: the run's own)
 E2E_REQUIRE             what the run must prove, not skip: containers,audit (default on kind), none (default elsewhere)
 E2E_KUBE_CONTEXT        existing: the kubeconfig context (default: the current one)
-E2E_AUDIT_LOG           existing: a readable copy of the API server's audit log (default: none, audit checks skipped)
+E2E_AUDIT_LOG           existing: the API server's audit log as it is written (a live file or a copy kept in sync; default: none, audit checks skipped)
 E2E_REPO_DIR            this repository's root, when the suite runs from a compiled binary elsewhere (default: found from the working directory)`
 
 // FromEnv reads and validates the settings.
