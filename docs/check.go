@@ -13,10 +13,10 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/kuberay-docs/pod-security-e2e/facts"
 	"github.com/kuberay-docs/pod-security-e2e/fixtures"
 	"github.com/kuberay-docs/pod-security-e2e/internal/markdown"
 	"github.com/kuberay-docs/pod-security-e2e/internal/settings"
-	"github.com/kuberay-docs/pod-security-e2e/tutorial"
 	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
@@ -89,7 +89,7 @@ func (c *checker) structure() {
 			continue
 		}
 		if idx < last {
-			c.addf(b.MarkerLine, "a block of step %s comes after a block of step %s: keep the steps in the tutorial's order", b.Marker, tutorial.Steps[last].ID)
+			c.addf(b.MarkerLine, "a block of step %s comes after a block of step %s: keep the steps in the tutorial's order", b.Marker, facts.Steps[last].ID)
 		}
 		last = max(last, idx)
 		if sections[b.Marker] == nil {
@@ -104,7 +104,7 @@ func (c *checker) structure() {
 			}
 		}
 	}
-	for _, s := range tutorial.Steps {
+	for _, s := range facts.Steps {
 		if !hasCommand[s.ID] {
 			c.addf(1, "step %s has no command block: mark the step's commands with <!-- step: %s -->", s.ID, s.ID)
 		}
@@ -126,7 +126,7 @@ func (c *checker) structure() {
 }
 
 func stepIndex(id string) int {
-	for i, s := range tutorial.Steps {
+	for i, s := range facts.Steps {
 		if s.ID == id {
 			return i
 		}
@@ -135,8 +135,8 @@ func stepIndex(id string) int {
 }
 
 func stepIDs() string {
-	ids := make([]string, len(tutorial.Steps))
-	for i, s := range tutorial.Steps {
+	ids := make([]string, len(facts.Steps))
+	for i, s := range facts.Steps {
 		ids[i] = s.ID
 	}
 	return strings.Join(ids, ", ")
@@ -278,7 +278,7 @@ func (c *checker) kind(line int, words []string) {
 	if name, ok := p.one("--name"); ok && name != "kind" {
 		// The documents read the audit log from the node of the default
 		// cluster name.
-		c.addf(line, "kind --name %s: the documents use the default cluster name kind, whose node is %s", name, tutorial.KindControlPlane)
+		c.addf(line, "kind --name %s: the documents use the default cluster name kind, whose node is %s", name, facts.KindControlPlane)
 	}
 	switch sub {
 	case "create cluster":
@@ -291,9 +291,9 @@ func (c *checker) kind(line int, words []string) {
 		cfg, ok := p.one("--config")
 		switch {
 		case !ok:
-			c.addf(line, "kind create cluster without --config %s has no audit log: add it", tutorial.KindConfigFile)
-		case cfg != tutorial.KindConfigFile:
-			c.addf(line, "kind --config %s: the tutorial's cluster is %s", cfg, tutorial.KindConfigFile)
+			c.addf(line, "kind create cluster without --config %s has no audit log: add it", facts.KindConfigFile)
+		case cfg != facts.KindConfigFile:
+			c.addf(line, "kind --config %s: the tutorial's cluster is %s", cfg, facts.KindConfigFile)
 		default:
 			c.repoPath(line, cfg)
 		}
@@ -305,11 +305,11 @@ func (c *checker) kind(line int, words []string) {
 
 func (c *checker) docker(line int, words []string) {
 	if len(words) < 4 || words[1] != "exec" {
-		c.addf(line, "%s: the documents use docker only as `docker exec %s cat|grep … %s`", strings.Join(words, " "), tutorial.KindControlPlane, tutorial.AuditLogPath)
+		c.addf(line, "%s: the documents use docker only as `docker exec %s cat|grep … %s`", strings.Join(words, " "), facts.KindControlPlane, facts.AuditLogPath)
 		return
 	}
-	if words[2] != tutorial.KindControlPlane {
-		c.addf(line, "docker exec %s: the control-plane node of the cluster `kind create cluster` makes is %s", words[2], tutorial.KindControlPlane)
+	if words[2] != facts.KindControlPlane {
+		c.addf(line, "docker exec %s: the control-plane node of the cluster `kind create cluster` makes is %s", words[2], facts.KindControlPlane)
 	}
 	inner := words[3:]
 	file := inner[len(inner)-1]
@@ -332,15 +332,15 @@ func (c *checker) headPodPattern(line int, pattern string) {
 }
 
 func (c *checker) auditLogPath(line int, p string) {
-	if p != tutorial.AuditLogPath {
-		c.addf(line, "audit log %s: the kind tier's API server writes it to %s (tutorial.AuditLogPath)", p, tutorial.AuditLogPath)
+	if p != facts.AuditLogPath {
+		c.addf(line, "audit log %s: the kind tier's API server writes it to %s (facts.AuditLogPath)", p, facts.AuditLogPath)
 		return
 	}
 	// Once the kind tier's configuration is in the repository, it must write
 	// the log where the documents read it.
-	if data, err := os.ReadFile(filepath.Join(c.f.RepoRoot, tutorial.KindConfigFile)); err == nil {
+	if data, err := os.ReadFile(filepath.Join(c.f.RepoRoot, facts.KindConfigFile)); err == nil {
 		if !regexp.MustCompile(`(?m)^\s*audit-log-path:\s*"?` + regexp.QuoteMeta(p) + `"?\s*$`).Match(data) {
-			c.addf(line, "%s does not set audit-log-path: %s, so the audit log is not where the documents read it", tutorial.KindConfigFile, p)
+			c.addf(line, "%s does not set audit-log-path: %s, so the audit log is not where the documents read it", facts.KindConfigFile, p)
 		}
 	}
 }
@@ -365,8 +365,8 @@ func (c *checker) kubectl(line int, words []string) {
 	ns, hasNS := p.one("--namespace")
 	switch {
 	case (sub == "create" || sub == "label") && len(args) > 0 && args[0] == "namespace":
-		if len(args) < 2 || args[1] != tutorial.Namespace {
-			c.addf(line, "kubectl %s namespace %s: the tutorial's namespace is %s", sub, strings.Join(args[1:], " "), tutorial.Namespace)
+		if len(args) < 2 || args[1] != facts.Namespace {
+			c.addf(line, "kubectl %s namespace %s: the tutorial's namespace is %s", sub, strings.Join(args[1:], " "), facts.Namespace)
 		}
 		if sub == "label" {
 			c.labels(line, args[2:])
@@ -375,17 +375,17 @@ func (c *checker) kubectl(line int, words []string) {
 		}
 		return
 	case !hasNS:
-		c.addf(line, "kubectl %s without --namespace %s acts on the current context's namespace: add --namespace %s", sub, tutorial.Namespace, tutorial.Namespace)
-	case ns != tutorial.Namespace:
-		c.addf(line, "--namespace %s: the tutorial's namespace is %s", ns, tutorial.Namespace)
+		c.addf(line, "kubectl %s without --namespace %s acts on the current context's namespace: add --namespace %s", sub, facts.Namespace, facts.Namespace)
+	case ns != facts.Namespace:
+		c.addf(line, "--namespace %s: the tutorial's namespace is %s", ns, facts.Namespace)
 	}
 	for _, sel := range p.flags["--selector"] {
 		c.selector(line, sel)
 	}
 	switch sub {
 	case "run":
-		if len(args) != 1 || args[0] != tutorial.ProbeContainer {
-			c.addf(line, "kubectl run %s: name the Pod %s; kubectl names its container after the Pod, and the suite asserts the refusal for container %q", strings.Join(args, " "), tutorial.ProbeContainer, tutorial.ProbeContainer)
+		if len(args) != 1 || args[0] != facts.ProbeContainer {
+			c.addf(line, "kubectl run %s: name the Pod %s; kubectl names its container after the Pod, and the suite asserts the refusal for container %q", strings.Join(args, " "), facts.ProbeContainer, facts.ProbeContainer)
 		}
 		if img, _ := p.one("--image"); img != versions.PauseImage {
 			c.addf(line, "kubectl run --image %s: step 3's probe runs versions.PauseImage %s", img, versions.PauseImage)
@@ -412,8 +412,8 @@ func (c *checker) kubectl(line int, words []string) {
 			}
 		case len(args) == 1 && args[0] == "events":
 			for _, fs := range p.flags["--field-selector"] {
-				if fs != "reason="+tutorial.EventFailedToCreateHeadPod {
-					c.addf(line, "--field-selector %s: KubeRay's event for a refused head Pod has reason %s", fs, tutorial.EventFailedToCreateHeadPod)
+				if fs != "reason="+facts.EventFailedToCreateHeadPod {
+					c.addf(line, "--field-selector %s: KubeRay's event for a refused head Pod has reason %s", fs, facts.EventFailedToCreateHeadPod)
 				}
 			}
 		default:
@@ -448,11 +448,11 @@ func (c *checker) kubectl(line int, words []string) {
 			return
 		}
 		c.headService(line, args[0])
-		if cn, _ := p.one("--container"); cn != tutorial.HeadContainer {
-			c.addf(line, "kubectl exec -c %s: the Ray container of the head Pod is %s", cn, tutorial.HeadContainer)
+		if cn, _ := p.one("--container"); cn != facts.HeadContainer {
+			c.addf(line, "kubectl exec -c %s: the Ray container of the head Pod is %s", cn, facts.HeadContainer)
 		}
-		if !slices.Equal(p.rest, tutorial.XGBoostCommand()) && !slices.Equal(p.rest, tutorial.PipInstall()) {
-			c.addf(line, "kubectl exec … -- %s: the suite runs `%s` and `%s` in the head container", strings.Join(p.rest, " "), strings.Join(tutorial.XGBoostCommand(), " "), strings.Join(tutorial.PipInstall(), " "))
+		if !slices.Equal(p.rest, facts.XGBoostCommand()) && !slices.Equal(p.rest, facts.PipInstall()) {
+			c.addf(line, "kubectl exec … -- %s: the suite runs `%s` and `%s` in the head container", strings.Join(p.rest, " "), strings.Join(facts.XGBoostCommand(), " "), strings.Join(facts.PipInstall(), " "))
 		}
 	case "port-forward":
 		if len(args) != 2 {
@@ -464,8 +464,8 @@ func (c *checker) kubectl(line int, words []string) {
 		if !found {
 			remote = local
 		}
-		if remote != strconv.Itoa(tutorial.DashboardPort) || local != remote {
-			c.addf(line, "port-forward %s: forward the dashboard's port %d to the same local port, %d:%d, which the documents' URLs use", args[1], tutorial.DashboardPort, tutorial.DashboardPort, tutorial.DashboardPort)
+		if remote != strconv.Itoa(facts.DashboardPort) || local != remote {
+			c.addf(line, "port-forward %s: forward the dashboard's port %d to the same local port, %d:%d, which the documents' URLs use", args[1], facts.DashboardPort, facts.DashboardPort, facts.DashboardPort)
 		}
 		if addr, ok := p.one("--address"); !ok || addr != "127.0.0.1" {
 			c.addf(line, "port-forward without --address 127.0.0.1 (got %q): bind the dashboard to this machine only", addr)
@@ -494,7 +494,7 @@ func (c *checker) headService(line int, ref string) {
 	if !ok {
 		name, ok = strings.CutPrefix(ref, "service/")
 	}
-	want := tutorial.HeadServiceName(fixtures.RayClusterName)
+	want := facts.HeadServiceName(fixtures.RayClusterName)
 	if !ok || name != want {
 		c.addf(line, "%s: reach the head Pod through svc/%s, the head Service KubeRay %s makes for %s", ref, want, versions.KubeRay, fixtures.RayClusterName)
 	}
@@ -504,8 +504,8 @@ var conditionRE = regexp.MustCompile(`@\.type=="([^"]*)"`)
 
 func (c *checker) jsonpath(line int, out string) {
 	for _, m := range conditionRE.FindAllStringSubmatch(out, -1) {
-		if m[1] != tutorial.ConditionReplicaFailure {
-			c.addf(line, "condition %s: KubeRay reports a refused head Pod in the condition %s", m[1], tutorial.ConditionReplicaFailure)
+		if m[1] != facts.ConditionReplicaFailure {
+			c.addf(line, "condition %s: KubeRay reports a refused head Pod in the condition %s", m[1], facts.ConditionReplicaFailure)
 		}
 	}
 }
@@ -514,14 +514,14 @@ func (c *checker) selector(line int, sel string) {
 	for _, term := range strings.Split(sel, ",") {
 		k, v, _ := strings.Cut(term, "=")
 		switch k {
-		case tutorial.ClusterLabel:
+		case facts.ClusterLabel:
 			c.rayCluster(line, v)
-		case tutorial.NodeTypeLabel:
+		case facts.NodeTypeLabel:
 			if v != "head" && v != "worker" {
 				c.addf(line, "%s=%s: KubeRay labels Pods head or worker", k, v)
 			}
 		default:
-			c.addf(line, "selector %s: select Ray Pods by %s or %s", term, tutorial.ClusterLabel, tutorial.NodeTypeLabel)
+			c.addf(line, "selector %s: select Ray Pods by %s or %s", term, facts.ClusterLabel, facts.NodeTypeLabel)
 		}
 	}
 }
@@ -534,13 +534,13 @@ func (c *checker) labels(line int, args []string) {
 			continue
 		}
 		k, v, ok := strings.Cut(a, "=")
-		if !ok || !strings.HasPrefix(k, tutorial.LabelPrefix) {
-			c.addf(line, "label %s is not a Pod Security label; step 3 sets only the six %s labels", a, tutorial.LabelPrefix)
+		if !ok || !strings.HasPrefix(k, facts.LabelPrefix) {
+			c.addf(line, "label %s is not a Pod Security label; step 3 sets only the six %s labels", a, facts.LabelPrefix)
 			continue
 		}
 		got[k] = v
 	}
-	for _, l := range tutorial.Labels {
+	for _, l := range facts.Labels {
 		v, ok := got[l.Key]
 		switch {
 		case !ok:
@@ -561,8 +561,8 @@ func (c *checker) manifest(line int, ref string) {
 		c.kubeRayURL(line, ref)
 		return
 	}
-	if ref != tutorial.PodSecurityClusterFile {
-		c.addf(line, "%s: the tutorial applies %s (and KubeRay's %s by URL)", ref, tutorial.PodSecurityClusterFile, tutorial.CompleteSample)
+	if ref != facts.PodSecurityClusterFile {
+		c.addf(line, "%s: the tutorial applies %s (and KubeRay's %s by URL)", ref, facts.PodSecurityClusterFile, facts.CompleteSample)
 	}
 	c.repoPath(line, ref)
 }
@@ -572,14 +572,14 @@ var rawKubeRayRE = regexp.MustCompile(`^https://raw\.githubusercontent\.com/ray-
 func (c *checker) kubeRayURL(line int, ref string) {
 	m := rawKubeRayRE.FindStringSubmatch(ref)
 	if m == nil {
-		c.addf(line, "%s: the only file fetched by URL is KubeRay's sample, https://raw.githubusercontent.com/ray-project/kuberay/%s/%s", ref, versions.KubeRay, tutorial.CompleteSampleRepoPath)
+		c.addf(line, "%s: the only file fetched by URL is KubeRay's sample, https://raw.githubusercontent.com/ray-project/kuberay/%s/%s", ref, versions.KubeRay, facts.CompleteSampleRepoPath)
 		return
 	}
 	if m[1] != versions.KubeRay {
 		c.addf(line, "%s reads KubeRay at %s: the pin is %s", ref, m[1], versions.KubeRay)
 	}
-	if m[2] != tutorial.CompleteSampleRepoPath {
-		c.addf(line, "%s: the sample of step 5.1 is %s", ref, tutorial.CompleteSampleRepoPath)
+	if m[2] != facts.CompleteSampleRepoPath {
+		c.addf(line, "%s: the sample of step 5.1 is %s", ref, facts.CompleteSampleRepoPath)
 	}
 	c.kubeRayPath(line, m[2])
 }
@@ -646,11 +646,11 @@ func (c *checker) helm(line int, words []string) {
 		if v, _ := p.one("--version"); v != versions.KubeRayChartVersion {
 			c.addf(line, "chart version %q: the pin is %s (versions.KubeRayChartVersion)", v, versions.KubeRayChartVersion)
 		}
-		if ns, _ := p.one("--namespace"); ns != tutorial.Namespace {
-			c.addf(line, "helm install --namespace %q: the operator goes into %s", ns, tutorial.Namespace)
+		if ns, _ := p.one("--namespace"); ns != facts.Namespace {
+			c.addf(line, "helm install --namespace %q: the operator goes into %s", ns, facts.Namespace)
 		}
-		if vf, _ := p.one("--values"); vf != tutorial.OperatorValuesFile {
-			c.addf(line, "helm install --values %q: the suite installs with %s", vf, tutorial.OperatorValuesFile)
+		if vf, _ := p.one("--values"); vf != facts.OperatorValuesFile {
+			c.addf(line, "helm install --values %q: the suite installs with %s", vf, facts.OperatorValuesFile)
 		} else {
 			c.repoPath(line, vf)
 		}
@@ -697,7 +697,7 @@ func (c *checker) goCmd(line int, words []string) {
 			c.addf(line, "go test %s -run: the steps are tests of ./e2e", pkg)
 			return
 		}
-		got, err := tutorial.Selected(pattern)
+		got, err := facts.Selected(pattern)
 		if err != nil {
 			c.addf(line, "%v", err)
 			return
@@ -707,7 +707,7 @@ func (c *checker) goCmd(line int, words []string) {
 			ids[i] = s.ID
 		}
 		if stepIndex(c.block.Marker) >= 0 && !slices.Equal(ids, []string{c.block.Marker}) {
-			s, _ := tutorial.LookupStep(c.block.Marker)
+			s, _ := facts.LookupStep(c.block.Marker)
 			c.addf(line, "-run %s runs steps [%s], not step %s alone: use -run '%s'", pattern, strings.Join(ids, " "), c.block.Marker, s.RunPattern())
 		}
 	case len(words) >= 3 && words[1] == "run":
@@ -740,14 +740,14 @@ var localURLRE = regexp.MustCompile(`https?://(?:127\.0\.0\.1|localhost):(\d+)(/
 func (c *checker) localURL(line int, u string) {
 	m := localURLRE.FindStringSubmatch(u)
 	if m == nil {
-		c.addf(line, "%s: the documents reach the dashboard at http://127.0.0.1:%d", u, tutorial.DashboardPort)
+		c.addf(line, "%s: the documents reach the dashboard at http://127.0.0.1:%d", u, facts.DashboardPort)
 		return
 	}
-	if m[1] != strconv.Itoa(tutorial.DashboardPort) {
-		c.addf(line, "%s: the dashboard's port is %d", u, tutorial.DashboardPort)
+	if m[1] != strconv.Itoa(facts.DashboardPort) {
+		c.addf(line, "%s: the dashboard's port is %d", u, facts.DashboardPort)
 	}
-	if path := m[2]; path != "" && path != "/" && path != tutorial.JobsAPIPath && path != "/#/jobs" {
-		c.addf(line, "%s: the dashboard paths the documents use are / , /#/jobs and %s", u, tutorial.JobsAPIPath)
+	if path := m[2]; path != "" && path != "/" && path != facts.JobsAPIPath && path != "/#/jobs" {
+		c.addf(line, "%s: the dashboard paths the documents use are / , /#/jobs and %s", u, facts.JobsAPIPath)
 	}
 }
 
@@ -771,16 +771,16 @@ func (c *checker) refusal(line int, t string) {
 	var container, violation string
 	switch c.block.Marker {
 	case "3":
-		container, violation = tutorial.ProbeContainer, tutorial.ProbeViolation
+		container, violation = facts.ProbeContainer, facts.ProbeViolation
 	case "5.1":
-		container, violation = tutorial.HeadContainer, tutorial.HeadViolation
+		container, violation = facts.HeadContainer, facts.HeadViolation
 	default:
 		c.addf(line, "a refusal message in step %s: only steps 3 and 5.1 show one", c.block.Marker)
 		return
 	}
-	i := strings.Index(t, tutorial.RestrictedPrefix)
+	i := strings.Index(t, facts.RestrictedPrefix)
 	if i < 0 {
-		c.addf(line, "refusal %q: the API server's message starts with %s", t, tutorial.RestrictedPrefix)
+		c.addf(line, "refusal %q: the API server's message starts with %s", t, facts.RestrictedPrefix)
 		return
 	}
 	if head := t[:i]; head != "" {
@@ -790,7 +790,7 @@ func (c *checker) refusal(line int, t string) {
 		}
 	}
 	msg := t[i:]
-	if asserted := tutorial.RestrictedPrefix + ": " + violation; !strings.HasPrefix(msg, asserted) {
+	if asserted := facts.RestrictedPrefix + ": " + violation; !strings.HasPrefix(msg, asserted) {
 		c.addf(line, "refusal %q does not start with what the suite asserts: %q", msg, asserted)
 	}
 	if !c.f.Refusals[msg] {
@@ -833,10 +833,10 @@ func (c *checker) yamlExcerpt(b markdown.Block) {
 	for _, d := range subtreeDiffs(part, whole, nil) {
 		c.addf(b.Open, "the excerpt differs from %s: %s", file, d)
 	}
-	if file == tutorial.OperatorValuesFile {
+	if file == facts.OperatorValuesFile {
 		for _, k := range leafPaths(part, nil) {
 			if !c.f.ChartHasValue(k) {
-				c.addf(b.Open, "value %s does not exist in the chart's values (%s/values.yaml): the chart would ignore it", strings.Join(k, "."), tutorial.StandInChartDir)
+				c.addf(b.Open, "value %s does not exist in the chart's values (%s/values.yaml): the chart would ignore it", strings.Join(k, "."), facts.StandInChartDir)
 			}
 		}
 	}
@@ -943,20 +943,20 @@ func (c *checker) prose(docDir string) {
 
 func (c *checker) inlineCode(n int, code string) {
 	switch {
-	case strings.HasPrefix(code, tutorial.SuiteTest+"/"):
-		for _, s := range tutorial.Steps {
+	case strings.HasPrefix(code, facts.SuiteTest+"/"):
+		for _, s := range facts.Steps {
 			if code == s.TestName() {
 				return
 			}
 		}
-		c.addf(n, "%s is not a step's test; the steps' tests are %s/<step>, e.g. %s", code, tutorial.SuiteTest, tutorial.Steps[0].TestName())
+		c.addf(n, "%s is not a step's test; the steps' tests are %s/<step>, e.g. %s", code, facts.SuiteTest, facts.Steps[0].TestName())
 	case strings.HasPrefix(code, "/"):
-		if code != tutorial.AuditLogPath && code != fixtures.ScriptPath {
-			c.addf(n, "%s: the paths inside the cluster the documents name are %s and %s", code, tutorial.AuditLogPath, fixtures.ScriptPath)
+		if code != facts.AuditLogPath && code != fixtures.ScriptPath {
+			c.addf(n, "%s: the paths inside the cluster the documents name are %s and %s", code, facts.AuditLogPath, fixtures.ScriptPath)
 		}
 	case strings.HasPrefix(code, "~/") || strings.Contains(code, " "):
-	case code == tutorial.CompleteSample:
-		c.kubeRayPath(n, tutorial.CompleteSampleRepoPath)
+	case code == facts.CompleteSample:
+		c.kubeRayPath(n, facts.CompleteSampleRepoPath)
 	case code == fixtures.ScriptKey:
 	case repoPathRE.MatchString(code):
 		c.repoPath(n, code)

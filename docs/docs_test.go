@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/kuberay-docs/pod-security-e2e/drift"
+	"github.com/kuberay-docs/pod-security-e2e/facts"
 	"github.com/kuberay-docs/pod-security-e2e/internal/markdown"
-	"github.com/kuberay-docs/pod-security-e2e/tutorial"
 )
 
 // The documents this directory keeps true, English first: the others are
@@ -18,17 +18,17 @@ var documents = []string{"pod-security.md", "pod-security.zh.md"}
 
 var (
 	factsOnce sync.Once
-	facts     *Facts
+	docFacts  *Facts
 	factsErr  error
 )
 
 func loadFacts(t testing.TB) *Facts {
 	t.Helper()
-	factsOnce.Do(func() { facts, factsErr = LoadFacts() })
+	factsOnce.Do(func() { docFacts, factsErr = LoadFacts() })
 	if factsErr != nil {
 		t.Fatal(factsErr)
 	}
-	return facts
+	return docFacts
 }
 
 func readDoc(t testing.TB, name string) string {
@@ -55,14 +55,14 @@ func TestDocumentsAreTrue(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			d := parse(t, name, readDoc(t, name))
 			// A document without blocks or steps would pass every check.
-			if len(d.Blocks) < 2*len(tutorial.Steps) {
-				t.Fatalf("%s has %d code blocks; each of the %d steps needs its commands and its go test block", name, len(d.Blocks), len(tutorial.Steps))
+			if len(d.Blocks) < 2*len(facts.Steps) {
+				t.Fatalf("%s has %d code blocks; each of the %d steps needs its commands and its go test block", name, len(d.Blocks), len(facts.Steps))
 			}
 			for _, p := range Check(d, ".", f) {
 				t.Error(p)
 			}
-			if f.providedByKindTier(tutorial.KindConfigFile) {
-				t.Logf("TODO: %s is not in this checkout yet (the kind tier adds it), so its path and its audit-log-path are not checked", tutorial.KindConfigFile)
+			if f.providedByKindTier(facts.KindConfigFile) {
+				t.Logf("TODO: %s is not in this checkout yet (the kind tier adds it), so its path and its audit-log-path are not checked", facts.KindConfigFile)
 			}
 		})
 	}
@@ -252,7 +252,7 @@ func TestCompareFindsDifferentCommands(t *testing.T) {
 func TestKindConfigBecomesStrictWhenItExists(t *testing.T) {
 	f := *loadFacts(t)
 	f.RepoRoot = t.TempDir()
-	doc := "<!-- step: 2 -->\n```sh\ndocker exec kind-control-plane cat " + tutorial.AuditLogPath + "\n```\n"
+	doc := "<!-- step: 2 -->\n```sh\ndocker exec kind-control-plane cat " + facts.AuditLogPath + "\n```\n"
 	problems := func() string {
 		var out []string
 		for _, p := range Check(parse(t, "d.md", doc), ".", &f) {
@@ -261,22 +261,22 @@ func TestKindConfigBecomesStrictWhenItExists(t *testing.T) {
 		return strings.Join(out, "\n")
 	}
 	if got := problems(); strings.Contains(got, "audit-log-path") {
-		t.Errorf("without %s nothing is checked about it, got:\n%s", tutorial.KindConfigFile, got)
+		t.Errorf("without %s nothing is checked about it, got:\n%s", facts.KindConfigFile, got)
 	}
 	write := func(content string) {
-		if err := os.WriteFile(filepath.Join(f.RepoRoot, tutorial.KindConfigFile), []byte(content), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(f.RepoRoot, facts.KindConfigFile), []byte(content), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
 	write("kubeadmConfigPatches:\n  - |\n    apiServer:\n      extraArgs:\n        audit-log-path: /var/log/other.log\n")
-	if got := problems(); !strings.Contains(got, "does not set audit-log-path: "+tutorial.AuditLogPath) {
+	if got := problems(); !strings.Contains(got, "does not set audit-log-path: "+facts.AuditLogPath) {
 		t.Errorf("a kind-config.yaml writing the log elsewhere must be reported, got:\n%s", got)
 	}
-	write("kubeadmConfigPatches:\n  - |\n    apiServer:\n      extraArgs:\n        audit-log-path: " + tutorial.AuditLogPath + "\n")
+	write("kubeadmConfigPatches:\n  - |\n    apiServer:\n      extraArgs:\n        audit-log-path: " + facts.AuditLogPath + "\n")
 	if got := problems(); strings.Contains(got, "audit-log-path") {
 		t.Errorf("a kind-config.yaml writing the log there must pass, got:\n%s", got)
 	}
-	if f.providedByKindTier(tutorial.KindConfigFile) {
+	if f.providedByKindTier(facts.KindConfigFile) {
 		t.Error("once kind-config.yaml exists it is no longer waived")
 	}
 }

@@ -20,9 +20,9 @@ import (
 
 	"github.com/kuberay-docs/pod-security-e2e/audit"
 	"github.com/kuberay-docs/pod-security-e2e/chart"
+	"github.com/kuberay-docs/pod-security-e2e/facts"
 	"github.com/kuberay-docs/pod-security-e2e/fixtures"
 	"github.com/kuberay-docs/pod-security-e2e/internal/repo"
-	"github.com/kuberay-docs/pod-security-e2e/tutorial"
 	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
@@ -110,7 +110,7 @@ func LoadFacts() (*Facts, error) {
 	if err != nil {
 		return nil, err
 	}
-	sample, err := fixtures.UpstreamSample(tutorial.CompleteSample)
+	sample, err := fixtures.UpstreamSample(facts.CompleteSample)
 	if err != nil {
 		return nil, err
 	}
@@ -118,15 +118,15 @@ func LoadFacts() (*Facts, error) {
 		from string
 		objs []map[string]interface{}
 	}{
-		{tutorial.PodSecurityClusterFile, objects(ours)},
-		{"KubeRay " + versions.KubeRay + " " + tutorial.CompleteSampleRepoPath, objects(sample)},
+		{facts.PodSecurityClusterFile, objects(ours)},
+		{"KubeRay " + versions.KubeRay + " " + facts.CompleteSampleRepoPath, objects(sample)},
 	} {
 		for _, o := range set.objs {
 			name, _ := nested(o, "metadata", "name").(string)
 			switch o["kind"] {
 			case "RayCluster":
 				f.RayClusters[name] = set.from
-				svc := tutorial.HeadServiceName(name)
+				svc := facts.HeadServiceName(name)
 				// A RayCluster may name its head Service itself.
 				if s, ok := nested(o, "spec", "headGroupSpec", "headService", "metadata", "name").(string); ok && s != "" {
 					svc = s
@@ -216,7 +216,7 @@ func (f *Facts) loadRefusals() error {
 	f.Refusals = map[string]bool{}
 	for _, e := range evs {
 		if v, ok := audit.PodSecurity(e); ok && v.Denied {
-			if i := strings.Index(v.Message, tutorial.RestrictedPrefix); i >= 0 {
+			if i := strings.Index(v.Message, facts.RestrictedPrefix); i >= 0 {
 				f.Refusals[v.Message[i:]] = true
 			}
 		}
@@ -240,7 +240,7 @@ func (f *Facts) loadScriptPrints(objs []*unstructured.Unstructured) error {
 		}
 	}
 	if len(f.ScriptPrints) == 0 {
-		return fmt.Errorf("%s: the script prints no plain line; the documents quote its last line", tutorial.PodSecurityClusterFile)
+		return fmt.Errorf("%s: the script prints no plain line; the documents quote its last line", facts.PodSecurityClusterFile)
 	}
 	return nil
 }
@@ -285,7 +285,7 @@ func (f *Facts) exists(rel string) bool {
 // providedByKindTier reports whether rel is a file the kind tier adds and
 // that is not in this checkout yet.
 func (f *Facts) providedByKindTier(rel string) bool {
-	for _, p := range tutorial.ProvidedByKindTier {
+	for _, p := range facts.ProvidedByKindTier {
 		if rel == p && !f.exists(rel) {
 			return true
 		}

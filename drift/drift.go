@@ -14,9 +14,9 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
+	"github.com/kuberay-docs/pod-security-e2e/facts"
 	"github.com/kuberay-docs/pod-security-e2e/fixtures"
 	"github.com/kuberay-docs/pod-security-e2e/internal/markdown"
-	"github.com/kuberay-docs/pod-security-e2e/tutorial"
 	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
@@ -272,7 +272,7 @@ func (c *checker) addObjects(text, where string) {
 			c.configMaps[o.GetName()] = where
 		case "RayCluster":
 			c.rayClusters[o.GetName()] = where
-			svc := tutorial.HeadServiceName(o.GetName())
+			svc := facts.HeadServiceName(o.GetName())
 			if s, _, _ := unstructured.NestedString(o.Object, "spec", "headGroupSpec", "headService", "metadata", "name"); s != "" {
 				svc = s
 			}
@@ -318,7 +318,7 @@ func (c *checker) line(n int, line string) {
 	c.images(n, line)
 	if m := rayAirRE.FindString(line); m != "" {
 		c.find(n, "import", m+" is Ray AIR's API, which Ray 2.7 folded into ray.train and deprecated",
-			fmt.Sprintf("with %s import the configs from ray.train, as %s does: `%s`", versions.RayImage, tutorial.PodSecurityClusterFile, strings.TrimSpace(c.ref.trainImport)))
+			fmt.Sprintf("with %s import the configs from ray.train, as %s does: `%s`", versions.RayImage, facts.PodSecurityClusterFile, strings.TrimSpace(c.ref.trainImport)))
 	}
 	c.message(n, line)
 	if !c.isCommandLine(n) {
@@ -352,10 +352,10 @@ func (c *checker) isCommandLine(n int) bool {
 
 // replacements are this repository's files for KubeRay's deleted ones.
 var replacements = map[string]string{
-	"ray-operator/config/security":                               "this repository's " + tutorial.KindConfigFile + ", " + tutorial.AuditPolicyFile + " and " + tutorial.PodSecurityClusterFile,
-	"ray-operator/config/security/kind-config.yaml":              tutorial.KindConfigFile + " in this repository",
-	"ray-operator/config/security/audit-policy.yaml":             tutorial.AuditPolicyFile + " in this repository",
-	"ray-operator/config/security/ray-cluster.pod-security.yaml": tutorial.PodSecurityClusterFile + " in this repository",
+	"ray-operator/config/security":                               "this repository's " + facts.KindConfigFile + ", " + facts.AuditPolicyFile + " and " + facts.PodSecurityClusterFile,
+	"ray-operator/config/security/kind-config.yaml":              facts.KindConfigFile + " in this repository",
+	"ray-operator/config/security/audit-policy.yaml":             facts.AuditPolicyFile + " in this repository",
+	"ray-operator/config/security/ray-cluster.pod-security.yaml": facts.PodSecurityClusterFile + " in this repository",
 }
 
 func (c *checker) kubeRayPath(n int, p string) {
@@ -414,10 +414,10 @@ func (c *checker) message(n int, line string) {
 		return
 	}
 	if policy := line[m[2]:m[3]]; policy != "restricted:latest" {
-		c.find(n, "message", "the refusal names policy "+policy, "the namespace enforces restricted at version latest: "+tutorial.RestrictedPrefix)
+		c.find(n, "message", "the refusal names policy "+policy, "the namespace enforces restricted at version latest: "+facts.RestrictedPrefix)
 	}
-	if strings.Contains(line, `container "`+tutorial.HeadContainer+`"`) && strings.Contains(line, "allowPrivilegeEscalation") && !strings.Contains(line, tutorial.HeadViolation) {
-		c.find(n, "message", "the head Pod's refusal is not worded as the API server words it", "it reads: "+tutorial.RestrictedPrefix+": "+tutorial.HeadViolation)
+	if strings.Contains(line, `container "`+facts.HeadContainer+`"`) && strings.Contains(line, "allowPrivilegeEscalation") && !strings.Contains(line, facts.HeadViolation) {
+		c.find(n, "message", "the head Pod's refusal is not worded as the API server words it", "it reads: "+facts.RestrictedPrefix+": "+facts.HeadViolation)
 	}
 }
 
@@ -430,7 +430,7 @@ func (c *checker) configMapRef(n int, name string) {
 		return
 	}
 	if !contains(c.ref.fixtureConfigMaps, name) {
-		c.find(n, "name", "ConfigMap "+name+" is created by no YAML of this tutorial", tutorial.PodSecurityClusterFile+" creates ConfigMap "+strings.Join(c.ref.fixtureConfigMaps, ", "))
+		c.find(n, "name", "ConfigMap "+name+" is created by no YAML of this tutorial", facts.PodSecurityClusterFile+" creates ConfigMap "+strings.Join(c.ref.fixtureConfigMaps, ", "))
 	}
 }
 
@@ -441,7 +441,7 @@ func (c *checker) rayClusterRef(n int, name string) {
 	if len(c.rayClusters) > 0 || !contains(c.ref.fixtureRayClusters, name) {
 		known := describe(c.rayClusters)
 		if known == "" {
-			known = strings.Join(c.ref.fixtureRayClusters, ", ") + " (" + tutorial.PodSecurityClusterFile + ")"
+			known = strings.Join(c.ref.fixtureRayClusters, ", ") + " (" + facts.PodSecurityClusterFile + ")"
 		}
 		c.find(n, "name", "RayCluster "+name+" is created by no YAML of this tutorial", "its RayClusters are "+known)
 	}
@@ -463,7 +463,7 @@ func (c *checker) serviceRef(n int, name string) {
 	}
 	if len(want) == 0 {
 		for _, r := range c.ref.fixtureRayClusters {
-			want = append(want, tutorial.HeadServiceName(r))
+			want = append(want, facts.HeadServiceName(r))
 		}
 	}
 	sort.Strings(want)
@@ -530,14 +530,14 @@ func (c *checker) kubectl(co cmd) {
 		return
 	}
 	for _, n := range ns {
-		if n != tutorial.Namespace {
-			c.find(co.line, "namespace", "namespace "+n+" is not the tutorial's", tutorial.AuditPolicyFile+" records only namespace "+tutorial.Namespace+", where the labels of step 3 apply")
+		if n != facts.Namespace {
+			c.find(co.line, "namespace", "namespace "+n+" is not the tutorial's", facts.AuditPolicyFile+" records only namespace "+facts.Namespace+", where the labels of step 3 apply")
 		}
 	}
 	sub := pos[0]
 	args := pos[1:]
-	if (sub == "create" || sub == "label") && len(args) >= 2 && (args[0] == "namespace" || args[0] == "ns") && args[1] != tutorial.Namespace {
-		c.find(co.line, "namespace", "namespace "+args[1]+" is not the tutorial's", tutorial.AuditPolicyFile+" records only namespace "+tutorial.Namespace)
+	if (sub == "create" || sub == "label") && len(args) >= 2 && (args[0] == "namespace" || args[0] == "ns") && args[1] != facts.Namespace {
+		c.find(co.line, "namespace", "namespace "+args[1]+" is not the tutorial's", facts.AuditPolicyFile+" records only namespace "+facts.Namespace)
 	}
 	c.labels(co.line, w)
 	// Object names in arguments.
@@ -594,7 +594,7 @@ func (c *checker) manifestPath(co cmd, f string) {
 		return // One of KubeRay's samples, run from config/samples.
 	}
 	truth := "it is neither in this repository nor among " + c.ref.KubeRay + "'s samples"
-	for _, p := range []string{tutorial.PodSecurityClusterFile, tutorial.KindConfigFile, tutorial.AuditPolicyFile, tutorial.OperatorValuesFile} {
+	for _, p := range []string{facts.PodSecurityClusterFile, facts.KindConfigFile, facts.AuditPolicyFile, facts.OperatorValuesFile} {
 		if path.Base(p) == path.Base(f) {
 			truth = "this repository's file is " + p
 		}
@@ -605,14 +605,14 @@ func (c *checker) manifestPath(co cmd, f string) {
 func (c *checker) labels(line int, words []string) {
 	got := map[string]string{}
 	for _, w := range words {
-		if k, v, ok := strings.Cut(w, "="); ok && strings.HasPrefix(k, tutorial.LabelPrefix) {
+		if k, v, ok := strings.Cut(w, "="); ok && strings.HasPrefix(k, facts.LabelPrefix) {
 			got[k] = v
 		}
 	}
 	if len(got) == 0 {
 		return
 	}
-	for _, l := range tutorial.Labels {
+	for _, l := range facts.Labels {
 		v, ok := got[l.Key]
 		switch {
 		case !ok:
@@ -635,11 +635,11 @@ func (c *checker) helm(co cmd) {
 	}
 	ns, _ := flagValues(w, helmValued, "-n", "--namespace")
 	for _, n := range ns {
-		if n != tutorial.Namespace {
-			c.find(co.line, "namespace", "the operator is installed into "+n, "install it into "+tutorial.Namespace+", where its own Pod must pass restricted too")
+		if n != facts.Namespace {
+			c.find(co.line, "namespace", "the operator is installed into "+n, "install it into "+facts.Namespace+", where its own Pod must pass restricted too")
 		}
 	}
-	want := fmt.Sprintf("helm install kuberay-operator kuberay/kuberay-operator --version %s --namespace %s --values %s", versions.KubeRayChartVersion, tutorial.Namespace, tutorial.OperatorValuesFile)
+	want := fmt.Sprintf("helm install kuberay-operator kuberay/kuberay-operator --version %s --namespace %s --values %s", versions.KubeRayChartVersion, facts.Namespace, facts.OperatorValuesFile)
 	chartRef := pos[2]
 	if chartRef == "." || strings.HasPrefix(chartRef, "./") || strings.HasPrefix(chartRef, "/") || strings.HasPrefix(chartRef, "../") || co.dir != "" && !strings.Contains(chartRef, "/") {
 		c.find(co.line, "chart", "installs the chart of a KubeRay working tree, whatever version it holds", want)
@@ -739,7 +739,7 @@ func (c *checker) valueEdit(n int, edit map[string]interface{}, fromSet bool) {
 	}
 	if total > 0 && len(same) == total {
 		c.find(n, "noop", "asks to edit chart values that "+c.ref.ChartSource+" already sets: "+strings.Join(same, ", "),
-			"nothing to edit: install the chart as it is, with --values "+tutorial.OperatorValuesFile+", which states the restricted settings on purpose")
+			"nothing to edit: install the chart as it is, with --values "+facts.OperatorValuesFile+", which states the restricted settings on purpose")
 	}
 }
 

@@ -20,9 +20,9 @@ import (
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
 
+	"github.com/kuberay-docs/pod-security-e2e/facts"
 	"github.com/kuberay-docs/pod-security-e2e/fixtures"
 	"github.com/kuberay-docs/pod-security-e2e/internal/repo"
-	"github.com/kuberay-docs/pod-security-e2e/tutorial"
 	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
@@ -97,7 +97,7 @@ func NewReference(kuberay string) (*Reference, error) {
 		}
 	}
 	if ref.trainImport == "" {
-		return nil, fmt.Errorf("%s: the script has no `from ray.train import …` line, which the import check quotes as the fix", tutorial.PodSecurityClusterFile)
+		return nil, fmt.Errorf("%s: the script has no `from ray.train import …` line, which the import check quotes as the fix", facts.PodSecurityClusterFile)
 	}
 	return ref, nil
 }
@@ -168,7 +168,7 @@ func (r *Reference) loadChart() error {
 		return err
 	}
 	r.ChartValues = c.Values
-	r.ChartSource = "the kuberay-operator chart " + versions.KubeRayChartVersion + " (defaults as " + tutorial.StandInChartDir + "/values.yaml mirrors them)"
+	r.ChartSource = "the kuberay-operator chart " + versions.KubeRayChartVersion + " (defaults as " + facts.StandInChartDir + "/values.yaml mirrors them)"
 	r.scanTemplates(c.Templates)
 	return nil
 }
@@ -225,7 +225,7 @@ func (r *Reference) kubeRayPath(p string) (exists, checked bool) {
 // repoPath reports whether a path of this repository exists, counting the
 // files the kind tier adds as existing.
 func (r *Reference) repoPath(p string) bool {
-	for _, k := range tutorial.ProvidedByKindTier {
+	for _, k := range facts.ProvidedByKindTier {
 		if p == k {
 			return true
 		}

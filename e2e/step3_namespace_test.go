@@ -14,7 +14,7 @@ import (
 	"sigs.k8s.io/e2e-framework/pkg/features"
 
 	"github.com/kuberay-docs/pod-security-e2e/audit"
-	facts "github.com/kuberay-docs/pod-security-e2e/tutorial"
+	"github.com/kuberay-docs/pod-security-e2e/facts"
 )
 
 const (

@@ -15,10 +15,10 @@ import (
 	"sigs.k8s.io/e2e-framework/pkg/features"
 
 	"github.com/kuberay-docs/pod-security-e2e/audit"
+	"github.com/kuberay-docs/pod-security-e2e/facts"
 	"github.com/kuberay-docs/pod-security-e2e/fixtures"
 	"github.com/kuberay-docs/pod-security-e2e/internal/repo"
 	"github.com/kuberay-docs/pod-security-e2e/podsecurity"
-	facts "github.com/kuberay-docs/pod-security-e2e/tutorial"
 )
 
 // CompleteSample is KubeRay's own sample, read from the pinned module (or

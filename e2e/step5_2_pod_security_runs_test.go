@@ -16,12 +16,12 @@ import (
 
 	"github.com/kuberay-docs/pod-security-e2e/audit"
 	"github.com/kuberay-docs/pod-security-e2e/cluster"
+	"github.com/kuberay-docs/pod-security-e2e/facts"
 	"github.com/kuberay-docs/pod-security-e2e/fixtures"
 	"github.com/kuberay-docs/pod-security-e2e/internal/feature"
 	"github.com/kuberay-docs/pod-security-e2e/internal/kube"
 	"github.com/kuberay-docs/pod-security-e2e/internal/testlog"
 	"github.com/kuberay-docs/pod-security-e2e/rayjobs"
-	facts "github.com/kuberay-docs/pod-security-e2e/tutorial"
 	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 

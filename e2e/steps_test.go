@@ -8,9 +8,9 @@ import (
 
 	"sigs.k8s.io/e2e-framework/pkg/features"
 
+	"github.com/kuberay-docs/pod-security-e2e/facts"
 	"github.com/kuberay-docs/pod-security-e2e/internal/feature"
 	"github.com/kuberay-docs/pod-security-e2e/internal/settings"
-	facts "github.com/kuberay-docs/pod-security-e2e/tutorial"
 )
 
 // TestTutorial runs the tutorial's steps in order. Each step is a feature

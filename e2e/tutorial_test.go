@@ -28,14 +28,14 @@ import (
 	"github.com/kuberay-docs/pod-security-e2e/audit"
 	"github.com/kuberay-docs/pod-security-e2e/chart"
 	"github.com/kuberay-docs/pod-security-e2e/cluster"
+	"github.com/kuberay-docs/pod-security-e2e/facts"
 	"github.com/kuberay-docs/pod-security-e2e/fixtures"
 	"github.com/kuberay-docs/pod-security-e2e/internal/feature"
 	"github.com/kuberay-docs/pod-security-e2e/internal/settings"
 	"github.com/kuberay-docs/pod-security-e2e/internal/testlog"
-	facts "github.com/kuberay-docs/pod-security-e2e/tutorial"
 )
 
-// The tutorial's fixed names, shared with its documents (package tutorial, imported as facts).
+// The tutorial's fixed names, shared with its documents (package facts).
 const (
 	namespace = facts.Namespace
 	// restrictedPrefix is how the API server starts the message of a

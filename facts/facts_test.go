@@ -1,4 +1,4 @@
-package tutorial
+package facts
 
 import (
 	"os"

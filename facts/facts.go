@@ -1,4 +1,4 @@
-// Package tutorial holds the facts of the Pod Security tutorial that both the
+// Package facts holds the facts of the Pod Security tutorial that both the
 // e2e suite and the tutorial's documents state: the namespace and its labels,
 // the steps and the tests that prove them, the refusal the API server gives,
 // object names, ports, paths and commands. The suite asserts with these values
@@ -6,7 +6,7 @@
 //
 // Names of the fixture's objects stay in package fixtures and versions stay in
 // package versions; this package refers to them.
-package tutorial
+package facts
 
 import (
 	"fmt"
