@@ -81,7 +81,7 @@ func (c *checker) structure() {
 			c.addf(b.Open, "code block without a step marker: put <!-- step: ID --> on the line before it (ID one of %s, or %s)", stepIDs(), strings.Join(sectionMarkers, ", "))
 			continue
 		}
-		idx := stepIndex(b.Marker)
+		idx := facts.StepIndex(b.Marker)
 		if idx < 0 {
 			if !slices.Contains(sectionMarkers, b.Marker) {
 				c.addf(b.MarkerLine, "step marker %q names no step: use one of %s, or %s", b.Marker, stepIDs(), strings.Join(sectionMarkers, ", "))
@@ -125,22 +125,8 @@ func (c *checker) structure() {
 	}
 }
 
-func stepIndex(id string) int {
-	for i, s := range facts.Steps {
-		if s.ID == id {
-			return i
-		}
-	}
-	return -1
-}
-
-func stepIDs() string {
-	ids := make([]string, len(facts.Steps))
-	for i, s := range facts.Steps {
-		ids[i] = s.ID
-	}
-	return strings.Join(ids, ", ")
-}
+// stepIDs lists the steps' IDs for messages.
+func stepIDs() string { return strings.Join(facts.StepIDs(facts.Steps), ", ") }
 
 // commands checks each simple command of a shell block.
 func (c *checker) commands(b markdown.Block) {
@@ -598,11 +584,6 @@ func (c *checker) kubeRayPath(line int, p string) {
 }
 
 func (c *checker) repoPath(line int, p string) {
-	if c.f.providedByKindTier(p) {
-		// TODO(kind tier): kind-config.yaml lands with the kind provider;
-		// from then on this check is strict.
-		return
-	}
 	if !c.f.exists(p) {
 		c.addf(line, "%s does not exist in this repository: fix the path", p)
 	}
@@ -706,7 +687,7 @@ func (c *checker) goCmd(line int, words []string) {
 		for i, s := range got {
 			ids[i] = s.ID
 		}
-		if stepIndex(c.block.Marker) >= 0 && !slices.Equal(ids, []string{c.block.Marker}) {
+		if facts.StepIndex(c.block.Marker) >= 0 && !slices.Equal(ids, []string{c.block.Marker}) {
 			s, _ := facts.LookupStep(c.block.Marker)
 			c.addf(line, "-run %s runs steps [%s], not step %s alone: use -run '%s'", pattern, strings.Join(ids, " "), c.block.Marker, s.RunPattern())
 		}

@@ -282,17 +282,6 @@ func (f *Facts) exists(rel string) bool {
 	return err == nil
 }
 
-// providedByKindTier reports whether rel is a file the kind tier adds and
-// that is not in this checkout yet.
-func (f *Facts) providedByKindTier(rel string) bool {
-	for _, p := range facts.ProvidedByKindTier {
-		if rel == p && !f.exists(rel) {
-			return true
-		}
-	}
-	return false
-}
-
 // names lists a set for messages.
 func names(m map[string]string) string {
 	out := make([]string, 0, len(m))

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -429,16 +430,16 @@ func (c *checker) configMapRef(n int, name string) {
 		c.find(n, "name", "ConfigMap "+name+" is not what this tutorial's YAML creates", "it creates "+describe(c.configMaps))
 		return
 	}
-	if !contains(c.ref.fixtureConfigMaps, name) {
+	if !slices.Contains(c.ref.fixtureConfigMaps, name) {
 		c.find(n, "name", "ConfigMap "+name+" is created by no YAML of this tutorial", facts.PodSecurityClusterFile+" creates ConfigMap "+strings.Join(c.ref.fixtureConfigMaps, ", "))
 	}
 }
 
 func (c *checker) rayClusterRef(n int, name string) {
-	if c.rayClusters[name] != "" || (c.unresolved && contains(c.ref.fixtureRayClusters, name)) {
+	if c.rayClusters[name] != "" || (c.unresolved && slices.Contains(c.ref.fixtureRayClusters, name)) {
 		return
 	}
-	if len(c.rayClusters) > 0 || !contains(c.ref.fixtureRayClusters, name) {
+	if len(c.rayClusters) > 0 || !slices.Contains(c.ref.fixtureRayClusters, name) {
 		known := describe(c.rayClusters)
 		if known == "" {
 			known = strings.Join(c.ref.fixtureRayClusters, ", ") + " (" + facts.PodSecurityClusterFile + ")"
@@ -454,7 +455,7 @@ func (c *checker) serviceRef(n int, name string) {
 	// When some applied file could not be read, its RayCluster may be the
 	// one this repository's fixture replaces; then the fixture's names hold.
 	rc, _ := strings.CutSuffix(name, "-head-svc")
-	if contains(c.ref.fixtureRayClusters, rc) && (c.unresolved || len(c.headSvcs) == 0) {
+	if slices.Contains(c.ref.fixtureRayClusters, rc) && (c.unresolved || len(c.headSvcs) == 0) {
 		return
 	}
 	var want []string
@@ -481,15 +482,6 @@ func describe(m map[string]string) string {
 		parts = append(parts, k+" ("+m[k]+")")
 	}
 	return strings.Join(parts, ", ")
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 var bindFlags = map[string]bool{"--address": true, "--host": true, "--bind": true, "--bind-address": true, "--listen": true, "--dashboard-host": true, "--ip": true}

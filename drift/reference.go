@@ -222,14 +222,8 @@ func (r *Reference) kubeRayPath(p string) (exists, checked bool) {
 	return !errors.Is(err, fs.ErrNotExist), true
 }
 
-// repoPath reports whether a path of this repository exists, counting the
-// files the kind tier adds as existing.
+// repoPath reports whether a path of this repository exists.
 func (r *Reference) repoPath(p string) bool {
-	for _, k := range facts.ProvidedByKindTier {
-		if p == k {
-			return true
-		}
-	}
 	_, err := os.Stat(filepath.Join(r.RepoRoot, filepath.FromSlash(p)))
 	return err == nil
 }

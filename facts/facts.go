@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -199,10 +200,6 @@ const (
 	StandInChartDir        = "fixtures/charts/kuberay-operator"
 )
 
-// ProvidedByKindTier lists files the documents name that the kind tier adds
-// to the repository. Until they exist their paths are not checked.
-var ProvidedByKindTier = []string{KindConfigFile}
-
 // Step is one step of the tutorial and the e2e feature that proves it.
 type Step struct {
 	// ID is the step's number in the documents, e.g. "5.1".
@@ -236,21 +233,27 @@ func StepTitle(id string) string {
 
 // LookupStep finds a step by its ID.
 func LookupStep(id string) (Step, bool) {
-	for _, s := range Steps {
-		if s.ID == id {
-			return s, true
-		}
+	if i := StepIndex(id); i >= 0 {
+		return Steps[i], true
 	}
 	return Step{}, false
 }
 
-func stepIDs() string {
-	ids := make([]string, len(Steps))
-	for i, s := range Steps {
+// StepIndex is the position of the step id in Steps, -1 for none.
+func StepIndex(id string) int {
+	return slices.IndexFunc(Steps, func(s Step) bool { return s.ID == id })
+}
+
+// StepIDs are the IDs of steps, in order.
+func StepIDs(steps []Step) []string {
+	ids := make([]string, len(steps))
+	for i, s := range steps {
 		ids[i] = s.ID
 	}
-	return strings.Join(ids, ", ")
+	return ids
 }
+
+func stepIDs() string { return strings.Join(StepIDs(Steps), ", ") }
 
 // SubtestName is the step's name as `go test -v` prints it under SuiteTest:
 // the testing package turns spaces into underscores.

@@ -20,22 +20,14 @@ import (
 	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
-func stepIDsOf(steps []Step) []string {
-	out := make([]string, len(steps))
-	for i, s := range steps {
-		out[i] = s.ID
-	}
-	return out
-}
-
 func TestRunPatternSelectsItsStepAlone(t *testing.T) {
 	for _, s := range Steps {
 		got, err := Selected(s.RunPattern())
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !slices.Equal(stepIDsOf(got), []string{s.ID}) {
-			t.Errorf("-run %q selects steps %v, want only %s", s.RunPattern(), stepIDsOf(got), s.ID)
+		if !slices.Equal(StepIDs(got), []string{s.ID}) {
+			t.Errorf("-run %q selects steps %v, want only %s", s.RunPattern(), StepIDs(got), s.ID)
 		}
 		if !strings.HasPrefix(s.Title, s.ID+" ") {
 			t.Errorf("step %s's title %q must start with its ID and a space, which RunPattern relies on", s.ID, s.Title)
@@ -43,8 +35,8 @@ func TestRunPatternSelectsItsStepAlone(t *testing.T) {
 	}
 	// Why the patterns are anchored: without ^, "1_" also matches "5.1_".
 	got, _ := Selected(SuiteTest + "/1_")
-	if !slices.Equal(stepIDsOf(got), []string{"1", "5.1"}) {
-		t.Errorf("unanchored TestTutorial/1_ selects %v; the testing package selects 1 and 5.1", stepIDsOf(got))
+	if !slices.Equal(StepIDs(got), []string{"1", "5.1"}) {
+		t.Errorf("unanchored TestTutorial/1_ selects %v; the testing package selects 1 and 5.1", StepIDs(got))
 	}
 }
 

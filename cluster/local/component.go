@@ -113,12 +113,6 @@ func (comp *component) stop() {
 	comp.p.Stop(grace)
 }
 
-func (comp *component) stopIfSet() {
-	if comp != nil && comp.p != nil {
-		comp.stop()
-	}
-}
-
 // httpReady treats a 200 whose body contains want as ready.
 func httpReady(client *http.Client, url, want string) func(ctx context.Context) (bool, error) {
 	return func(ctx context.Context) (bool, error) {

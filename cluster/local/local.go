@@ -123,14 +123,6 @@ func New(opts ...Option) *Cluster {
 	return c
 }
 
-// Apply applies options after construction.
-func (c *Cluster) Apply(opts ...Option) *Cluster {
-	for _, o := range opts {
-		o(c)
-	}
-	return c
-}
-
 func (c *Cluster) SetDefaults() support.E2EClusterProvider { return c }
 
 func (c *Cluster) WithName(name string) support.E2EClusterProvider {
@@ -157,12 +149,6 @@ func (c *Cluster) WithOpts(opts ...support.ClusterOpts) support.E2EClusterProvid
 	}
 	return c
 }
-
-// Version is the Kubernetes release the cluster runs.
-func (c *Cluster) Version() (versions.Kubernetes, error) { return versions.LookupKubernetes(c.version) }
-
-// Dir is the run directory (kubeconfig, logs, audit log, etcd data).
-func (c *Cluster) Dir() string { return c.dir }
 
 func (c *Cluster) GetKubeconfig() string     { return c.kubeconfig }
 func (c *Cluster) GetKubectlContext() string { return c.name }

@@ -2,6 +2,7 @@ package proc
 
 import (
 	"bytes"
+	"slices"
 
 	"github.com/onsi/gomega"
 	"os/exec"
@@ -20,7 +21,7 @@ func TestStopKillsTheWholeProcessGroup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !contains(Running(), "stubborn") {
+	if !slices.Contains(Running(), "stubborn") {
 		t.Fatalf("not tracked: %v", Running())
 	}
 	g := gomega.NewWithT(t)
@@ -37,7 +38,7 @@ func TestStopKillsTheWholeProcessGroup(t *testing.T) {
 	if p.Err() == nil {
 		t.Error("Err must report why a stopped process ended")
 	}
-	if contains(Running(), "stubborn") {
+	if slices.Contains(Running(), "stubborn") {
 		t.Error("still tracked after Stop")
 	}
 	g.Eventually(func() bool {
@@ -72,13 +73,4 @@ func TestStartFailureNamesTheProgram(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "start ghost (/no/such/binary)") {
 		t.Fatalf("got %v", err)
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

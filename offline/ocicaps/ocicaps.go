@@ -20,6 +20,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -89,7 +90,7 @@ func DropFromProcess(process map[string]any, drop []string) bool {
 		}
 		kept := list[:0:0]
 		for _, c := range list {
-			if s, ok := c.(string); ok && contains(drop, s) {
+			if s, ok := c.(string); ok && slices.Contains(drop, s) {
 				changed = true
 				continue
 			}
@@ -220,13 +221,4 @@ func Apply(args []string, cwd string, drop []string) error {
 		return err
 	}
 	return os.Rename(tmp, path)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
