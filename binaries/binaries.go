@@ -23,6 +23,7 @@ import (
 
 	"github.com/kuberay-docs/pod-security-e2e/internal/proc"
 	"github.com/kuberay-docs/pod-security-e2e/internal/repo"
+	"github.com/kuberay-docs/pod-security-e2e/internal/settings"
 	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
@@ -75,16 +76,7 @@ const stopGrace = 2 * time.Second
 
 // CacheDir is $E2E_CACHE_DIR, or kuberay-pod-security-e2e under the user cache
 // directory (~/.cache on Linux).
-func CacheDir() (string, error) {
-	if dir := os.Getenv("E2E_CACHE_DIR"); dir != "" {
-		return filepath.Abs(dir)
-	}
-	base, err := os.UserCacheDir()
-	if err != nil {
-		return "", fmt.Errorf("no cache directory for built binaries (%v): set E2E_CACHE_DIR", err)
-	}
-	return filepath.Join(base, "kuberay-pod-security-e2e"), nil
-}
+func CacheDir() (string, error) { return settings.CacheDir() }
 
 // Ensure returns the binaries for Kubernetes release k, building those that
 // are not cached yet.

@@ -188,11 +188,11 @@ func newProvider(s settings.Settings) (cluster.Provider, error) {
 		// The components' logs of a cluster that failed to start go to the
 		// run's evidence, since the run directory that held them is removed.
 		p := local.New(local.WithKeep(s.Keep), local.WithBuildDeadline(binaries.TestTimeoutDeadline()),
-			local.WithLogsDir(filepath.Join(s.OutputDir, "cluster")))
+			local.WithLogsDir(filepath.Join(s.OutputDir, "cluster")), local.WithStartTimeout(s.LocalStartTimeout))
 		p.WithVersion(s.Kubernetes)
 		return p, nil
 	case "existing":
-		return existing.New(), nil
+		return existing.New(existing.WithKubeconfig(s.Kubeconfig), existing.WithContext(s.KubeContext), existing.WithAuditLog(s.AuditLog)), nil
 	case "kind":
 		return newKindProvider(s)
 	}

@@ -49,9 +49,10 @@ func WithContext(name string) Option { return func(c *Cluster) { c.context = nam
 // assertions are skipped and the verdicts come from the API alone.
 func WithAuditLog(path string) Option { return func(c *Cluster) { c.auditLog = path } }
 
-// New reads KUBECONFIG, E2E_KUBE_CONTEXT and E2E_AUDIT_LOG, then applies opts.
+// New returns the provider; the suite passes KUBECONFIG, E2E_KUBE_CONTEXT
+// and E2E_AUDIT_LOG as options (internal/settings reads them).
 func New(opts ...Option) *Cluster {
-	c := &Cluster{kubeconfig: os.Getenv("KUBECONFIG"), context: os.Getenv("E2E_KUBE_CONTEXT"), auditLog: os.Getenv("E2E_AUDIT_LOG")}
+	c := &Cluster{}
 	for _, o := range opts {
 		o(c)
 	}

@@ -191,8 +191,7 @@ func TestCreateAgainstAServerThatAnswers(t *testing.T) {
 	noEnv(t)
 	srv, authorized := fakeAPIServer(t)
 	kc := writeKubeconfig(t, map[string]string{"up": srv.URL}, "up", caOf(srv))
-	t.Setenv("KUBECONFIG", kc)
-	c := New()
+	c := New(WithKubeconfig(kc))
 	got, err := c.Create(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -223,10 +222,9 @@ func TestContextSelection(t *testing.T) {
 	if _, err := New(WithKubeconfig(kc)).Create(context.Background()); err == nil {
 		t.Error("the current context points at a closed port, yet Create succeeded")
 	}
-	t.Setenv("E2E_KUBE_CONTEXT", "up")
-	c := New(WithKubeconfig(kc))
+	c := New(WithKubeconfig(kc), WithContext("up"))
 	if _, err := c.Create(context.Background()); err != nil {
-		t.Errorf("E2E_KUBE_CONTEXT=up: %v", err)
+		t.Errorf("context up: %v", err)
 	}
 	if c.GetKubectlContext() != "up" {
 		t.Errorf("GetKubectlContext %q", c.GetKubectlContext())
@@ -249,8 +247,7 @@ func TestAuditLog(t *testing.T) {
 	if err := os.WriteFile(path, []byte(line), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("E2E_AUDIT_LOG", path)
-	rc, err := New().AuditLog(context.Background())
+	rc, err := New(WithAuditLog(path)).AuditLog(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,10 +28,6 @@ type component struct {
 	p     *proc.Process
 }
 
-// startTimeout bounds how long one component may take to become ready; a
-// healthy one takes a few seconds even on 2 loaded cores.
-var startTimeout = 60 * time.Second
-
 func (c *Cluster) start(ctx context.Context, comp *component) error {
 	comp.log = filepath.Join(c.dir, "logs", comp.name+".log")
 	f, err := os.OpenFile(comp.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
@@ -64,7 +60,7 @@ func (c *Cluster) start(ctx context.Context, comp *component) error {
 // tail of its log, which nearly always says what went wrong, and which
 // outlives the run directory a failed start-up removes.
 func (c *Cluster) poll(ctx context.Context, what string, watch *component, cond func(context.Context) (bool, error)) error {
-	ctx, cancel := context.WithTimeout(ctx, startTimeout)
+	ctx, cancel := context.WithTimeout(ctx, c.startTimeout)
 	defer cancel()
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
@@ -87,7 +83,7 @@ func (c *Cluster) poll(ctx context.Context, what string, watch *component, cond 
 		case <-exited:
 			return fmt.Errorf("%s exited during start-up (%v), while waiting for %s; %s", watch.name, watch.p.Err(), what, c.logReport(watch))
 		case <-ctx.Done():
-			msg := fmt.Sprintf("timed out after %s waiting for %s", startTimeout, what)
+			msg := fmt.Sprintf("timed out after %s waiting for %s (E2E_LOCAL_START_TIMEOUT raises it)", c.startTimeout, what)
 			if lastErr != nil {
 				msg += " (last error: " + lastErr.Error() + ")"
 			}
@@ -166,18 +162,4 @@ func (c *Cluster) logReport(comp *component) string {
 func processAlive(pid int) bool {
 	err := syscall.Kill(pid, 0)
 	return err == nil || err == syscall.EPERM
-}
-
-// startTimeoutFromEnv reads E2E_LOCAL_START_TIMEOUT; a bad value is an
-// error, not a silent default.
-func startTimeoutFromEnv() (time.Duration, error) {
-	v := os.Getenv("E2E_LOCAL_START_TIMEOUT")
-	if v == "" {
-		return 60 * time.Second, nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("E2E_LOCAL_START_TIMEOUT=%q: use a positive duration such as 90s or 2m", v)
-	}
-	return d, nil
 }

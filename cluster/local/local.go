@@ -53,17 +53,21 @@ const (
 
 // Cluster is the local tier's cluster provider.
 type Cluster struct {
-	name       string
-	version    string
-	binDir     string // WithPath: prebuilt binaries instead of building
-	cacheDir   string
-	buildStop  time.Time // WithBuildDeadline
-	keep       bool
-	auditPol   string
-	noAudit    bool   // WithoutAuditFlags
-	logsDir    string // WithLogsDir
-	progress   io.Writer
-	components []*component
+	name      string
+	version   string
+	binDir    string // WithPath: prebuilt binaries instead of building
+	cacheDir  string
+	buildStop time.Time // WithBuildDeadline
+	keep      bool
+	auditPol  string
+	noAudit   bool   // WithoutAuditFlags
+	logsDir   string // WithLogsDir
+	// startTimeout bounds how long one component may take to become ready
+	// (WithStartTimeout); a healthy one takes a few seconds even on 2
+	// loaded cores.
+	startTimeout time.Duration
+	progress     io.Writer
+	components   []*component
 
 	dir        string
 	kubeconfig string
@@ -101,6 +105,10 @@ func WithBuildDeadline(t time.Time) Option { return func(c *Cluster) { c.buildSt
 // WithAuditPolicy uses another audit policy file than the repository's.
 func WithAuditPolicy(path string) Option { return func(c *Cluster) { c.auditPol = path } }
 
+// WithStartTimeout bounds how long one component may take to become ready
+// (default 60s).
+func WithStartTimeout(d time.Duration) Option { return func(c *Cluster) { c.startTimeout = d } }
+
 // WithLogsDir keeps the components' logs in dir when Create fails: the run
 // directory that held them is removed then, and the error points here.
 func WithLogsDir(dir string) Option { return func(c *Cluster) { c.logsDir = dir } }
@@ -116,7 +124,7 @@ func WithProgress(w io.Writer) Option { return func(c *Cluster) { c.progress = w
 
 // New returns a local cluster provider for the default Kubernetes version.
 func New(opts ...Option) *Cluster {
-	c := &Cluster{name: "kuberay-e2e", version: versions.DefaultKubernetes, progress: os.Stderr}
+	c := &Cluster{name: "kuberay-e2e", version: versions.DefaultKubernetes, progress: os.Stderr, startTimeout: 60 * time.Second}
 	for _, o := range opts {
 		o(c)
 	}
@@ -186,9 +194,6 @@ func (c *Cluster) CreateWithConfig(ctx context.Context, _ string) (string, error
 func (c *Cluster) Create(ctx context.Context, _ ...string) (kubeconfig string, err error) {
 	k, err := versions.LookupKubernetes(c.version)
 	if err != nil {
-		return "", err
-	}
-	if startTimeout, err = startTimeoutFromEnv(); err != nil {
 		return "", err
 	}
 	if c.auditPol == "" {

@@ -34,6 +34,7 @@ import (
 
 	"github.com/kuberay-docs/pod-security-e2e/cluster/local"
 	"github.com/kuberay-docs/pod-security-e2e/internal/proc"
+	"github.com/kuberay-docs/pod-security-e2e/internal/settings"
 	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
@@ -99,6 +100,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "local-cluster: %v (%s)\n", err, usage)
 		return 2
 	}
+	startTimeout, err := settings.LocalStartTimeout()
+	if err != nil {
+		fmt.Fprintf(stderr, "local-cluster: %v\n", err)
+		return 2
+	}
 	// A panic must not leave the control plane running or its directory
 	// behind: Create cleans up after its errors only, and the kernel's
 	// parent-death signal would end the processes but not remove files.
@@ -124,7 +130,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		// cluster is ready before it is.
 		_ = os.Remove(o.envFile)
 	}
-	lc := local.New(local.WithProgress(stderr))
+	lc := local.New(local.WithProgress(stderr), local.WithStartTimeout(startTimeout))
 	lc.WithVersion(o.version)
 	kubeconfig, err := lc.Create(ctx)
 	if err != nil {

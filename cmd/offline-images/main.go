@@ -28,6 +28,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kuberay-docs/pod-security-e2e/internal/settings"
 	"github.com/kuberay-docs/pod-security-e2e/offline/dockerns"
 	"github.com/kuberay-docs/pod-security-e2e/offline/images"
 	"github.com/kuberay-docs/pod-security-e2e/versions"
@@ -112,7 +113,7 @@ func run(ctx context.Context, want map[string]bool, load, verbose bool) error {
 		list = append(list, image{p.Name, p.Key(), func() (string, bool, error) { return p.Build(cache) }, p.ImportArgs, nil})
 	}
 	if want["node"] {
-		k, err := versions.LookupKubernetes(os.Getenv("E2E_KUBERNETES_VERSION"))
+		k, err := versions.LookupKubernetes(settings.KubernetesVersion())
 		if err != nil {
 			return err
 		}
@@ -202,14 +203,7 @@ func daemonEnv(ctx context.Context) ([]string, error) {
 	if os.Getenv("DOCKER_HOST") != "" {
 		return nil, nil
 	}
-	name := os.Getenv("E2E_DOCKER_NETNS")
-	if name == "" {
-		name = "kuberay-e2e"
-	}
-	dir := os.Getenv("E2E_DOCKER_RUN_DIR")
-	if dir == "" {
-		dir = "/tmp/" + name + ".docker"
-	}
+	name, dir := settings.DockerNetns()
 	cfg := dockerns.Config{Name: name, Dir: dir}
 	if err := dockerns.Ping(ctx, cfg); err != nil {
 		return nil, fmt.Errorf("no private Docker daemon answers at %s (fix: scripts/docker-netns start, or set DOCKER_HOST): %v", cfg.Socket(), err)

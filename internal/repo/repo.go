@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"github.com/kuberay-docs/pod-security-e2e/internal/settings"
 )
 
 // Module is this repository's Go module path.
@@ -39,7 +41,7 @@ func Path(elem ...string) (string, error) {
 }
 
 func findRoot() (string, error) {
-	if dir := os.Getenv("E2E_REPO_DIR"); dir != "" {
+	if dir := settings.RepoDir(); dir != "" {
 		abs, err := filepath.Abs(dir)
 		if err != nil {
 			return "", err

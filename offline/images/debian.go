@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/kuberay-docs/pod-security-e2e/internal/settings"
 )
 
 // DebianMirror returns the Debian archive to debootstrap from:
@@ -13,7 +15,7 @@ import (
 // sources use for suite (deb822 .sources files and one-line .list files),
 // so the build goes wherever this machine's apt already goes.
 func DebianMirror(suite string) (string, error) {
-	if m := os.Getenv("E2E_DEBIAN_MIRROR"); m != "" {
+	if m := settings.DebianMirror(); m != "" {
 		return m, nil
 	}
 	files, _ := filepath.Glob("/etc/apt/sources.list.d/*.sources")
