@@ -16,6 +16,7 @@ import (
 
 	"github.com/kuberay-docs/pod-security-e2e/audit"
 	"github.com/kuberay-docs/pod-security-e2e/cluster"
+	"github.com/kuberay-docs/pod-security-e2e/evidence"
 	"github.com/kuberay-docs/pod-security-e2e/facts"
 	"github.com/kuberay-docs/pod-security-e2e/fixtures"
 	"github.com/kuberay-docs/pod-security-e2e/internal/feature"
@@ -142,10 +143,11 @@ func step52PodSecurityRuns() features.Feature {
 			sctx, cancel := context.WithTimeout(ctx, limit)
 			res, err := kube.Exec(sctx, tut.rest, namespace, head.Name, "ray-head", facts.XGBoostCommand())
 			cancel()
-			_ = run.WriteFile("xgboost-output.txt", []byte(res.Stdout+"\n--- stderr ---\n"+res.Stderr))
+			dir := feature.StepDir(ctx, run)
+			_ = evidence.Write(dir, "xgboost-output.txt", []byte(res.Stdout+"\n--- stderr ---\n"+res.Stderr))
 			if err != nil || res.ExitCode != 0 {
 				status := rayStatus(ctx, head.Name)
-				_ = run.WriteFile("ray-status.txt", []byte(status))
+				_ = evidence.Write(dir, "ray-status.txt", []byte(status))
 				if sctx.Err() != nil {
 					err = fmt.Errorf("python3 %s still running after %s (E2E_TIMEOUT x 2): %w", fixtures.ScriptPath, limit, err)
 				}

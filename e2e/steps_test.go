@@ -48,7 +48,8 @@ var anyFailed atomic.Bool
 
 // newStep starts a step's feature: each of its assessments is a check whose
 // own outcome (passed, skipped and why, failed, not run) reaches the step's
-// row in the table.
+// row in the table, and a failed step saves what it left into its own
+// directory of the run.
 func newStep(id string) *feature.Builder {
-	return feature.New(run, facts.StepTitle(id)).WithLabel("step", id)
+	return feature.New(run, facts.StepTitle(id)).WithLabel("step", id).OnFailure(saveStepEvidence)
 }

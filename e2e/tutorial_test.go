@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -28,6 +29,7 @@ import (
 	"github.com/kuberay-docs/pod-security-e2e/audit"
 	"github.com/kuberay-docs/pod-security-e2e/chart"
 	"github.com/kuberay-docs/pod-security-e2e/cluster"
+	"github.com/kuberay-docs/pod-security-e2e/evidence"
 	"github.com/kuberay-docs/pod-security-e2e/facts"
 	"github.com/kuberay-docs/pod-security-e2e/fixtures"
 	"github.com/kuberay-docs/pod-security-e2e/internal/feature"
@@ -413,32 +415,53 @@ func (tu *tutorial) cleanup(ctx context.Context) {
 
 // saveEvidence writes logs, events, objects and the audit log into the run
 // directory when a step failed or the user asked for them.
-func saveEvidence(ctx2 context.Context) {
+func saveEvidence(ctx context.Context) {
 	if !anyFailed.Load() && !run.Failed() && cfg.Artifacts != "always" {
 		return
 	}
-	report := func(what string, err error) {
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "e2e: saving %s: %v\n", what, err)
-		}
-	}
-	report("cluster logs", provider.ExportLogs(ctx2, run.Path("cluster")))
-	if rc, err := provider.AuditLog(ctx2); err == nil {
+	report("cluster logs", provider.ExportLogs(ctx, run.Path("cluster")))
+	if rc, err := provider.AuditLog(ctx); err == nil {
 		data, err := io.ReadAll(rc)
 		rc.Close()
 		report("audit log", err)
 		report("audit log", run.WriteFile("audit.log", data))
 	}
+	saveNamespace(ctx, run.Dir)
+}
+
+// saveStepEvidence is what a failed step leaves in its own directory, saved
+// before its teardown removes what it made: the namespace's objects and
+// events as the step left them, and the audit events of the namespace.
+func saveStepEvidence(ctx context.Context, t *testing.T, dir string) {
+	saveNamespace(ctx, dir)
+	if ok, _ := provider.Auditing(); !ok {
+		return
+	}
+	evs, err := tut.readAudit(ctx, tut.auditStart, audit.Filter{Namespace: namespace})
+	report("the step's audit events", err)
+	var b strings.Builder
+	for _, e := range evs {
+		line, err := json.Marshal(e)
+		report("the step's audit events", err)
+		b.Write(append(line, '\n'))
+	}
+	report("the step's audit events", evidence.Write(dir, "audit-events.jsonl", []byte(b.String())))
+	t.Logf("evidence of the failed step saved in %s", dir)
+}
+
+// saveNamespace writes the tutorial namespace's events and its pods,
+// Deployments and RayClusters as YAML into dir.
+func saveNamespace(ctx context.Context, dir string) {
 	if tut.cs == nil {
 		return
 	}
-	if evs, err := tut.cs.CoreV1().Events(namespace).List(ctx2, metav1.ListOptions{}); err == nil {
+	if evs, err := tut.cs.CoreV1().Events(namespace).List(ctx, metav1.ListOptions{}); err == nil {
 		sort.Slice(evs.Items, func(i, j int) bool { return evs.Items[i].LastTimestamp.Before(&evs.Items[j].LastTimestamp) })
 		var b strings.Builder
 		for _, e := range evs.Items {
 			fmt.Fprintf(&b, "%s\t%s\t%s/%s\t%s\t%s\n", e.LastTimestamp.Format(time.RFC3339), e.Type, e.InvolvedObject.Kind, e.InvolvedObject.Name, e.Reason, e.Message)
 		}
-		report("events", run.WriteFile("events.txt", []byte(b.String())))
+		report("events", evidence.Write(dir, "events.txt", []byte(b.String())))
 	}
 	dump := func(name string, list any, err error) {
 		if err != nil {
@@ -446,14 +469,22 @@ func saveEvidence(ctx2 context.Context) {
 		}
 		data, err := yaml.Marshal(list)
 		report(name, err)
-		report(name, run.WriteFile("objects/"+name+".yaml", data))
+		report(name, evidence.Write(dir, "objects/"+name+".yaml", data))
 	}
-	pods, err := tut.cs.CoreV1().Pods(namespace).List(ctx2, metav1.ListOptions{})
+	pods, err := tut.cs.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{})
 	dump("pods", pods, err)
-	deps, err := tut.cs.AppsV1().Deployments(namespace).List(ctx2, metav1.ListOptions{})
+	deps, err := tut.cs.AppsV1().Deployments(namespace).List(ctx, metav1.ListOptions{})
 	dump("deployments", deps, err)
-	rcs, err := tut.dyn.Resource(rayClusterGVR).Namespace(namespace).List(ctx2, metav1.ListOptions{})
+	rcs, err := tut.dyn.Resource(rayClusterGVR).Namespace(namespace).List(ctx, metav1.ListOptions{})
 	dump("rayclusters", rcs, err)
+}
+
+// report says on stderr what could not be saved; saving evidence never fails
+// a run.
+func report(what string, err error) {
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: saving %s: %v\n", what, err)
+	}
 }
 
 // note records the step's evidence line.

@@ -321,13 +321,13 @@ func (r *Run) Table() string {
 	}
 	steps := r.Steps()
 	w := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "STEP\tRESULT\tTIME\tEVIDENCE")
+	fmt.Fprintln(w, "STEP\tRESULT\tTIME\tDIR\tEVIDENCE")
 	for _, s := range steps {
 		ev := s.Evidence
 		if len(ev) > 160 {
 			ev = ev[:157] + "..."
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", s.Name, s.Summary(), s.Duration.Round(10*time.Millisecond), ev)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", s.Name, s.Summary(), s.Duration.Round(10*time.Millisecond), r.stepDirCell(s.Name), ev)
 	}
 	w.Flush()
 	t := r.Totals()
@@ -361,8 +361,12 @@ func (r *Run) Table() string {
 }
 
 // WriteFile saves data under the run directory, creating parents.
-func (r *Run) WriteFile(name string, data []byte) error {
-	p := filepath.Join(r.Dir, name)
+func (r *Run) WriteFile(name string, data []byte) error { return Write(r.Dir, name, data) }
+
+// Write saves data as name under dir (a run's or a step's), creating
+// parents.
+func Write(dir, name string, data []byte) error {
+	p := filepath.Join(dir, name)
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
 	}
@@ -371,6 +375,26 @@ func (r *Run) WriteFile(name string, data []byte) error {
 
 // Path is name under the run directory.
 func (r *Run) Path(name string) string { return filepath.Join(r.Dir, name) }
+
+// StepDir is the directory of one step's own evidence under the run's,
+// named by the step's ID (the first word of its name): step-5.2. What a step
+// writes (the XGBoost script's output, Helm's downloads) and what is saved
+// when it fails (its namespace's pods and events, the audit events) land
+// there, as KubeRay's test support gives each test an output directory.
+func (r *Run) StepDir(step string) string {
+	id, _, _ := strings.Cut(step, " ")
+	return r.Path("step-" + id)
+}
+
+// stepDirCell is the table's link to a step's directory, "" while it is
+// empty or absent.
+func (r *Run) stepDirCell(step string) string {
+	dir := r.StepDir(step)
+	if entries, err := os.ReadDir(dir); err != nil || len(entries) == 0 {
+		return "-"
+	}
+	return filepath.Base(dir) + "/"
+}
 
 // RemoveIfEmpty removes the run directory when nothing was saved in it (a
 // dry run, or a run that ended before any step).

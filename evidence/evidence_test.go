@@ -2,6 +2,7 @@ package evidence
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -35,6 +36,15 @@ func TestStepTable(t *testing.T) {
 	}
 	if strings.Contains(table, "never finished") {
 		t.Errorf("a step that never finished has no row:\n%s", table)
+	}
+	if !strings.Contains(row, " - ") {
+		t.Errorf("a step that saved nothing links no directory: %q", row)
+	}
+	if err := os.WriteFile(filepath.Join(mkdir(t, r.StepDir("3 namespace")), "pods.yaml"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if row := rowOf(t, r.Table(), "3 namespace"); !strings.Contains(row, " step-3/ ") || r.StepDir("3 namespace") != filepath.Join(r.Dir, "step-3") {
+		t.Errorf("a step's own directory is linked from its row: %q", row)
 	}
 	if len(r.SkippedChecks()) != 0 {
 		t.Errorf("nothing was skipped: %q", r.SkippedChecks())
@@ -153,6 +163,14 @@ func TestFilesAndEmptyRunRemoval(t *testing.T) {
 	if _, err := New("/proc/no/such/place"); err == nil || !strings.Contains(err.Error(), "E2E_OUTPUT_DIR") {
 		t.Errorf("unwritable directory: %v", err)
 	}
+}
+
+func mkdir(t *testing.T, dir string) string {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 func rowOf(t *testing.T, table, step string) string {

@@ -25,10 +25,12 @@ type Func = features.Func
 
 // Builder is a features.FeatureBuilder whose assessments are recorded.
 type Builder struct {
-	b      *features.FeatureBuilder
-	run    *evidence.Run
-	name   string
-	checks []string
+	b         *features.FeatureBuilder
+	run       *evidence.Run
+	name      string
+	checks    []string
+	teardowns []Func
+	onFailure func(ctx context.Context, t *testing.T, dir string)
 }
 
 // New starts the feature of the step called name, recorded in run. Its first
@@ -64,9 +66,17 @@ func (b *Builder) Setup(fn Func) *Builder {
 // Teardown adds a teardown function. It runs outside any check, so the
 // last check's state is taken out of its context.
 func (b *Builder) Teardown(fn Func) *Builder {
-	b.b.Teardown(func(ctx context.Context, t *testing.T, c *envconf.Config) context.Context {
+	b.teardowns = append(b.teardowns, func(ctx context.Context, t *testing.T, c *envconf.Config) context.Context {
 		return fn(context.WithValue(ctx, checkKey{}, (*checkState)(nil)), t, c)
 	})
+	return b
+}
+
+// OnFailure sets what to save into the step's own directory (StepDir) when
+// the step has failed. It runs before the step's teardowns, while what the
+// step made still exists.
+func (b *Builder) OnFailure(fn func(ctx context.Context, t *testing.T, dir string)) *Builder {
+	b.onFailure = fn
 	return b
 }
 
@@ -89,6 +99,17 @@ func (b *Builder) Assess(name string, fn Func) *Builder {
 // reaches are reported as not run, and returns the feature.
 func (b *Builder) Feature() types.Feature {
 	b.run.Plan(b.name, b.checks...)
+	if fn, run, name := b.onFailure, b.run, b.name; fn != nil {
+		b.b.Teardown(func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			if t.Failed() {
+				fn(ctx, t, run.StepDir(name))
+			}
+			return ctx
+		})
+	}
+	for _, td := range b.teardowns {
+		b.b.Teardown(td)
+	}
 	return b.b.Feature()
 }
 
@@ -107,6 +128,10 @@ func StepName(ctx context.Context) string {
 	s, _ := ctx.Value(stepKey{}).(string)
 	return s
 }
+
+// StepDir is the step's own evidence directory (evidence.Run.StepDir); the
+// step creates it when it writes there.
+func StepDir(ctx context.Context, run *evidence.Run) string { return run.StepDir(StepName(ctx)) }
 
 type (
 	stepKey    struct{}

@@ -2,6 +2,7 @@ package feature
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,7 +28,7 @@ func TestChildSuite(t *testing.T) {
 	if out == "" {
 		t.Skip("runs only as the child of TestChecksReachTheRow")
 	}
-	run, err := evidence.New(t.TempDir())
+	run, err := evidence.New(filepath.Join(filepath.Dir(out), "run"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,12 +46,26 @@ func TestChildSuite(t *testing.T) {
 			return ctx
 		}).
 		Feature()
+	tornDown := false
+	saveState := func(ctx context.Context, t *testing.T, dir string) {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Error(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "state.txt"), []byte(fmt.Sprint("torn down: ", tornDown)), 0o644); err != nil {
+			t.Error(err)
+		}
+	}
 	failing := New(run, "failing step").
 		Assess("fails", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			t.Fatal("on purpose")
 			return ctx
 		}).
 		Assess("never reached", pass).
+		Teardown(func(ctx context.Context, _ *testing.T, _ *envconf.Config) context.Context {
+			tornDown = true
+			return ctx
+		}).
+		OnFailure(saveState).
 		Feature()
 	setupFails := New(run, "setup fails").
 		Setup(func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
@@ -59,7 +74,7 @@ func TestChildSuite(t *testing.T) {
 		}).
 		Assess("planned", pass).
 		Feature()
-	clean := New(run, "clean step").Assess("passes", pass).Feature()
+	clean := New(run, "clean step").Assess("passes", pass).OnFailure(saveState).Feature()
 	// Planned, but never handed to the environment, as a step that a -run
 	// filter leaves out.
 	New(run, "filtered out").Assess("planned", pass).Feature()
@@ -104,6 +119,15 @@ func TestChecksReachTheRow(t *testing.T) {
 		if !strings.Contains(row, want) {
 			t.Errorf("row of %q: %q, want it to contain %q\ntable:\n%s", step, row, want, table)
 		}
+	}
+	// A failed step saves its state into its own directory before its
+	// teardown removes what it made; a step that passed saves nothing.
+	runDir := filepath.Join(filepath.Dir(out), "run")
+	if state, err := os.ReadFile(filepath.Join(runDir, "step-failing", "state.txt")); err != nil || string(state) != "torn down: false" {
+		t.Errorf("the failed step's saved state: %q, %v", state, err)
+	}
+	if _, err := os.Stat(filepath.Join(runDir, "step-clean")); !os.IsNotExist(err) {
+		t.Errorf("a step that passed saves nothing: %v", err)
 	}
 	if !strings.Contains(table, "SKIP     skipped step / skips with a reason: no containers on this tier: a fake node") {
 		t.Errorf("the skip's whole reason must be listed:\n%s", table)
