@@ -12,14 +12,15 @@ import (
 // newKindProvider makes the kind tier's provider. It reaches no container
 // engine, so a dry run lists the kind tier's steps on any machine; Create
 // checks for the engine first.
-func newKindProvider(s settings.Settings) (cluster.Provider, error) {
+func (h *harness) newKindProvider() (cluster.Provider, error) {
+	s := h.cfg
 	img, err := kindNodeImage(s)
 	if err != nil {
 		return nil, err
 	}
 	// On this tier the node image decides the Kubernetes version.
 	if v := img.Kubernetes(); v != "" {
-		cfg.Kubernetes = v
+		h.cfg.Kubernetes = v
 	}
 	opts := []kind.Option{
 		kind.WithNodeImage(img),

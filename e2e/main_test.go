@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -33,13 +32,14 @@ import (
 	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
-var (
-	testenv  env.Environment
-	provider cluster.Provider
-	cfg      settings.Settings
-	run      *evidence.Run
-	tut      *tutorial
-)
+// testenv is the suite's environment: e2e-framework's, whose context carries
+// the harness (harnessFrom) to every env func and step, and the same harness
+// at hand for TestTutorial to record the steps' plans in. It is the only
+// package-level state of the suite.
+var testenv struct {
+	env.Environment
+	h *harness
+}
 
 func TestMain(m *testing.M) {
 	os.Exit(runMain(m))
@@ -65,22 +65,23 @@ func runMain(m *testing.M) int {
 	if err != nil {
 		return fatal(err)
 	}
-	if cfg, err = settings.FromEnv(root, time.Now()); err != nil {
+	h := newHarness()
+	if h.cfg, err = settings.FromEnv(root, time.Now()); err != nil {
 		return fatal(err)
 	}
-	if provider, err = newProvider(cfg); err != nil {
+	if h.provider, err = h.newProvider(); err != nil {
 		return fatal(err)
 	}
-	if cfg.Chart == "" {
-		cfg.Chart = provider.DefaultChart()
+	if h.cfg.Chart == "" {
+		h.cfg.Chart = h.provider.DefaultChart()
 	}
 	// A provider that cannot prove what the run requires is refused now,
 	// not after a cluster was built for nothing.
-	if err := checkRequired(provider); err != nil {
+	if err := h.checkRequired(); err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
 		return 2
 	}
-	if err := chart.CheckSource(cfg.Chart); err != nil {
+	if err := chart.CheckSource(h.cfg.Chart); err != nil {
 		return fatal(err)
 	}
 	// The steps' inputs are checked before any cluster starts, so a broken
@@ -91,32 +92,20 @@ func runMain(m *testing.M) int {
 	if _, err := fixtures.UpstreamSample(CompleteSample); err != nil {
 		return fatal(err)
 	}
-	if run, err = evidence.New(cfg.OutputDir); err != nil {
+	if h.run, err = evidence.New(h.cfg.OutputDir); err != nil {
 		return fatal(err)
 	}
-	defer run.RemoveIfEmpty()
-	run.SetMeta("provider", cfg.Provider)
-	run.SetMeta("Kubernetes", cfg.Kubernetes)
-	operator := "operator image " + cfg.OperatorImage
-	if p, ok := provider.(cluster.OperatorRunner); ok {
-		operator = p.OperatorSource()
-	}
-	run.SetMeta("KubeRay", versions.KubeRay+" ("+operator+")")
-	run.SetMeta("Ray", versions.Ray+" (image "+cfg.RayImage+")")
-	run.SetMeta("chart", chart.Describe(cfg.Chart))
-	if len(cfg.Require) > 0 {
-		run.SetMeta("required", strings.Join(cfg.Require, ", "))
-	}
-	fmt.Printf("e2e: provider %s, Kubernetes %s, chart %s\ne2e: evidence of this run goes to %s\n", cfg.Provider, cfg.Kubernetes, cfg.Chart, run.Dir)
+	defer h.run.RemoveIfEmpty()
+	h.recordWhatRuns()
+	fmt.Printf("e2e: provider %s, Kubernetes %s, chart %s\ne2e: evidence of this run goes to %s\n", h.cfg.Provider, h.cfg.Kubernetes, h.cfg.Chart, h.run.Dir)
 
-	tut = newTutorial()
 	// Flags after -args (--dry-run, --feature, --assess, --labels) are
 	// e2e-framework's own.
 	envCfg, err := envconf.NewFromFlags()
 	if err != nil {
 		return fatal(err)
 	}
-	testenv = env.NewWithConfig(envCfg).WithContext(ctx)
+	testenv.Environment, testenv.h = env.NewWithConfig(envCfg).WithContext(withHarness(ctx, h)), h
 	// `go test -list` must not start a cluster; e2e-framework only treats a
 	// literal -list=true as a dry run.
 	if f := flag.Lookup("test.list"); f != nil && f.Value.String() != "" {
@@ -124,54 +113,71 @@ func runMain(m *testing.M) int {
 	}
 	if envCfg.DryRunMode() {
 		// A dry run lists the steps and their assessments without a cluster.
-		fmt.Printf("e2e: dry run: listing the steps of provider %s; nothing is created\n", cfg.Provider)
-		if err := printPlan(); err != nil {
+		fmt.Printf("e2e: dry run: listing the steps of provider %s; nothing is created\n", h.cfg.Provider)
+		if err := h.printPlan(); err != nil {
 			return fatal(err)
 		}
 		return testenv.Run(m)
 	}
-	testenv.Setup(step("create cluster", createCluster), step("check the cluster is fresh", tut.checkFresh))
+	testenv.Setup(setup("create cluster", createCluster), setup("check the cluster is fresh", checkFresh))
 	testenv.Finish(func(ctx context.Context, _ *envconf.Config) (context.Context, error) {
-		finishRun(ctx)
+		harnessFrom(ctx).finishRun(ctx)
 		return ctx, nil
 	})
 	code := testenv.Run(m)
-	fmt.Printf("\n%s\ne2e: evidence in %s\n", run.Table(), run.Dir)
-	_ = run.WriteFile("steps.txt", []byte(run.Table()))
+	fmt.Printf("\n%s\ne2e: evidence in %s\n", h.run.Table(), h.run.Dir)
+	_ = h.run.WriteFile("steps.txt", []byte(h.run.Table()))
 	return code
 }
 
-// step names an env func so that a failing setup says which one failed in
+// recordWhatRuns starts the run's record with the provider and the versions
+// it runs; the API server's own version replaces the pinned one once the
+// cluster answers.
+func (h *harness) recordWhatRuns() {
+	h.run.SetMeta("provider", h.cfg.Provider)
+	h.run.SetMeta("Kubernetes", h.cfg.Kubernetes)
+	operator := "operator image " + h.cfg.OperatorImage
+	if p, ok := h.provider.(cluster.OperatorRunner); ok {
+		operator = p.OperatorSource()
+	}
+	h.run.SetMeta("KubeRay", versions.KubeRay+" ("+operator+")")
+	h.run.SetMeta("Ray", versions.Ray+" (image "+h.cfg.RayImage+")")
+	h.run.SetMeta("chart", chart.Describe(h.cfg.Chart))
+	if len(h.cfg.Require) > 0 {
+		h.run.SetMeta("required", strings.Join(h.cfg.Require, ", "))
+	}
+}
+
+// setup names an env func so that a failing setup says which one failed in
 // plain words (e2e-framework logs it only at a debug level), and marks the
-// run failed so that its evidence is kept.
-// A failed setup also gets a row of its own, so that the step table says
-// what stopped the run instead of being empty.
-func step(name string, fn env.Func) env.Func {
+// run failed so that its evidence is kept. A failed setup also gets a row of
+// its own, so that the step table says what stopped the run instead of
+// being empty.
+func setup(name string, fn env.Func) env.Func {
 	return func(ctx context.Context, c *envconf.Config) (context.Context, error) {
+		h := harnessFrom(ctx)
 		start := time.Now()
 		ctx, err := fn(ctx, c)
 		if err != nil {
-			anyFailed.Store(true)
+			h.failed.Store(true)
 			fmt.Fprintf(os.Stderr, "e2e: %s failed: %v\n", name, err)
 			row := "setup: " + name
-			run.Note(row, "%v (no step ran)", err)
-			run.Finish(row, evidence.Fail, time.Since(start))
+			h.run.Note(row, "%v (no step ran)", err)
+			h.run.Finish(row, evidence.Fail, time.Since(start))
 		}
 		return ctx, err
 	}
 }
 
-var finishOnce sync.Once
-
 // finishRun removes the tutorial's objects, saves the evidence and destroys
 // the cluster, once, from whichever comes first: TestMain's Finish or
 // TestTutorial's cleanup after a panic.
-func finishRun(ctx context.Context) {
-	finishOnce.Do(func() {
+func (h *harness) finishRun(ctx context.Context) {
+	h.finishOnce.Do(func() {
 		ctx = context.WithoutCancel(ctx)
-		tut.cleanup(ctx)
-		saveEvidence(ctx)
-		destroyCluster(ctx)
+		h.cleanup(ctx)
+		h.saveEvidence(ctx)
+		h.destroyCluster(ctx)
 	})
 }
 
@@ -180,7 +186,8 @@ func fatal(err error) int {
 	return 2
 }
 
-func newProvider(s settings.Settings) (cluster.Provider, error) {
+func (h *harness) newProvider() (cluster.Provider, error) {
+	s := h.cfg
 	switch s.Provider {
 	case "local":
 		// A cold build that cannot finish within go test's -timeout stops
@@ -194,15 +201,15 @@ func newProvider(s settings.Settings) (cluster.Provider, error) {
 	case "existing":
 		return existing.New(existing.WithKubeconfig(s.Kubeconfig), existing.WithContext(s.KubeContext), existing.WithAuditLog(s.AuditLog)), nil
 	case "kind":
-		return newKindProvider(s)
+		return h.newKindProvider()
 	}
 	return nil, fmt.Errorf("unknown provider %q", s.Provider)
 }
 
 // printPlan prints what the provider will do to set up and tear down, where
 // it can say so without doing it.
-func printPlan() error {
-	p, ok := provider.(cluster.Planner)
+func (h *harness) printPlan() error {
+	p, ok := h.provider.(cluster.Planner)
 	if !ok {
 		return nil
 	}
@@ -210,7 +217,7 @@ func printPlan() error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("e2e: the %s provider will:\n", cfg.Provider)
+	fmt.Printf("e2e: the %s provider will:\n", h.cfg.Provider)
 	for i, l := range lines {
 		fmt.Printf("  %2d. %s\n", i+1, l)
 	}
@@ -218,37 +225,38 @@ func printPlan() error {
 }
 
 func createCluster(ctx context.Context, c *envconf.Config) (context.Context, error) {
+	h := harnessFrom(ctx)
 	// Without E2E_CLUSTER_NAME each provider keeps its own default (the kind
 	// tier a new name per run).
-	if cfg.ClusterName != "" {
-		provider.WithName(cfg.ClusterName)
+	if h.cfg.ClusterName != "" {
+		h.provider.WithName(h.cfg.ClusterName)
 	}
-	kubeconfig, err := provider.Create(ctx)
+	kubeconfig, err := h.provider.Create(ctx)
 	if err != nil {
 		return ctx, err
 	}
 	c.WithKubeconfigFile(kubeconfig)
-	if err := provider.WaitForControlPlane(ctx, nil); err != nil {
+	if err := h.provider.WaitForControlPlane(ctx, nil); err != nil {
 		return ctx, err
 	}
-	if err := tut.connect(provider.KubernetesRestConfig(), kubeconfig); err != nil {
+	if err := h.connect(h.provider.KubernetesRestConfig(), kubeconfig); err != nil {
 		return ctx, err
 	}
-	if v, err := tut.cs.Discovery().ServerVersion(); err == nil {
-		run.SetMeta("Kubernetes", v.GitVersion+" (the API server's own version)")
+	if v, err := h.cs.Discovery().ServerVersion(); err == nil {
+		h.run.SetMeta("Kubernetes", v.GitVersion+" (the API server's own version)")
 	} else {
-		run.SetMeta("Kubernetes", "unknown: the API server did not say ("+err.Error()+")")
+		h.run.SetMeta("Kubernetes", "unknown: the API server did not say ("+err.Error()+")")
 	}
 	// What a provider can do may be known only once it is connected (an
 	// existing cluster whose nodes are all fakes).
-	return ctx, checkRequired(provider)
+	return ctx, h.checkRequired()
 }
 
-func destroyCluster(ctx context.Context) {
-	tut.stopOperator()
+func (h *harness) destroyCluster(ctx context.Context) {
+	h.stopOperator()
 	// Cleanup never fails the run: a teardown problem is reported, and the
 	// steps' own results stand.
-	if err := provider.Destroy(ctx); err != nil {
+	if err := h.provider.Destroy(ctx); err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: destroying the cluster: %v\n", err)
 	}
 }

@@ -37,12 +37,12 @@ func (a admission) String() string {
 // version evaluates it. When the verdict is not the one the step expects it
 // fails the test at once, in the API server's own words, instead of letting
 // the step wait for pods that never come (or for a refusal that never comes).
-func staticCheck(t *testing.T, file string, objs []*unstructured.Unstructured, want admission) podsecurity.Report {
+func (h *harness) staticCheck(t *testing.T, file string, objs []*unstructured.Unstructured, want admission) podsecurity.Report {
 	t.Helper()
 	checker, err := podsecurity.New(podsecurity.Options{
 		Level:      namespaceLabels["pod-security.kubernetes.io/enforce"],
 		Version:    namespaceLabels["pod-security.kubernetes.io/enforce-version"],
-		Kubernetes: serverVersion(t),
+		Kubernetes: h.serverVersion(t),
 	})
 	if err != nil {
 		t.Fatalf("static Pod Security check: %v", err)
@@ -62,7 +62,7 @@ func staticCheck(t *testing.T, file string, objs []*unstructured.Unstructured, w
 			what = "the step would wait for a refusal that never comes"
 		}
 		t.Fatalf("%s: the API server would have its pods %s under %s, but this step needs them %s, so %s:\n%s\n(`go run ./cmd/podsecurity-check --kubernetes-version %s FILE` prints the same verdicts)",
-			file, got, r.Policy, want, what, lines, serverVersion(t))
+			file, got, r.Policy, want, what, lines, h.serverVersion(t))
 	}
 	t.Logf("static Pod Security check of %s:\n%s", file, lines)
 	return r
@@ -70,14 +70,14 @@ func staticCheck(t *testing.T, file string, objs []*unstructured.Unstructured, w
 
 // serverVersion is the version of the API server under test: the running
 // cluster's when there is one, else the pinned one the provider starts.
-func serverVersion(t *testing.T) string {
+func (h *harness) serverVersion(t *testing.T) string {
 	t.Helper()
-	if tut != nil && tut.cs != nil {
-		if v, err := tut.cs.Discovery().ServerVersion(); err == nil {
+	if h.cs != nil {
+		if v, err := h.cs.Discovery().ServerVersion(); err == nil {
 			return strings.TrimPrefix(strings.SplitN(v.GitVersion, "-", 2)[0], "v")
 		}
 	}
-	return cfg.Kubernetes
+	return h.cfg.Kubernetes
 }
 
 // crossCheckHeadMessage checks that the API server refused the head pod of

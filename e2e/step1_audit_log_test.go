@@ -22,6 +22,7 @@ import (
 func step1AuditLog() features.Feature {
 	return newStep("1").
 		Assess("the API server records a request the policy selects", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			h := harnessFrom(ctx)
 			requireAudit(ctx, t)
 			// A readable log proves nothing by itself: an API server without
 			// audit flags, or with a policy that logs nothing, leaves one
@@ -31,8 +32,8 @@ func step1AuditLog() features.Feature {
 			name := fmt.Sprintf("e2e-audit-probe-%d", time.Now().UnixNano())
 			// Known to step 2 before the GET: a probe logged late, after a
 			// failed check here, is still step 1's and not a stray event.
-			tut.auditProbe = name
-			ev, err := cluster.ProveAuditing(ctx, provider, tut.cs, namespace, name, cfg.Timeout)
+			h.auditProbe = name
+			ev, err := cluster.ProveAuditing(ctx, h.provider, h.cs, namespace, name, h.cfg.Timeout)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -80,20 +81,21 @@ func step1AuditLog() features.Feature {
 			return ctx
 		}).
 		Assess("the API server logs nothing outside the policy", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			h := harnessFrom(ctx)
 			g := gomega.NewWithT(t)
 			requireAudit(ctx, t)
-			mark := tut.auditMark(ctx, t)
+			mark := h.auditMark(ctx, t)
 			// Requests the policy leaves out: a ConfigMap and a (dry-run)
 			// pod in another namespace. Step 3 shows the opposite: pods in
 			// the tutorial's namespace are logged.
 			cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "audit-probe", Namespace: "default"}}
-			_, err := tut.cs.CoreV1().ConfigMaps("default").Create(ctx, cm, metav1.CreateOptions{})
+			_, err := h.cs.CoreV1().ConfigMaps("default").Create(ctx, cm, metav1.CreateOptions{})
 			g.Expect(err).NotTo(gomega.HaveOccurred())
-			defer tut.cs.CoreV1().ConfigMaps("default").Delete(context.WithoutCancel(ctx), cm.Name, metav1.DeleteOptions{})
-			_, err = tut.cs.CoreV1().Pods("default").Create(ctx, probePod("audit-probe", true, "default"), metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+			defer h.cs.CoreV1().ConfigMaps("default").Delete(context.WithoutCancel(ctx), cm.Name, metav1.DeleteOptions{})
+			_, err = h.cs.CoreV1().Pods("default").Create(ctx, h.probePod("audit-probe", true, "default"), metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
 			g.Expect(err).NotTo(gomega.HaveOccurred())
 			g.Consistently(func() ([]audit.Event, error) {
-				return tut.readAudit(ctx, mark, audit.Filter{})
+				return h.readAudit(ctx, mark, audit.Filter{})
 			}).WithTimeout(time.Second).WithPolling(100 * time.Millisecond).Should(gomega.BeEmpty())
 			return ctx
 		}).
@@ -105,11 +107,12 @@ func step1AuditLog() features.Feature {
 func step2NothingYet() features.Feature {
 	return newStep("2").
 		Assess("no event names namespace pod-security but step 1's probe", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			h := harnessFrom(ctx)
 			// From the run's start, not the file's: a reused Kind cluster (or
 			// an existing one) keeps earlier runs' events in its log.
-			evs := tut.auditEvents(ctx, t, tut.auditStart, audit.Filter{Namespace: namespace})
+			evs := h.auditEvents(ctx, t, h.auditStart, audit.Filter{Namespace: namespace})
 			g := gomega.NewWithT(t)
-			if tut.auditProbe == "" {
+			if h.auditProbe == "" {
 				// Step 2 run alone: nothing at all.
 				g.Expect(evs).To(gomega.BeEmpty(), "events for %s before the namespace was created", namespace)
 				note(ctx, t, "0 audit events for namespace %s (step 1 did not run)", namespace)
@@ -120,9 +123,9 @@ func step2NothingYet() features.Feature {
 			g.Expect(evs).To(gomega.HaveExactElements(gomega.And(
 				gomega.HaveField("Verb", "get"),
 				gomega.HaveField("ObjectRef.Resource", "pods"),
-				gomega.HaveField("ObjectRef.Name", tut.auditProbe),
-			)), "the only event for %s before the namespace exists must be step 1's GET pods/%s", namespace, tut.auditProbe)
-			note(ctx, t, "the only audit event for namespace %s is step 1's probe GET pods/%s", namespace, tut.auditProbe)
+				gomega.HaveField("ObjectRef.Name", h.auditProbe),
+			)), "the only event for %s before the namespace exists must be step 1's GET pods/%s", namespace, h.auditProbe)
+			note(ctx, t, "the only audit event for namespace %s is step 1's probe GET pods/%s", namespace, h.auditProbe)
 			return ctx
 		}).
 		Feature()

@@ -24,8 +24,8 @@ const (
 
 // probePod is a pause container; hardened, it carries exactly the four
 // settings the restricted standard requires.
-func probePod(name string, hardened bool, ns string) *corev1.Pod {
-	c := corev1.Container{Name: facts.ProbeContainer, Image: cfg.ProbeImage}
+func (h *harness) probePod(name string, hardened bool, ns string) *corev1.Pod {
+	c := corev1.Container{Name: facts.ProbeContainer, Image: h.cfg.ProbeImage}
 	if hardened {
 		c.SecurityContext = &corev1.SecurityContext{
 			AllowPrivilegeEscalation: ptr.To(false),
@@ -46,15 +46,17 @@ func step3Namespace() features.Feature {
 	var mark int64
 	return newStep("3").
 		Setup(func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
-			mark = tut.auditMark(ctx, t)
-			if err := tut.createNamespace(ctx); err != nil {
+			h := harnessFrom(ctx)
+			mark = h.auditMark(ctx, t)
+			if err := h.createNamespace(ctx); err != nil {
 				t.Fatal(err)
 			}
 			return ctx
 		}).
 		Assess("the namespace carries exactly the six labels", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			h := harnessFrom(ctx)
 			g := gomega.NewWithT(t)
-			ns, err := tut.cs.CoreV1().Namespaces().Get(ctx, namespace, metav1.GetOptions{})
+			ns, err := h.cs.CoreV1().Namespaces().Get(ctx, namespace, metav1.GetOptions{})
 			g.Expect(err).NotTo(gomega.HaveOccurred())
 			psa := map[string]string{}
 			for k, v := range ns.Labels {
@@ -67,28 +69,31 @@ func step3Namespace() features.Feature {
 			return ctx
 		}).
 		Assess("a pod without securityContext is refused", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			h := harnessFrom(ctx)
 			g := gomega.NewWithT(t)
-			_, err := tut.cs.CoreV1().Pods(namespace).Create(ctx, probePod(bareProbe, false, namespace), metav1.CreateOptions{})
+			_, err := h.cs.CoreV1().Pods(namespace).Create(ctx, h.probePod(bareProbe, false, namespace), metav1.CreateOptions{})
 			g.Expect(apierrors.IsForbidden(err)).To(gomega.BeTrue(), "want 403 Forbidden, got %v", err)
 			g.Expect(err.Error()).To(gomega.ContainSubstring(restrictedPrefix + ": " + facts.ProbeViolation))
 			note(ctx, t, "%s", err.Error())
 			return ctx
 		}).
 		Assess("a hardened pod is admitted and runs", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			h := harnessFrom(ctx)
 			g := gomega.NewWithT(t)
-			_, err := tut.cs.CoreV1().Pods(namespace).Create(ctx, probePod(hardenedProbe, true, namespace), metav1.CreateOptions{})
+			_, err := h.cs.CoreV1().Pods(namespace).Create(ctx, h.probePod(hardenedProbe, true, namespace), metav1.CreateOptions{})
 			g.Expect(err).NotTo(gomega.HaveOccurred())
-			eventually(g, func() (*corev1.Pod, error) {
-				return tut.cs.CoreV1().Pods(namespace).Get(ctx, hardenedProbe, metav1.GetOptions{})
+			h.eventually(g, func() (*corev1.Pod, error) {
+				return h.cs.CoreV1().Pods(namespace).Get(ctx, hardenedProbe, metav1.GetOptions{})
 			}, 3).Should(podReady(), "pod %s/%s never became Ready", namespace, hardenedProbe)
 			return ctx
 		}).
 		Assess("the audit log records both verdicts", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			h := harnessFrom(ctx)
 			g := gomega.NewWithT(t)
 			requireAudit(ctx, t)
 			var refused, admitted []audit.Verdict
-			eventually(g, func() ([]audit.Verdict, error) {
-				evs, err := tut.readAudit(ctx, mark, audit.Filter{Namespace: namespace, Resource: "pods", Verb: "create"})
+			h.eventually(g, func() ([]audit.Verdict, error) {
+				evs, err := h.readAudit(ctx, mark, audit.Filter{Namespace: namespace, Resource: "pods", Verb: "create"})
 				if err != nil {
 					return nil, err
 				}
@@ -119,7 +124,8 @@ func step3Namespace() features.Feature {
 			return ctx
 		}).
 		Teardown(func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
-			err := tut.cs.CoreV1().Pods(namespace).Delete(ctx, hardenedProbe, metav1.DeleteOptions{GracePeriodSeconds: ptr.To(int64(0))})
+			h := harnessFrom(ctx)
+			err := h.cs.CoreV1().Pods(namespace).Delete(ctx, hardenedProbe, metav1.DeleteOptions{GracePeriodSeconds: ptr.To(int64(0))})
 			if err != nil && !apierrors.IsNotFound(err) {
 				t.Logf("delete probe pod: %v", err)
 			}

@@ -28,27 +28,30 @@ func step4Operator() features.Feature {
 	var pod corev1.Pod
 	return newStep("4").
 		Setup(func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
-			tut.ensureNamespace(ctx, t)
-			mark = tut.auditMark(ctx, t)
+			h := harnessFrom(ctx)
+			h.ensureNamespace(ctx, t)
+			mark = h.auditMark(ctx, t)
 			return ctx
 		}).
 		Assess("helm install succeeds and the release is deployed", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			h := harnessFrom(ctx)
 			g := gomega.NewWithT(t)
-			t.Logf("chart: %s", chart.Describe(cfg.Chart))
-			g.Expect(tut.installOperator(ctx, testlog.Writer{T: t})).To(gomega.Succeed())
-			in, err := chart.NewInstaller(tut.kubeconfig, namespace, nil)
+			t.Logf("chart: %s", chart.Describe(h.cfg.Chart))
+			g.Expect(h.installOperator(ctx, testlog.Writer{T: t})).To(gomega.Succeed())
+			in, err := chart.NewInstaller(h.kubeconfig, namespace, nil)
 			g.Expect(err).NotTo(gomega.HaveOccurred())
 			rel, err := in.Status()
 			g.Expect(err).NotTo(gomega.HaveOccurred())
 			g.Expect(rel.Info.Status).To(gomega.Equal(release.StatusDeployed))
-			run.SetMeta("chart", fmt.Sprintf("%s %s (app %s): %s", rel.Chart.Metadata.Name, rel.Chart.Metadata.Version, rel.Chart.Metadata.AppVersion, chart.Describe(cfg.Chart)))
+			h.run.SetMeta("chart", fmt.Sprintf("%s %s (app %s): %s", rel.Chart.Metadata.Name, rel.Chart.Metadata.Version, rel.Chart.Metadata.AppVersion, chart.Describe(h.cfg.Chart)))
 			note(ctx, t, "release %s (chart %s %s) deployed in %s", rel.Name, rel.Chart.Metadata.Name, rel.Chart.Metadata.Version, namespace)
 			return ctx
 		}).
 		Assess("the operator pod is admitted, hardened and Ready", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			h := harnessFrom(ctx)
 			g := gomega.NewWithT(t)
-			eventually(g, func() ([]corev1.Pod, error) {
-				list, err := tut.cs.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/instance=" + chart.ReleaseName})
+			h.eventually(g, func() ([]corev1.Pod, error) {
+				list, err := h.cs.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/instance=" + chart.ReleaseName})
 				if err != nil {
 					return nil, err
 				}
@@ -64,6 +67,7 @@ func step4Operator() features.Feature {
 			return ctx
 		}).
 		Assess("the audit log shows the operator pod admitted", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			h := harnessFrom(ctx)
 			g := gomega.NewWithT(t)
 			requireAudit(ctx, t)
 			if pod.Name == "" {
@@ -81,8 +85,8 @@ func step4Operator() features.Feature {
 			)), "operator pod %s must be a ReplicaSet's", pod.Name)
 			created := pod.CreationTimestamp.Time
 			var creates []audit.Verdict
-			eventually(g, func() ([]audit.Verdict, error) {
-				evs, err := tut.readAudit(ctx, mark, audit.Filter{Namespace: namespace, Resource: "pods", Verb: "create"})
+			h.eventually(g, func() ([]audit.Verdict, error) {
+				evs, err := h.readAudit(ctx, mark, audit.Filter{Namespace: namespace, Resource: "pods", Verb: "create"})
 				if err != nil {
 					return nil, err
 				}

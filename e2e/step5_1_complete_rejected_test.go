@@ -25,9 +25,6 @@ import (
 // E2E_KUBERAY_DIR), never copied into this repository.
 const CompleteSample = facts.CompleteSample
 
-// completeClusterName is the RayCluster of 5.1, set when 5.1 runs.
-var completeClusterName string
-
 // headViolation is the reason the tutorial quotes for the head pod.
 const headViolation = facts.HeadViolation
 
@@ -40,7 +37,8 @@ func step51CompleteRejected() features.Feature {
 	var static podsecurity.Report
 	return newStep("5.1").
 		Setup(func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
-			tut.ensureOperator(ctx, t)
+			h := harnessFrom(ctx)
+			h.ensureOperator(ctx, t)
 			var err error
 			if objs, err = fixtures.UpstreamSample(CompleteSample); err != nil {
 				t.Fatal(err)
@@ -53,19 +51,20 @@ func step51CompleteRejected() features.Feature {
 			if name == "" {
 				t.Fatalf("%s holds no RayCluster", CompleteSample)
 			}
-			completeClusterName = name
-			static = staticCheck(t, CompleteSample, objs, rejected)
-			mark = tut.auditMark(ctx, t)
-			if err := tut.applyObjects(ctx, objs); err != nil {
+			h.completeClusterName = name
+			static = h.staticCheck(t, CompleteSample, objs, rejected)
+			mark = h.auditMark(ctx, t)
+			if err := h.applyObjects(ctx, objs); err != nil {
 				t.Fatal(err)
 			}
 			return ctx
 		}).
 		Assess("the RayCluster reports ReplicaFailure FailedCreateHeadPod", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			h := harnessFrom(ctx)
 			g := gomega.NewWithT(t)
 			var cond metav1.Condition
-			eventually(g, func() (metav1.Condition, error) {
-				rc, err := tut.rayCluster(ctx, name)
+			h.eventually(g, func() (metav1.Condition, error) {
+				rc, err := h.rayCluster(ctx, name)
 				if err != nil {
 					return metav1.Condition{}, err
 				}
@@ -80,10 +79,11 @@ func step51CompleteRejected() features.Feature {
 			return ctx
 		}).
 		Assess("a FailedToCreateHeadPod warning event quotes the refusal the static check predicts", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			h := harnessFrom(ctx)
 			g := gomega.NewWithT(t)
 			var ev corev1.Event
-			eventually(g, func() ([]corev1.Event, error) {
-				evs, err := tut.events(ctx, "RayCluster", name, facts.EventFailedToCreateHeadPod)
+			h.eventually(g, func() ([]corev1.Event, error) {
+				evs, err := h.events(ctx, "RayCluster", name, facts.EventFailedToCreateHeadPod)
 				for _, e := range evs {
 					if e.Type == corev1.EventTypeWarning && strings.Contains(e.Message, restrictedPrefix) {
 						ev = e
@@ -102,18 +102,20 @@ func step51CompleteRejected() features.Feature {
 			return ctx
 		}).
 		Assess("no Ray pod appears", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			h := harnessFrom(ctx)
 			g := gomega.NewWithT(t)
 			g.Consistently(func() ([]corev1.Pod, error) {
-				return tut.rayPods(ctx, name)
-			}).WithTimeout(cfg.Hold).WithPolling(250 * time.Millisecond).Should(gomega.BeEmpty())
+				return h.rayPods(ctx, name)
+			}).WithTimeout(h.cfg.Hold).WithPolling(250 * time.Millisecond).Should(gomega.BeEmpty())
 			return ctx
 		}).
 		Assess("the audit log shows the 403 for ray-head", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			h := harnessFrom(ctx)
 			g := gomega.NewWithT(t)
 			requireAudit(ctx, t)
 			var found audit.Verdict
-			eventually(g, func() (bool, error) {
-				evs, err := tut.readAudit(ctx, mark, audit.Filter{Namespace: namespace, Resource: "pods", Verb: "create", Code: 403})
+			h.eventually(g, func() (bool, error) {
+				evs, err := h.readAudit(ctx, mark, audit.Filter{Namespace: namespace, Resource: "pods", Verb: "create", Code: 403})
 				if err != nil {
 					return false, err
 				}
@@ -135,22 +137,25 @@ func step51CompleteRejected() features.Feature {
 			return ctx
 		}).
 		Assess("every audit event obeys audit-policy.yaml", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
-			checkAuditPolicy(ctx, t)
+			h := harnessFrom(ctx)
+			h.checkAuditPolicy(ctx, t)
 			return ctx
 		}).
 		Assess("deleting the RayCluster removes it", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			h := harnessFrom(ctx)
 			g := gomega.NewWithT(t)
-			g.Expect(tut.deleteObjects(ctx, objs)).To(gomega.Succeed())
-			eventually(g, func() error {
-				_, err := tut.rayCluster(ctx, name)
+			g.Expect(h.deleteObjects(ctx, objs)).To(gomega.Succeed())
+			h.eventually(g, func() error {
+				_, err := h.rayCluster(ctx, name)
 				return err
 			}).Should(gomega.Satisfy(apierrors.IsNotFound))
 			return ctx
 		}).
 		Teardown(func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			h := harnessFrom(ctx)
 			// Also when an assessment failed: a RayCluster left behind would
 			// keep producing refusals during 5.2.
-			if err := tut.deleteObjects(ctx, objs); err != nil {
+			if err := h.deleteObjects(ctx, objs); err != nil {
 				t.Logf("delete %s: %v", CompleteSample, err)
 			}
 			return ctx
@@ -160,13 +165,13 @@ func step51CompleteRejected() features.Feature {
 
 // checkAuditPolicy checks every event of this run against the repository's
 // policy with the API server's own evaluator.
-func checkAuditPolicy(ctx context.Context, t *testing.T) {
+func (h *harness) checkAuditPolicy(ctx context.Context, t *testing.T) {
 	g := gomega.NewWithT(t)
 	path, err := repo.Path("audit-policy.yaml")
 	g.Expect(err).NotTo(gomega.HaveOccurred())
 	pol, err := audit.LoadPolicy(path)
 	g.Expect(err).NotTo(gomega.HaveOccurred())
-	evs := tut.auditEvents(ctx, t, tut.auditStart, audit.Filter{})
+	evs := h.auditEvents(ctx, t, h.auditStart, audit.Filter{})
 	g.Expect(evs).NotTo(gomega.BeEmpty(), "the run has created pods in %s, so the log cannot be empty", namespace)
 	for _, e := range evs {
 		g.Expect(pol.Check(e)).To(gomega.Succeed())

@@ -37,36 +37,38 @@ func step52PodSecurityRuns() features.Feature {
 	name := fixtures.RayClusterName
 	return newStep("5.2").
 		Setup(func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
-			tut.ensureOperator(ctx, t)
+			h := harnessFrom(ctx)
+			h.ensureOperator(ctx, t)
 			var err error
 			if objs, err = fixtures.PodSecurityCluster(); err != nil {
 				t.Fatal(err)
 			}
-			staticCheck(t, fixtures.PodSecurityClusterFile, objs, admitted)
-			if cfg.RayImage != versions.RayImage {
-				n, err := fixtures.SetRayImage(objs, cfg.RayImage)
+			h.staticCheck(t, fixtures.PodSecurityClusterFile, objs, admitted)
+			if h.cfg.RayImage != versions.RayImage {
+				n, err := fixtures.SetRayImage(objs, h.cfg.RayImage)
 				if err != nil || n == 0 {
-					t.Fatalf("E2E_RAY_IMAGE=%s: %d of the fixture's containers run %s (%v)", cfg.RayImage, n, versions.RayImage, err)
+					t.Fatalf("E2E_RAY_IMAGE=%s: %d of the fixture's containers run %s (%v)", h.cfg.RayImage, n, versions.RayImage, err)
 				}
-				note(ctx, t, "Ray image %s instead of %s in %d containers (E2E_RAY_IMAGE)", cfg.RayImage, versions.RayImage, n)
+				note(ctx, t, "Ray image %s instead of %s in %d containers (E2E_RAY_IMAGE)", h.cfg.RayImage, versions.RayImage, n)
 			}
-			mark = tut.auditMark(ctx, t)
-			if err := tut.applyObjects(ctx, objs); err != nil {
+			mark = h.auditMark(ctx, t)
+			if err := h.applyObjects(ctx, objs); err != nil {
 				t.Fatal(err)
 			}
 			return ctx
 		}).
 		Assess("head and worker pods are admitted and Ready", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			h := harnessFrom(ctx)
 			g := gomega.NewWithT(t)
-			eventually(g, func() ([]corev1.Pod, error) {
-				return tut.rayPods(ctx, name)
+			h.eventually(g, func() ([]corev1.Pod, error) {
+				return h.rayPods(ctx, name)
 			}, 10).Should(gomega.And(
 				gomega.ContainElement(gomega.HaveField("ObjectMeta.Labels", gomega.HaveKeyWithValue("ray.io/node-type", "head"))),
 				gomega.ContainElement(gomega.HaveField("ObjectMeta.Labels", gomega.HaveKeyWithValue("ray.io/node-type", "worker"))),
 				gomega.HaveLen(2),
 				gomega.HaveEach(podReady()),
 			))
-			pods, err := tut.rayPods(ctx, name)
+			pods, err := h.rayPods(ctx, name)
 			g.Expect(err).NotTo(gomega.HaveOccurred())
 			for _, p := range pods {
 				for _, c := range append(p.Spec.InitContainers, p.Spec.Containers...) {
@@ -80,7 +82,8 @@ func step52PodSecurityRuns() features.Feature {
 			return ctx
 		}).
 		Assess("the operator made the pods the static check derived", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
-			pods, err := tut.rayPods(ctx, name)
+			h := harnessFrom(ctx)
+			pods, err := h.rayPods(ctx, name)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -89,9 +92,10 @@ func step52PodSecurityRuns() features.Feature {
 			return ctx
 		}).
 		Assess("the RayCluster is ready", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			h := harnessFrom(ctx)
 			g := gomega.NewWithT(t)
-			eventually(g, func() (string, error) {
-				rc, err := tut.rayCluster(ctx, name)
+			h.eventually(g, func() (string, error) {
+				rc, err := h.rayCluster(ctx, name)
 				if err != nil {
 					return "", err
 				}
@@ -101,19 +105,20 @@ func step52PodSecurityRuns() features.Feature {
 			return ctx
 		}).
 		Assess("the audit log shows both pods admitted without violations", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			h := harnessFrom(ctx)
 			g := gomega.NewWithT(t)
-			sa, err := tut.operatorServiceAccount(ctx)
+			sa, err := h.operatorServiceAccount(ctx)
 			g.Expect(err).NotTo(gomega.HaveOccurred())
 			requireAudit(ctx, t)
-			eventually(g, func() ([]audit.Verdict, error) {
+			h.eventually(g, func() ([]audit.Verdict, error) {
 				var out []audit.Verdict
-				evs, err := tut.readAudit(ctx, mark, audit.Filter{Namespace: namespace, Resource: "pods", Verb: "create"})
+				evs, err := h.readAudit(ctx, mark, audit.Filter{Namespace: namespace, Resource: "pods", Verb: "create"})
 				if err != nil {
 					return nil, err
 				}
 				for _, e := range evs {
 					v, ok := audit.PodSecurity(e)
-					if ok && !lateRetryOf51(v) {
+					if ok && !h.lateRetryOf51(v) {
 						out = append(out, v)
 					}
 				}
@@ -130,23 +135,24 @@ func step52PodSecurityRuns() features.Feature {
 				)),
 			))
 			note(ctx, t, "audit: 2 pods created by system:serviceaccount:%s:%s, 201, no violations", namespace, sa)
-			checkAuditPolicy(ctx, t)
+			h.checkAuditPolicy(ctx, t)
 			return ctx
 		}).
 		Assess("the XGBoost script succeeds in the head pod", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			h := harnessFrom(ctx)
 			requireContainers(ctx, t)
 			g := gomega.NewWithT(t)
 			scriptStart = time.Now()
 			// A job Ray cannot schedule waits forever; the bound turns that
 			// into a failure that shows what Ray was waiting for.
-			limit := 2 * cfg.Timeout
+			limit := 2 * h.cfg.Timeout
 			sctx, cancel := context.WithTimeout(ctx, limit)
-			res, err := kube.Exec(sctx, tut.rest, namespace, head.Name, "ray-head", facts.XGBoostCommand())
+			res, err := kube.Exec(sctx, h.rest, namespace, head.Name, "ray-head", facts.XGBoostCommand())
 			cancel()
-			dir := feature.StepDir(ctx, run)
+			dir := feature.StepDir(ctx, h.run)
 			_ = evidence.Write(dir, "xgboost-output.txt", []byte(res.Stdout+"\n--- stderr ---\n"+res.Stderr))
 			if err != nil || res.ExitCode != 0 {
-				status := rayStatus(ctx, head.Name)
+				status := h.rayStatus(ctx, head.Name)
 				_ = evidence.Write(dir, "ray-status.txt", []byte(status))
 				if sctx.Err() != nil {
 					err = fmt.Errorf("python3 %s still running after %s (E2E_TIMEOUT x 2): %w", fixtures.ScriptPath, limit, err)
@@ -158,18 +164,19 @@ func step52PodSecurityRuns() features.Feature {
 			return ctx
 		}).
 		Assess("the Ray dashboard reports the job SUCCEEDED", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			h := harnessFrom(ctx)
 			requireContainers(ctx, t)
 			if scriptStart.IsZero() {
 				feature.Skip(ctx, t, "the XGBoost script did not run in this run (an --assess filter?), so there is no job to look up")
 			}
 			g := gomega.NewWithT(t)
-			port, stop, err := kube.PortForward(ctx, tut.rest, namespace, head.Name, facts.DashboardPort, testlog.Writer{T: t})
+			port, stop, err := kube.PortForward(ctx, h.rest, namespace, head.Name, facts.DashboardPort, testlog.Writer{T: t})
 			g.Expect(err).NotTo(gomega.HaveOccurred())
 			defer stop()
 			base := fmt.Sprintf("http://127.0.0.1:%d", port)
 			client := &http.Client{Timeout: 10 * time.Second}
 			var job rayjobs.Job
-			eventually(g, func() (string, error) {
+			h.eventually(g, func() (string, error) {
 				jobs, err := rayjobs.List(ctx, client, base)
 				if err != nil {
 					return "", err
@@ -184,15 +191,16 @@ func step52PodSecurityRuns() features.Feature {
 			return ctx
 		}).
 		Assess("pip3 install jsonpatch installs it in the head pod", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			h := harnessFrom(ctx)
 			requireContainers(ctx, t)
 			g := gomega.NewWithT(t)
-			index := pipIndex()
+			index := h.pipIndex()
 			cmd, err := facts.PipInstallFrom(index)
 			g.Expect(err).NotTo(gomega.HaveOccurred())
 			// "Requirement already satisfied" would prove no install: where
 			// the image already has jsonpatch, a forced reinstall shows that
 			// pip can still download and write into the pod's environment.
-			before, err := kube.Exec(ctx, tut.rest, namespace, head.Name, "ray-head", importJSONPatch)
+			before, err := kube.Exec(ctx, h.rest, namespace, head.Name, "ray-head", importJSONPatch)
 			g.Expect(err).NotTo(gomega.HaveOccurred())
 			preinstalled := before.ExitCode == 0
 			if preinstalled {
@@ -202,7 +210,7 @@ func step52PodSecurityRuns() features.Feature {
 			// Where the provider serves the index, its request log shows
 			// whether this very pip run fetched the wheel from it: only what
 			// the log gains from here on counts.
-			indexer, served := provider.(cluster.PackageIndexer)
+			indexer, served := h.provider.(cluster.PackageIndexer)
 			served = served && index != "" && index == indexer.PackageIndex()
 			var logBefore int
 			if served {
@@ -210,14 +218,14 @@ func step52PodSecurityRuns() features.Feature {
 				g.Expect(err).NotTo(gomega.HaveOccurred())
 				logBefore = len(log)
 			}
-			res, err := kube.Exec(ctx, tut.rest, namespace, head.Name, "ray-head", cmd)
+			res, err := kube.Exec(ctx, h.rest, namespace, head.Name, "ray-head", cmd)
 			g.Expect(err).NotTo(gomega.HaveOccurred())
 			g.Expect(res.ExitCode).To(gomega.Equal(0), "%s (index %s) exited %d\n%s\n%s", strings.Join(facts.PipInstall(), " "), facts.RedactIndex(index), res.ExitCode, res.Stdout, res.Stderr)
 			version, installed := facts.PipInstalled(res.Stdout)
 			g.Expect(installed).To(gomega.BeTrue(), "pip exited 0 but installed no jsonpatch:\n%s", res.Stdout)
 			// Installed means importable by the head's Python, not merely
 			// written somewhere else.
-			imp, err := kube.Exec(ctx, tut.rest, namespace, head.Name, "ray-head", importJSONPatch)
+			imp, err := kube.Exec(ctx, h.rest, namespace, head.Name, "ray-head", importJSONPatch)
 			g.Expect(err).NotTo(gomega.HaveOccurred())
 			g.Expect(imp.ExitCode).To(gomega.Equal(0), "import jsonpatch after pip: %s", imp.Stderr)
 			g.Expect(strings.TrimSpace(imp.Stdout)).To(gomega.Equal(version), "the head's Python imports another jsonpatch than pip installed")
@@ -230,7 +238,7 @@ func step52PodSecurityRuns() features.Feature {
 				from = facts.RedactIndex(index)
 			}
 			if served {
-				eventually(g, func() (bool, error) {
+				h.eventually(g, func() (bool, error) {
 					log, err := indexer.PackageIndexLog(ctx)
 					if err != nil || len(log) < logBefore {
 						return false, err
@@ -243,25 +251,27 @@ func step52PodSecurityRuns() features.Feature {
 			return ctx
 		}).
 		Assess("deleting the RayCluster and ConfigMap removes their pods", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			h := harnessFrom(ctx)
 			g := gomega.NewWithT(t)
-			g.Expect(tut.deleteObjects(ctx, objs)).To(gomega.Succeed())
-			eventually(g, func() ([]corev1.Pod, error) {
-				return tut.rayPods(ctx, name)
+			g.Expect(h.deleteObjects(ctx, objs)).To(gomega.Succeed())
+			h.eventually(g, func() ([]corev1.Pod, error) {
+				return h.rayPods(ctx, name)
 			}, 3).Should(gomega.BeEmpty())
 			deleted = true
 			return ctx
 		}).
 		Assess("over the RayCluster's life the audit log shows exactly its two admissions", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			h := harnessFrom(ctx)
 			g := gomega.NewWithT(t)
 			if !deleted {
 				t.Fatal("the RayCluster was not deleted, so its life is not over")
 			}
 			// Over the whole life of the cluster, the namespace saw exactly
 			// the two admissions and not one refusal.
-			evs := tut.auditEvents(ctx, t, mark, audit.Filter{Namespace: namespace, Resource: "pods", Verb: "create"})
+			evs := h.auditEvents(ctx, t, mark, audit.Filter{Namespace: namespace, Resource: "pods", Verb: "create"})
 			var codes []int32
 			for _, e := range evs {
-				if v, ok := audit.PodSecurity(e); ok && !lateRetryOf51(v) {
+				if v, ok := audit.PodSecurity(e); ok && !h.lateRetryOf51(v) {
 					codes = append(codes, v.Code)
 				}
 			}
@@ -270,8 +280,9 @@ func step52PodSecurityRuns() features.Feature {
 			return ctx
 		}).
 		Teardown(func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			h := harnessFrom(ctx)
 			// Also when an assessment failed and the deletion above never ran.
-			if err := tut.deleteObjects(ctx, objs); err != nil {
+			if err := h.deleteObjects(ctx, objs); err != nil {
 				t.Logf("delete the fixture's objects: %v", err)
 			}
 			return ctx
@@ -285,11 +296,11 @@ var importJSONPatch = []string{"python3", "-c", "import jsonpatch; print(jsonpat
 
 // pipIndex is E2E_PIP_INDEX_URL, or else the provider's own index when it
 // serves one (the offline kind tier), or "" for pip's default.
-func pipIndex() string {
-	if cfg.PipIndexURL != "" {
-		return cfg.PipIndexURL
+func (h *harness) pipIndex() string {
+	if h.cfg.PipIndexURL != "" {
+		return h.cfg.PipIndexURL
 	}
-	if p, ok := provider.(cluster.PackageIndexer); ok {
+	if p, ok := h.provider.(cluster.PackageIndexer); ok {
 		return p.PackageIndex()
 	}
 	return ""
@@ -297,10 +308,10 @@ func pipIndex() string {
 
 // rayStatus is `ray status` in the head pod: the resources and the demands
 // Ray cannot place, which is what a job that never finishes is waiting on.
-func rayStatus(ctx context.Context, head string) string {
+func (h *harness) rayStatus(ctx context.Context, head string) string {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	res, err := kube.Exec(ctx, tut.rest, namespace, head, "ray-head", []string{"ray", "status"})
+	res, err := kube.Exec(ctx, h.rest, namespace, head, "ray-head", []string{"ray", "status"})
 	if err != nil {
 		return fmt.Sprintf("(ray status: %v)", err)
 	}
@@ -310,6 +321,6 @@ func rayStatus(ctx context.Context, head string) string {
 // lateRetryOf51 tells a refusal of 5.1's head pod, which the operator may
 // retry once more after 5.2 began, from everything 5.2 caused. Refusals
 // carry the generated pod name.
-func lateRetryOf51(v audit.Verdict) bool {
-	return completeClusterName != "" && strings.HasPrefix(v.Name, completeClusterName+"-")
+func (h *harness) lateRetryOf51(v audit.Verdict) bool {
+	return h.completeClusterName != "" && strings.HasPrefix(v.Name, h.completeClusterName+"-")
 }

@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"sigs.k8s.io/e2e-framework/pkg/features"
@@ -26,30 +25,27 @@ func TestTutorial(t *testing.T) {
 	}
 	// A panic in a step skips TestMain's Finish; the test's own cleanup
 	// still saves the evidence and destroys the cluster (both run once).
+	h := testenv.h
 	t.Cleanup(func() {
 		if t.Failed() {
-			anyFailed.Store(true)
+			h.failed.Store(true)
 		}
-		finishRun(context.Background())
+		h.finishRun(context.Background())
 	})
 	testenv.Test(t, steps...)
 	// A run that requires every capability has nothing to skip: a check
 	// skipped for any reason (not only a missing capability) fails it.
-	if len(cfg.Require) == len(settings.Capabilities) {
-		if skipped := run.SkippedChecks(); len(skipped) > 0 {
-			t.Errorf("E2E_REQUIRE=%s: every check must be proven, but %d were skipped:\n  %s", strings.Join(cfg.Require, ","), len(skipped), strings.Join(skipped, "\n  "))
+	if len(h.cfg.Require) == len(settings.Capabilities) {
+		if skipped := h.run.SkippedChecks(); len(skipped) > 0 {
+			t.Errorf("E2E_REQUIRE=%s: every check must be proven, but %d were skipped:\n  %s", strings.Join(h.cfg.Require, ","), len(skipped), strings.Join(skipped, "\n  "))
 		}
 	}
 }
-
-// anyFailed is set when a step or the cluster's setup failed, so that the
-// evidence is saved.
-var anyFailed atomic.Bool
 
 // newStep starts a step's feature: each of its assessments is a check whose
 // own outcome (passed, skipped and why, failed, not run) reaches the step's
 // row in the table, and a failed step saves what it left into its own
 // directory of the run.
 func newStep(id string) *feature.Builder {
-	return feature.New(run, facts.StepTitle(id)).WithLabel("step", id).OnFailure(saveStepEvidence)
+	return feature.New(testenv.h.run, facts.StepTitle(id)).WithLabel("step", id).OnFailure(saveStepEvidence)
 }

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -50,31 +51,60 @@ var namespaceLabels = facts.NamespaceLabels()
 
 var rayClusterGVR = schema.GroupVersionResource{Group: "ray.io", Version: "v1", Resource: "rayclusters"}
 
-// tutorial holds the clients and the state steps hand on to later steps.
-type tutorial struct {
+// harness is all of the suite's state: the settings, the provider, the
+// run's evidence, the clients, and what steps hand on to later steps. TestMain
+// makes one and e2e-framework carries it in the context of every env func
+// and feature (harnessFrom), as KubeRay's test support carries its clients.
+type harness struct {
+	cfg      settings.Settings
+	provider cluster.Provider
+	run      *evidence.Run
+
 	rest       *rest.Config
 	kubeconfig string
 	cs         kubernetes.Interface
 	dyn        dynamic.Interface
 
-	auditStart int64  // audit log offset when the run began
-	auditProbe string // the pod name step 1's audit probe asked for
+	auditStart          int64  // audit log offset when the run began
+	auditProbe          string // the pod name step 1's audit probe asked for
+	completeClusterName string // the RayCluster of 5.1, once 5.1 has run
 
 	mu           sync.Mutex
 	nsReady      bool
 	operatorUp   bool
 	stopOperator func()
+
+	// failed is set when a step or the cluster's setup failed, so that the
+	// evidence is saved.
+	failed     atomic.Bool
+	finishOnce sync.Once
 }
 
-func newTutorial() *tutorial { return &tutorial{stopOperator: func() {}} }
+func newHarness() *harness { return &harness{stopOperator: func() {}} }
 
-func (tu *tutorial) connect(cfg *rest.Config, kubeconfig string) error {
+type harnessKey struct{}
+
+func withHarness(ctx context.Context, h *harness) context.Context {
+	return context.WithValue(ctx, harnessKey{}, h)
+}
+
+// harnessFrom is the suite's harness, which every context e2e-framework
+// hands an env func or a step carries.
+func harnessFrom(ctx context.Context) *harness {
+	h, ok := ctx.Value(harnessKey{}).(*harness)
+	if !ok {
+		panic("e2e: the context carries no harness: TestMain puts it into the environment's context")
+	}
+	return h
+}
+
+func (h *harness) connect(cfg *rest.Config, kubeconfig string) error {
 	var err error
-	tu.rest, tu.kubeconfig = cfg, kubeconfig
-	if tu.cs, err = kubernetes.NewForConfig(cfg); err != nil {
+	h.rest, h.kubeconfig = cfg, kubeconfig
+	if h.cs, err = kubernetes.NewForConfig(cfg); err != nil {
 		return err
 	}
-	tu.dyn, err = dynamic.NewForConfig(cfg)
+	h.dyn, err = dynamic.NewForConfig(cfg)
 	return err
 }
 
@@ -82,18 +112,19 @@ func (tu *tutorial) connect(cfg *rest.Config, kubeconfig string) error {
 // exists: step 2's "nothing yet" would be meaningless and step 3 would fail
 // on a leftover. It also notes where the audit log ends now, so the steps
 // read only what this run caused.
-func (tu *tutorial) checkFresh(ctx context.Context, _ *envconf.Config) (context.Context, error) {
-	_, err := tu.cs.CoreV1().Namespaces().Get(ctx, namespace, metav1.GetOptions{})
+func checkFresh(ctx context.Context, _ *envconf.Config) (context.Context, error) {
+	h := harnessFrom(ctx)
+	_, err := h.cs.CoreV1().Namespaces().Get(ctx, namespace, metav1.GetOptions{})
 	if err == nil {
 		return ctx, fmt.Errorf("namespace %q already exists in this cluster: delete it (and its RayClusters) or use a fresh cluster, then run again", namespace)
 	}
 	if !apierrors.IsNotFound(err) {
 		return ctx, fmt.Errorf("look up namespace %q: %w", namespace, err)
 	}
-	if ok, _ := provider.Auditing(); ok {
+	if ok, _ := h.provider.Auditing(); ok {
 		// A log that is not there yet starts at 0; whether the API server
 		// writes it at all is step 1's to prove, and to fail.
-		tu.auditStart, err = cluster.AuditMark(ctx, provider)
+		h.auditStart, err = cluster.AuditMark(ctx, h.provider)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return ctx, fmt.Errorf("mark the audit log's end before the steps: %w", err)
 		}
@@ -104,10 +135,10 @@ func (tu *tutorial) checkFresh(ctx context.Context, _ *envconf.Config) (context.
 // auditEvents returns the events this run caused that match f. It skips the
 // calling check where the provider cannot read the audit log (or fails it,
 // when the run requires the audit log).
-func (tu *tutorial) auditEvents(ctx context.Context, t *testing.T, from int64, f audit.Filter) []audit.Event {
+func (h *harness) auditEvents(ctx context.Context, t *testing.T, from int64, f audit.Filter) []audit.Event {
 	t.Helper()
 	requireAudit(ctx, t)
-	evs, err := tu.readAudit(ctx, from, f)
+	evs, err := h.readAudit(ctx, from, f)
 	if err != nil {
 		t.Fatalf("read the audit log: %v", err)
 	}
@@ -116,20 +147,20 @@ func (tu *tutorial) auditEvents(ctx context.Context, t *testing.T, from int64, f
 
 // readAudit is for polled functions: they return errors rather than end
 // the test from inside Eventually. Call requireAudit first.
-func (tu *tutorial) readAudit(ctx context.Context, from int64, f audit.Filter) ([]audit.Event, error) {
-	return cluster.ReadAudit(ctx, provider, from, f)
+func (h *harness) readAudit(ctx context.Context, from int64, f audit.Filter) ([]audit.Event, error) {
+	return cluster.ReadAudit(ctx, h.provider, from, f)
 }
 
 // auditMark is where the audit log ends now, for a step to read only what it
 // causes. Where the provider cannot read the log it is 0, and every audit
 // check says so by skipping; an error reading a log that is there fails the
 // step rather than credit it with what earlier steps caused.
-func (tu *tutorial) auditMark(ctx context.Context, t *testing.T) int64 {
+func (h *harness) auditMark(ctx context.Context, t *testing.T) int64 {
 	t.Helper()
-	if ok, _ := provider.Auditing(); !ok {
+	if ok, _ := h.provider.Auditing(); !ok {
 		return 0
 	}
-	mark, err := cluster.AuditMark(ctx, provider)
+	mark, err := cluster.AuditMark(ctx, h.provider)
 	if err != nil {
 		t.Fatalf("mark the audit log's end before the step: %v", err)
 	}
@@ -141,22 +172,23 @@ func (tu *tutorial) auditMark(ctx context.Context, t *testing.T) int64 {
 // check fails instead.
 func requireAudit(ctx context.Context, t *testing.T) {
 	t.Helper()
-	requireCapability(ctx, t, settings.Audit, provider.Auditing)
+	requireCapability(ctx, t, settings.Audit, harnessFrom(ctx).provider.Auditing)
 }
 
 // requireContainers does the same for checks that need a running container.
 func requireContainers(ctx context.Context, t *testing.T) {
 	t.Helper()
-	requireCapability(ctx, t, settings.Containers, provider.Containers)
+	requireCapability(ctx, t, settings.Containers, harnessFrom(ctx).provider.Containers)
 }
 
 func requireCapability(ctx context.Context, t *testing.T, capability string, has func() (bool, string)) {
 	t.Helper()
+	h := harnessFrom(ctx)
 	ok, reason := has()
 	switch {
 	case ok:
-	case cfg.Requires(capability):
-		t.Fatalf("E2E_REQUIRE names %s, but provider %s cannot prove it: %s", capability, cfg.Provider, reason)
+	case h.cfg.Requires(capability):
+		t.Fatalf("E2E_REQUIRE names %s, but provider %s cannot prove it: %s", capability, h.cfg.Provider, reason)
 	default:
 		feature.Skip(ctx, t, reason)
 	}
@@ -165,22 +197,22 @@ func requireCapability(ctx context.Context, t *testing.T, capability string, has
 // checkRequired refuses a run whose provider lacks a capability the run
 // must prove (E2E_REQUIRE), before any step: one line naming the provider,
 // the capability, why, and the fix.
-func checkRequired(p cluster.Provider) error {
-	for _, c := range cfg.Require {
-		has := p.Containers
+func (h *harness) checkRequired() error {
+	for _, c := range h.cfg.Require {
+		has := h.provider.Containers
 		if c == settings.Audit {
-			has = p.Auditing
+			has = h.provider.Auditing
 		}
 		if ok, reason := has(); !ok {
-			return fmt.Errorf("E2E_REQUIRE names %s, but provider %s cannot prove it: %s (fix: choose a provider that can, or drop %s from E2E_REQUIRE)", c, cfg.Provider, reason, c)
+			return fmt.Errorf("E2E_REQUIRE names %s, but provider %s cannot prove it: %s (fix: choose a provider that can, or drop %s from E2E_REQUIRE)", c, h.cfg.Provider, reason, c)
 		}
 	}
 	return nil
 }
 
 // eventually polls with the run's base timeout.
-func eventually(g gomega.Gomega, actual any, scale ...float64) gomega.AsyncAssertion {
-	d := cfg.Timeout
+func (h *harness) eventually(g gomega.Gomega, actual any, scale ...float64) gomega.AsyncAssertion {
+	d := h.cfg.Timeout
 	for _, s := range scale {
 		d = time.Duration(float64(d) * s)
 	}
@@ -189,26 +221,26 @@ func eventually(g gomega.Gomega, actual any, scale ...float64) gomega.AsyncAsser
 
 // createNamespace is step 3's action, also used as a prerequisite when a
 // later step runs alone.
-func (tu *tutorial) createNamespace(ctx context.Context) error {
+func (h *harness) createNamespace(ctx context.Context) error {
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace, Labels: namespaceLabels}}
-	_, err := tu.cs.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{})
+	_, err := h.cs.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{})
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("create namespace %s: %w", namespace, err)
 	}
-	tu.mu.Lock()
-	tu.nsReady = true
-	tu.mu.Unlock()
+	h.mu.Lock()
+	h.nsReady = true
+	h.mu.Unlock()
 	return nil
 }
 
-func (tu *tutorial) ensureNamespace(ctx context.Context, t *testing.T) {
+func (h *harness) ensureNamespace(ctx context.Context, t *testing.T) {
 	t.Helper()
-	tu.mu.Lock()
-	ready := tu.nsReady
-	tu.mu.Unlock()
+	h.mu.Lock()
+	ready := h.nsReady
+	h.mu.Unlock()
 	if !ready {
 		t.Logf("step 3 has not run: creating namespace %s as a prerequisite", namespace)
-		if err := tu.createNamespace(ctx); err != nil {
+		if err := h.createNamespace(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -216,13 +248,13 @@ func (tu *tutorial) ensureNamespace(ctx context.Context, t *testing.T) {
 
 // installOperator is step 4's action: the chart with the hardened values,
 // then the operator process where the provider needs one.
-func (tu *tutorial) installOperator(ctx context.Context, log io.Writer) error {
-	tu.mu.Lock()
-	defer tu.mu.Unlock()
-	if tu.operatorUp {
+func (h *harness) installOperator(ctx context.Context, log io.Writer) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.operatorUp {
 		return nil
 	}
-	c, err := chart.Load(cfg.Chart, run.Path("helm"))
+	c, err := chart.Load(h.cfg.Chart, h.run.Path("helm"))
 	if err != nil {
 		return err
 	}
@@ -230,38 +262,38 @@ func (tu *tutorial) installOperator(ctx context.Context, log io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := fixtures.SetOperatorImage(values, cfg.OperatorImage); err != nil {
+	if err := fixtures.SetOperatorImage(values, h.cfg.OperatorImage); err != nil {
 		return err
 	}
-	in, err := chart.NewInstaller(tu.kubeconfig, namespace, log)
+	in, err := chart.NewInstaller(h.kubeconfig, namespace, log)
 	if err != nil {
 		return err
 	}
-	if _, err := in.Install(ctx, c, values, cfg.Timeout*3); err != nil {
+	if _, err := in.Install(ctx, c, values, h.cfg.Timeout*3); err != nil {
 		return err
 	}
-	sa, err := tu.operatorServiceAccount(ctx)
+	sa, err := h.operatorServiceAccount(ctx)
 	if err != nil {
 		return err
 	}
-	stop, err := provider.RunOperator(ctx, namespace, sa)
+	stop, err := h.provider.RunOperator(ctx, namespace, sa)
 	if err != nil {
 		return err
 	}
-	tu.stopOperator = stop
-	tu.operatorUp = true
+	h.stopOperator = stop
+	h.operatorUp = true
 	return nil
 }
 
-func (tu *tutorial) ensureOperator(ctx context.Context, t *testing.T) {
+func (h *harness) ensureOperator(ctx context.Context, t *testing.T) {
 	t.Helper()
-	tu.ensureNamespace(ctx, t)
-	tu.mu.Lock()
-	up := tu.operatorUp
-	tu.mu.Unlock()
+	h.ensureNamespace(ctx, t)
+	h.mu.Lock()
+	up := h.operatorUp
+	h.mu.Unlock()
 	if !up {
 		t.Log("step 4 has not run: installing the operator as a prerequisite")
-		if err := tu.installOperator(ctx, testlog.Writer{T: t}); err != nil {
+		if err := h.installOperator(ctx, testlog.Writer{T: t}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -269,8 +301,8 @@ func (tu *tutorial) ensureOperator(ctx context.Context, t *testing.T) {
 
 // operatorDeployment finds the chart's operator Deployment by its labels,
 // whatever the chart named it.
-func (tu *tutorial) operatorDeployment(ctx context.Context) (string, error) {
-	list, err := tu.cs.AppsV1().Deployments(namespace).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/instance=" + chart.ReleaseName})
+func (h *harness) operatorDeployment(ctx context.Context) (string, error) {
+	list, err := h.cs.AppsV1().Deployments(namespace).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/instance=" + chart.ReleaseName})
 	if err != nil {
 		return "", err
 	}
@@ -280,12 +312,12 @@ func (tu *tutorial) operatorDeployment(ctx context.Context) (string, error) {
 	return list.Items[0].Name, nil
 }
 
-func (tu *tutorial) operatorServiceAccount(ctx context.Context) (string, error) {
-	name, err := tu.operatorDeployment(ctx)
+func (h *harness) operatorServiceAccount(ctx context.Context) (string, error) {
+	name, err := h.operatorDeployment(ctx)
 	if err != nil {
 		return "", err
 	}
-	d, err := tu.cs.AppsV1().Deployments(namespace).Get(ctx, name, metav1.GetOptions{})
+	d, err := h.cs.AppsV1().Deployments(namespace).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
 		return "", err
 	}
@@ -298,32 +330,32 @@ func (tu *tutorial) operatorServiceAccount(ctx context.Context) (string, error) 
 
 // applyObjects creates objects in the tutorial's namespace (server-side
 // apply would also do; create keeps the audit log to one verb).
-func (tu *tutorial) applyObjects(ctx context.Context, objs []*unstructured.Unstructured) error {
+func (h *harness) applyObjects(ctx context.Context, objs []*unstructured.Unstructured) error {
 	for _, o := range objs {
 		o = o.DeepCopy()
 		o.SetNamespace(namespace)
 		gvk := o.GroupVersionKind()
-		gvr, err := tu.resourceFor(gvk.GroupVersion().String(), gvk.Kind)
+		gvr, err := h.resourceFor(gvk.GroupVersion().String(), gvk.Kind)
 		if err != nil {
 			return err
 		}
-		if _, err := tu.dyn.Resource(gvr).Namespace(namespace).Create(ctx, o, metav1.CreateOptions{}); err != nil {
+		if _, err := h.dyn.Resource(gvr).Namespace(namespace).Create(ctx, o, metav1.CreateOptions{}); err != nil {
 			return fmt.Errorf("create %s %s/%s: %w", gvk.Kind, namespace, o.GetName(), err)
 		}
 	}
 	return nil
 }
 
-func (tu *tutorial) deleteObjects(ctx context.Context, objs []*unstructured.Unstructured) error {
+func (h *harness) deleteObjects(ctx context.Context, objs []*unstructured.Unstructured) error {
 	var errs []error
 	for _, o := range objs {
 		gvk := o.GroupVersionKind()
-		gvr, err := tu.resourceFor(gvk.GroupVersion().String(), gvk.Kind)
+		gvr, err := h.resourceFor(gvk.GroupVersion().String(), gvk.Kind)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		err = tu.dyn.Resource(gvr).Namespace(namespace).Delete(ctx, o.GetName(), metav1.DeleteOptions{})
+		err = h.dyn.Resource(gvr).Namespace(namespace).Delete(ctx, o.GetName(), metav1.DeleteOptions{})
 		if err != nil && !apierrors.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("delete %s %s: %w", gvk.Kind, o.GetName(), err))
 		}
@@ -331,12 +363,12 @@ func (tu *tutorial) deleteObjects(ctx context.Context, objs []*unstructured.Unst
 	return errors.Join(errs...)
 }
 
-func (tu *tutorial) resourceFor(apiVersion, kind string) (schema.GroupVersionResource, error) {
+func (h *harness) resourceFor(apiVersion, kind string) (schema.GroupVersionResource, error) {
 	gv, err := schema.ParseGroupVersion(apiVersion)
 	if err != nil {
 		return schema.GroupVersionResource{}, err
 	}
-	resources, err := tu.cs.Discovery().ServerResourcesForGroupVersion(apiVersion)
+	resources, err := h.cs.Discovery().ServerResourcesForGroupVersion(apiVersion)
 	if err != nil {
 		return schema.GroupVersionResource{}, fmt.Errorf("the cluster does not serve %s (is the CRD installed?): %w", apiVersion, err)
 	}
@@ -349,16 +381,16 @@ func (tu *tutorial) resourceFor(apiVersion, kind string) (schema.GroupVersionRes
 }
 
 // rayPods lists the pods the operator made for a RayCluster.
-func (tu *tutorial) rayPods(ctx context.Context, clusterName string) ([]corev1.Pod, error) {
-	list, err := tu.cs.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: "ray.io/cluster=" + clusterName})
+func (h *harness) rayPods(ctx context.Context, clusterName string) ([]corev1.Pod, error) {
+	list, err := h.cs.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: "ray.io/cluster=" + clusterName})
 	if err != nil {
 		return nil, err
 	}
 	return list.Items, nil
 }
 
-func (tu *tutorial) rayCluster(ctx context.Context, name string) (*unstructured.Unstructured, error) {
-	return tu.dyn.Resource(rayClusterGVR).Namespace(namespace).Get(ctx, name, metav1.GetOptions{})
+func (h *harness) rayCluster(ctx context.Context, name string) (*unstructured.Unstructured, error) {
+	return h.dyn.Resource(rayClusterGVR).Namespace(namespace).Get(ctx, name, metav1.GetOptions{})
 }
 
 // condition returns a status condition of an unstructured object.
@@ -380,8 +412,8 @@ func condition(obj *unstructured.Unstructured, typ string) (metav1.Condition, bo
 }
 
 // warningEvents returns Warning events about an object, with reason.
-func (tu *tutorial) events(ctx context.Context, kind, name, reason string) ([]corev1.Event, error) {
-	list, err := tu.cs.CoreV1().Events(namespace).List(ctx, metav1.ListOptions{
+func (h *harness) events(ctx context.Context, kind, name, reason string) ([]corev1.Event, error) {
+	list, err := h.cs.CoreV1().Events(namespace).List(ctx, metav1.ListOptions{
 		FieldSelector: "involvedObject.kind=" + kind + ",involvedObject.name=" + name + ",reason=" + reason,
 	})
 	if err != nil {
@@ -392,52 +424,53 @@ func (tu *tutorial) events(ctx context.Context, kind, name, reason string) ([]co
 
 // cleanup removes what the tutorial made, for providers whose cluster
 // outlives the run; on throw-away clusters it is fast and harmless.
-func (tu *tutorial) cleanup(ctx context.Context) {
-	if tu.cs == nil || cfg.Keep {
+func (h *harness) cleanup(ctx context.Context) {
+	if h.cs == nil || h.cfg.Keep {
 		return
 	}
-	tu.stopOperator()
-	tu.stopOperator = func() {}
-	if list, err := tu.dyn.Resource(rayClusterGVR).Namespace(namespace).List(ctx, metav1.ListOptions{}); err == nil {
+	h.stopOperator()
+	h.stopOperator = func() {}
+	if list, err := h.dyn.Resource(rayClusterGVR).Namespace(namespace).List(ctx, metav1.ListOptions{}); err == nil {
 		for _, rc := range list.Items {
-			_ = tu.dyn.Resource(rayClusterGVR).Namespace(namespace).Delete(ctx, rc.GetName(), metav1.DeleteOptions{})
+			_ = h.dyn.Resource(rayClusterGVR).Namespace(namespace).Delete(ctx, rc.GetName(), metav1.DeleteOptions{})
 		}
 	}
-	if in, err := chart.NewInstaller(tu.kubeconfig, namespace, nil); err == nil {
-		if err := in.Uninstall(cfg.Timeout); err != nil {
+	if in, err := chart.NewInstaller(h.kubeconfig, namespace, nil); err == nil {
+		if err := in.Uninstall(h.cfg.Timeout); err != nil {
 			fmt.Fprintf(os.Stderr, "e2e: uninstall %s: %v\n", chart.ReleaseName, err)
 		}
 	}
-	if err := tu.cs.CoreV1().Namespaces().Delete(ctx, namespace, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+	if err := h.cs.CoreV1().Namespaces().Delete(ctx, namespace, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 		fmt.Fprintf(os.Stderr, "e2e: delete namespace %s: %v\n", namespace, err)
 	}
 }
 
 // saveEvidence writes logs, events, objects and the audit log into the run
 // directory when a step failed or the user asked for them.
-func saveEvidence(ctx context.Context) {
-	if !anyFailed.Load() && !run.Failed() && cfg.Artifacts != "always" {
+func (h *harness) saveEvidence(ctx context.Context) {
+	if !h.failed.Load() && !h.run.Failed() && h.cfg.Artifacts != "always" {
 		return
 	}
-	report("cluster logs", provider.ExportLogs(ctx, run.Path("cluster")))
-	if rc, err := provider.AuditLog(ctx); err == nil {
+	report("cluster logs", h.provider.ExportLogs(ctx, h.run.Path("cluster")))
+	if rc, err := h.provider.AuditLog(ctx); err == nil {
 		data, err := io.ReadAll(rc)
 		rc.Close()
 		report("audit log", err)
-		report("audit log", run.WriteFile("audit.log", data))
+		report("audit log", h.run.WriteFile("audit.log", data))
 	}
-	saveNamespace(ctx, run.Dir)
+	h.saveNamespace(ctx, h.run.Dir)
 }
 
 // saveStepEvidence is what a failed step leaves in its own directory, saved
 // before its teardown removes what it made: the namespace's objects and
 // events as the step left them, and the audit events of the namespace.
 func saveStepEvidence(ctx context.Context, t *testing.T, dir string) {
-	saveNamespace(ctx, dir)
-	if ok, _ := provider.Auditing(); !ok {
+	h := harnessFrom(ctx)
+	h.saveNamespace(ctx, dir)
+	if ok, _ := h.provider.Auditing(); !ok {
 		return
 	}
-	evs, err := tut.readAudit(ctx, tut.auditStart, audit.Filter{Namespace: namespace})
+	evs, err := h.readAudit(ctx, h.auditStart, audit.Filter{Namespace: namespace})
 	report("the step's audit events", err)
 	var b strings.Builder
 	for _, e := range evs {
@@ -451,11 +484,11 @@ func saveStepEvidence(ctx context.Context, t *testing.T, dir string) {
 
 // saveNamespace writes the tutorial namespace's events and its pods,
 // Deployments and RayClusters as YAML into dir.
-func saveNamespace(ctx context.Context, dir string) {
-	if tut.cs == nil {
+func (h *harness) saveNamespace(ctx context.Context, dir string) {
+	if h.cs == nil {
 		return
 	}
-	if evs, err := tut.cs.CoreV1().Events(namespace).List(ctx, metav1.ListOptions{}); err == nil {
+	if evs, err := h.cs.CoreV1().Events(namespace).List(ctx, metav1.ListOptions{}); err == nil {
 		sort.Slice(evs.Items, func(i, j int) bool { return evs.Items[i].LastTimestamp.Before(&evs.Items[j].LastTimestamp) })
 		var b strings.Builder
 		for _, e := range evs.Items {
@@ -471,11 +504,11 @@ func saveNamespace(ctx context.Context, dir string) {
 		report(name, err)
 		report(name, evidence.Write(dir, "objects/"+name+".yaml", data))
 	}
-	pods, err := tut.cs.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{})
+	pods, err := h.cs.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{})
 	dump("pods", pods, err)
-	deps, err := tut.cs.AppsV1().Deployments(namespace).List(ctx, metav1.ListOptions{})
+	deps, err := h.cs.AppsV1().Deployments(namespace).List(ctx, metav1.ListOptions{})
 	dump("deployments", deps, err)
-	rcs, err := tut.dyn.Resource(rayClusterGVR).Namespace(namespace).List(ctx, metav1.ListOptions{})
+	rcs, err := h.dyn.Resource(rayClusterGVR).Namespace(namespace).List(ctx, metav1.ListOptions{})
 	dump("rayclusters", rcs, err)
 }
 
@@ -490,6 +523,6 @@ func report(what string, err error) {
 // note records the step's evidence line.
 func note(ctx context.Context, t *testing.T, format string, args ...any) {
 	t.Helper()
-	run.Note(feature.StepName(ctx), format, args...)
+	harnessFrom(ctx).run.Note(feature.StepName(ctx), format, args...)
 	t.Logf("evidence: "+format, args...)
 }
