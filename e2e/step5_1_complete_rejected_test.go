@@ -53,10 +53,7 @@ func step51CompleteRejected() features.Feature {
 			}
 			h.completeClusterName = name
 			static = h.staticCheck(t, CompleteSample, objs, rejected)
-			mark = h.auditMark(ctx, t)
-			if err := h.applyObjects(ctx, objs); err != nil {
-				t.Fatal(err)
-			}
+			mark = h.applyMarked(ctx, t, objs)
 			return ctx
 		}).
 		Assess("the RayCluster reports ReplicaFailure FailedCreateHeadPod", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {

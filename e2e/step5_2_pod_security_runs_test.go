@@ -51,10 +51,7 @@ func step52PodSecurityRuns() features.Feature {
 				}
 				note(ctx, t, "Ray image %s instead of %s in %d containers (E2E_RAY_IMAGE)", h.cfg.RayImage, versions.RayImage, n)
 			}
-			mark = h.auditMark(ctx, t)
-			if err := h.applyObjects(ctx, objs); err != nil {
-				t.Fatal(err)
-			}
+			mark = h.applyMarked(ctx, t, objs)
 			return ctx
 		}).
 		Assess("head and worker pods are admitted and Ready", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {

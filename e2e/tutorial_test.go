@@ -346,6 +346,17 @@ func (h *harness) applyObjects(ctx context.Context, objs []*unstructured.Unstruc
 	return nil
 }
 
+// applyMarked creates objs in the tutorial's namespace and returns where the
+// audit log ended just before, for the step to read what they caused.
+func (h *harness) applyMarked(ctx context.Context, t *testing.T, objs []*unstructured.Unstructured) int64 {
+	t.Helper()
+	mark := h.auditMark(ctx, t)
+	if err := h.applyObjects(ctx, objs); err != nil {
+		t.Fatal(err)
+	}
+	return mark
+}
+
 func (h *harness) deleteObjects(ctx context.Context, objs []*unstructured.Unstructured) error {
 	var errs []error
 	for _, o := range objs {
