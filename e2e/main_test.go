@@ -125,8 +125,9 @@ func runMain(m *testing.M) int {
 		return ctx, nil
 	})
 	code := testenv.Run(m)
-	fmt.Printf("\n%s\ne2e: evidence in %s\n", h.run.Table(), h.run.Dir)
-	_ = h.run.WriteFile("steps.txt", []byte(h.run.Table()))
+	table := h.run.Table()
+	fmt.Printf("\n%s\ne2e: evidence in %s\n", table, h.run.Dir)
+	_ = h.run.WriteFile("steps.txt", []byte(table))
 	return code
 }
 

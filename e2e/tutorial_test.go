@@ -172,23 +172,23 @@ func (h *harness) auditMark(ctx context.Context, t *testing.T) int64 {
 // check fails instead.
 func requireAudit(ctx context.Context, t *testing.T) {
 	t.Helper()
-	requireCapability(ctx, t, settings.Audit, harnessFrom(ctx).provider.Auditing)
+	requireCapability(ctx, t, settings.Audit)
 }
 
 // requireContainers does the same for checks that need a running container.
 func requireContainers(ctx context.Context, t *testing.T) {
 	t.Helper()
-	requireCapability(ctx, t, settings.Containers, harnessFrom(ctx).provider.Containers)
+	requireCapability(ctx, t, settings.Containers)
 }
 
-func requireCapability(ctx context.Context, t *testing.T, capability string, has func() (bool, string)) {
+func requireCapability(ctx context.Context, t *testing.T, capability string) {
 	t.Helper()
 	h := harnessFrom(ctx)
-	ok, reason := has()
+	ok, reason := h.has(capability)
 	switch {
 	case ok:
 	case h.cfg.Requires(capability):
-		t.Fatalf("E2E_REQUIRE names %s, but provider %s cannot prove it: %s", capability, h.cfg.Provider, reason)
+		t.Fatal(h.lacks(capability))
 	default:
 		feature.Skip(ctx, t, reason)
 	}
@@ -199,13 +199,26 @@ func requireCapability(ctx context.Context, t *testing.T, capability string, has
 // the capability, why, and the fix.
 func (h *harness) checkRequired() error {
 	for _, c := range h.cfg.Require {
-		has := h.provider.Containers
-		if c == settings.Audit {
-			has = h.provider.Auditing
+		if err := h.lacks(c); err != nil {
+			return fmt.Errorf("%w (fix: choose a provider that can, or drop %s from E2E_REQUIRE)", err, c)
 		}
-		if ok, reason := has(); !ok {
-			return fmt.Errorf("E2E_REQUIRE names %s, but provider %s cannot prove it: %s (fix: choose a provider that can, or drop %s from E2E_REQUIRE)", c, h.cfg.Provider, reason, c)
-		}
+	}
+	return nil
+}
+
+// has asks the provider for a capability of settings.Capabilities.
+func (h *harness) has(capability string) (bool, string) {
+	if capability == settings.Audit {
+		return h.provider.Auditing()
+	}
+	return h.provider.Containers()
+}
+
+// lacks is nil when the provider has capability, else the error a run that
+// requires it gets.
+func (h *harness) lacks(capability string) error {
+	if ok, reason := h.has(capability); !ok {
+		return fmt.Errorf("E2E_REQUIRE names %s, but provider %s cannot prove it: %s", capability, h.cfg.Provider, reason)
 	}
 	return nil
 }
