@@ -18,6 +18,11 @@ import (
 type Provider interface {
 	support.E2EClusterProvider
 
+	// Name is the cluster's name, under which envfuncs.CreateCluster keeps
+	// the provider in the suite's context: the one given, or the provider's
+	// default (the kind tier makes one up for each run).
+	Name() string
+
 	// AuditLog returns the API server's audit log as written so far, in the
 	// JSON-lines format of audit.k8s.io/v1. A provider that cannot read it
 	// returns an error wrapping ErrNoAuditLog that says why.

@@ -32,6 +32,9 @@ func (h *harness) newKindProvider() (cluster.Provider, error) {
 		kind.WithTimeout(s.Timeout),
 		kind.WithLogsDir(filepath.Join(s.OutputDir, "cluster")),
 	}
+	if s.ClusterName != "" {
+		opts = append(opts, kind.WithName(s.ClusterName))
+	}
 	if s.Offline && s.PipIndexURL == "" {
 		cache, err := images.CacheDir()
 		if err != nil {
@@ -42,11 +45,7 @@ func (h *harness) newKindProvider() (cluster.Provider, error) {
 		// whose file server serves it.
 		opts = append(opts, kind.WithPackageIndex(images.PipIndex{}.Dir(cache), s.RayImage))
 	}
-	p := kind.New(opts...)
-	if s.ClusterName != "" {
-		p.WithName(s.ClusterName)
-	}
-	return p, nil
+	return kind.New(opts...)
 }
 
 // kindNodeImage is E2E_KIND_NODE_IMAGE's image, or else the pinned one; in

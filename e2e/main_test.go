@@ -18,6 +18,7 @@ import (
 
 	"sigs.k8s.io/e2e-framework/pkg/env"
 	"sigs.k8s.io/e2e-framework/pkg/envconf"
+	"sigs.k8s.io/e2e-framework/pkg/envfuncs"
 
 	"github.com/kuberay-docs/pod-security-e2e/binaries"
 	"github.com/kuberay-docs/pod-security-e2e/chart"
@@ -119,7 +120,14 @@ func runMain(m *testing.M) int {
 		}
 		return testenv.Run(m)
 	}
-	testenv.Setup(setup("create cluster", createCluster), setup("check the cluster is fresh", checkFresh))
+	// The framework's own env func creates the cluster under the provider's
+	// name and points the run's envconf at its kubeconfig. Destroying it is
+	// the harness's finishRun: a panicking step never reaches TestMain's
+	// Finish, and TestTutorial's cleanup must still destroy what was made.
+	testenv.Setup(
+		setup("create cluster", envfuncs.CreateClusterWithOpts(h.provider, h.provider.Name())),
+		setup("connect to the cluster", connect),
+		setup("check the cluster is fresh", checkFresh))
 	testenv.Finish(func(ctx context.Context, _ *envconf.Config) (context.Context, error) {
 		harnessFrom(ctx).finishRun(ctx)
 		return ctx, nil
@@ -195,12 +203,14 @@ func (h *harness) newProvider() (cluster.Provider, error) {
 		// with advice instead of the timeout's goroutine dump.
 		// The components' logs of a cluster that failed to start go to the
 		// run's evidence, since the run directory that held them is removed.
-		p := local.New(local.WithKeep(s.Keep), local.WithBuildDeadline(binaries.TestTimeoutDeadline()),
-			local.WithLogsDir(filepath.Join(s.OutputDir, "cluster")), local.WithStartTimeout(s.LocalStartTimeout))
-		p.WithVersion(s.Kubernetes)
-		return p, nil
+		opts := []local.Option{local.WithVersion(s.Kubernetes), local.WithKeep(s.Keep), local.WithBuildDeadline(binaries.TestTimeoutDeadline()),
+			local.WithLogsDir(filepath.Join(s.OutputDir, "cluster")), local.WithStartTimeout(s.LocalStartTimeout)}
+		if s.ClusterName != "" {
+			opts = append(opts, local.WithName(s.ClusterName))
+		}
+		return local.New(opts...)
 	case "existing":
-		return existing.New(existing.WithKubeconfig(s.Kubeconfig), existing.WithContext(s.KubeContext), existing.WithAuditLog(s.AuditLog)), nil
+		return existing.New(existing.WithKubeconfig(s.Kubeconfig), existing.WithContext(s.KubeContext), existing.WithAuditLog(s.AuditLog))
 	case "kind":
 		return h.newKindProvider()
 	}
@@ -225,22 +235,10 @@ func (h *harness) printPlan() error {
 	return nil
 }
 
-func createCluster(ctx context.Context, c *envconf.Config) (context.Context, error) {
+// connect makes the run's clients for the cluster envfuncs created.
+func connect(ctx context.Context, c *envconf.Config) (context.Context, error) {
 	h := harnessFrom(ctx)
-	// Without E2E_CLUSTER_NAME each provider keeps its own default (the kind
-	// tier a new name per run).
-	if h.cfg.ClusterName != "" {
-		h.provider.WithName(h.cfg.ClusterName)
-	}
-	kubeconfig, err := h.provider.Create(ctx)
-	if err != nil {
-		return ctx, err
-	}
-	c.WithKubeconfigFile(kubeconfig)
-	if err := h.provider.WaitForControlPlane(ctx, nil); err != nil {
-		return ctx, err
-	}
-	if err := h.connect(h.provider.KubernetesRestConfig(), kubeconfig); err != nil {
+	if err := h.connect(h.provider.KubernetesRestConfig(), c.KubeconfigFile()); err != nil {
 		return ctx, err
 	}
 	if v, err := h.cs.Discovery().ServerVersion(); err == nil {

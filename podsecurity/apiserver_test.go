@@ -182,8 +182,10 @@ func compareWithAPIServer(t *testing.T, version string) {
 		ctx, cancel = context.WithDeadline(context.Background(), d.Add(-30*time.Second))
 	}
 	defer cancel()
-	c := local.New(local.WithProgress(testlog.Writer{T: t}))
-	c.WithVersion(version)
+	c, err := local.New(local.WithProgress(testlog.Writer{T: t}), local.WithVersion(version))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := c.Create(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -125,8 +125,9 @@ current-context: x
 		// DOCKER_HOST at a socket nobody serves: the same answer on a machine
 		// whose Docker engine does run.
 		{"kind without a container engine", []string{"E2E_PROVIDER=kind", "DOCKER_HOST=unix:///nonexistent/docker.sock"}, "or run the tutorial without containers: E2E_PROVIDER=local", 1},
-		{"existing without KUBECONFIG", []string{"E2E_PROVIDER=existing"}, "E2E_PROVIDER=existing needs KUBECONFIG", 1},
-		{"existing, kubeconfig missing", []string{"E2E_PROVIDER=existing", "KUBECONFIG=/no/such/kubeconfig"}, "KUBECONFIG=/no/such/kubeconfig: stat /no/such/kubeconfig: no such file or directory; point it at the kubeconfig", 1},
+		{"kind, a name kind refuses", []string{"E2E_PROVIDER=kind", "E2E_CLUSTER_NAME=Not_Valid", "DOCKER_HOST=unix:///nonexistent/docker.sock"}, `cluster name "Not_Valid": kind names are 1 to 50 of a-z, 0-9, '.' and '-'`, 2},
+		{"existing without KUBECONFIG", []string{"E2E_PROVIDER=existing"}, "E2E_PROVIDER=existing needs KUBECONFIG", 2},
+		{"existing, kubeconfig missing", []string{"E2E_PROVIDER=existing", "KUBECONFIG=/no/such/kubeconfig"}, "KUBECONFIG=/no/such/kubeconfig: stat /no/such/kubeconfig: no such file or directory; point it at the kubeconfig", 2},
 		{"existing, cluster unreachable", []string{"E2E_PROVIDER=existing", "KUBECONFIG=" + unreachable}, "does not answer", 1},
 		// What the run must prove, refused before any cluster is made.
 		{"local tier required to run containers", []string{"E2E_REQUIRE=containers"}, "E2E_REQUIRE names containers, but provider local cannot prove it: no containers on the local tier", 2},

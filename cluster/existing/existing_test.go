@@ -6,11 +6,13 @@ import (
 	"encoding/pem"
 	"errors"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -20,6 +22,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"sigs.k8s.io/e2e-framework/klient"
+	"sigs.k8s.io/e2e-framework/support"
 
 	"github.com/kuberay-docs/pod-security-e2e/cluster"
 )
@@ -112,11 +116,11 @@ func noEnv(t *testing.T) {
 	}
 }
 
-func TestCreateWithoutKubeconfigNamesTheFix(t *testing.T) {
+func TestNewWithoutKubeconfigNamesTheFix(t *testing.T) {
 	noEnv(t)
-	_, err := New().Create(context.Background())
+	_, err := New(WithKubeconfig(""))
 	if err == nil {
-		t.Fatal("Create succeeded without KUBECONFIG")
+		t.Fatal("New succeeded without KUBECONFIG")
 	}
 	for _, want := range []string{"KUBECONFIG", "E2E_PROVIDER=local"} {
 		if !strings.Contains(err.Error(), want) {
@@ -141,38 +145,73 @@ func TestCreateNeverFallsBackToTheUsersKubeconfig(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(home, ".kube", "config"), data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := New().Create(context.Background()); err == nil {
-		t.Fatal("Create used ~/.kube/config although KUBECONFIG is unset")
+	if _, err := New(); err == nil {
+		t.Fatal("New accepted no kubeconfig although ~/.kube/config works")
 	}
 	if authorized.Load() != 0 {
 		t.Error("the cluster of ~/.kube/config was contacted")
 	}
 }
 
-func TestCreateWithMissingKubeconfigFile(t *testing.T) {
+func TestNewWithMissingKubeconfigFile(t *testing.T) {
 	noEnv(t)
 	missing := filepath.Join(t.TempDir(), "nope")
-	_, err := New(WithKubeconfig(missing)).Create(context.Background())
+	_, err := New(WithKubeconfig(missing))
 	if err == nil || !strings.Contains(err.Error(), missing) || !errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("Create with a missing kubeconfig: %v; want the path and a not-exist error", err)
+		t.Fatalf("New with a missing kubeconfig: %v; want the path and a not-exist error", err)
 	}
 }
 
-func TestCreateRejectsAKubeconfigList(t *testing.T) {
+func TestNewRejectsAKubeconfigList(t *testing.T) {
 	noEnv(t)
 	dir := t.TempDir()
 	list := filepath.Join(dir, "a") + string(filepath.ListSeparator) + filepath.Join(dir, "b")
-	_, err := New(WithKubeconfig(list)).Create(context.Background())
+	_, err := New(WithKubeconfig(list))
 	if err == nil || !strings.Contains(err.Error(), "lists 2 files") || !strings.Contains(err.Error(), "--flatten") {
-		t.Fatalf("Create with a KUBECONFIG list: %v", err)
+		t.Fatalf("New with a KUBECONFIG list: %v", err)
 	}
+}
+
+// An existing cluster's version and binaries are its own: asking for either
+// through e2e-framework's builder is refused by Create, before any request.
+func TestBuilderCannotPickVersionOrBinaries(t *testing.T) {
+	noEnv(t)
+	srv, authorized := fakeAPIServer(t)
+	kc := writeKubeconfig(t, map[string]string{"up": srv.URL}, "up", caOf(srv))
+	for _, p := range []support.E2EClusterProvider{newCluster(t, WithKubeconfig(kc)).WithVersion("1.29"), newCluster(t, WithKubeconfig(kc)).WithPath("/bin")} {
+		if _, err := p.Create(context.Background()); err == nil || !strings.Contains(err.Error(), "E2E_PROVIDER=existing") {
+			t.Errorf("Create = %v; want the builder's mistake", err)
+		}
+	}
+	if authorized.Load() != 0 {
+		t.Error("the cluster was asked anyway")
+	}
+	named := newCluster(t, WithKubeconfig(kc)).WithName("suite").(*Cluster)
+	if _, err := named.Create(context.Background()); err != nil || named.Name() != "suite" {
+		t.Errorf("a name from envfuncs: %v, name %q", err, named.Name())
+	}
+}
+
+// kubeconfigFile is a kubeconfig whose cluster is never asked.
+func kubeconfigFile(t *testing.T) string {
+	return writeKubeconfig(t, map[string]string{"gone": "https://127.0.0.1:1"}, "gone", nil)
+}
+
+// newCluster is New for options a test expects to be good.
+func newCluster(t *testing.T, opts ...Option) *Cluster {
+	t.Helper()
+	c, err := New(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 func TestCreateWithUnreachableServerNamesServerAndFix(t *testing.T) {
 	noEnv(t)
 	url := closedURL(t)
 	kc := writeKubeconfig(t, map[string]string{"gone": url}, "gone", nil)
-	_, err := New(WithKubeconfig(kc)).Create(context.Background())
+	_, err := newCluster(t, WithKubeconfig(kc)).Create(context.Background())
 	if err == nil {
 		t.Fatal("Create succeeded against a closed port")
 	}
@@ -191,7 +230,7 @@ func TestCreateAgainstAServerThatAnswers(t *testing.T) {
 	noEnv(t)
 	srv, authorized := fakeAPIServer(t)
 	kc := writeKubeconfig(t, map[string]string{"up": srv.URL}, "up", caOf(srv))
-	c := New(WithKubeconfig(kc))
+	c := newCluster(t, WithKubeconfig(kc))
 	got, err := c.Create(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -219,17 +258,45 @@ func TestContextSelection(t *testing.T) {
 	srv, _ := fakeAPIServer(t)
 	kc := writeKubeconfig(t, map[string]string{"up": srv.URL, "gone": closedURL(t)}, "gone", caOf(srv))
 
-	if _, err := New(WithKubeconfig(kc)).Create(context.Background()); err == nil {
+	if _, err := newCluster(t, WithKubeconfig(kc)).Create(context.Background()); err == nil {
 		t.Error("the current context points at a closed port, yet Create succeeded")
 	}
-	c := New(WithKubeconfig(kc), WithContext("up"))
-	if _, err := c.Create(context.Background()); err != nil {
-		t.Errorf("context up: %v", err)
+	c := newCluster(t, WithKubeconfig(kc), WithContext("up"))
+	run, err := c.Create(context.Background())
+	if err != nil {
+		t.Fatalf("context up: %v", err)
 	}
 	if c.GetKubectlContext() != "up" {
 		t.Errorf("GetKubectlContext %q", c.GetKubectlContext())
 	}
-	_, err := New(WithKubeconfig(kc), WithContext("missing")).Create(context.Background())
+	// Helm and e2e-framework read a file's current context: the run's copy
+	// has the chosen one, and no other.
+	if run == kc {
+		t.Fatal("Create returned the user's kubeconfig, whose current context is another cluster's")
+	}
+	copied, err := clientcmd.LoadFromFile(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, other := copied.Contexts["gone"]; copied.CurrentContext != "up" || other {
+		t.Errorf("the run's kubeconfig has current context %q and contexts %v; want up alone", copied.CurrentContext, slices.Collect(maps.Keys(copied.Contexts)))
+	}
+	if info, err := os.Stat(run); err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("the run's kubeconfig: %v, mode %v; want 0600", err, info.Mode())
+	}
+	if _, err := klient.NewWithKubeConfigFile(run); err != nil {
+		t.Errorf("e2e-framework cannot read the run's kubeconfig: %v", err)
+	}
+	if err := c.Destroy(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Dir(run)); !os.IsNotExist(err) {
+		t.Errorf("Destroy left the run's kubeconfig directory: %v", err)
+	}
+	if _, err := os.Stat(kc); err != nil {
+		t.Errorf("Destroy touched the user's kubeconfig: %v", err)
+	}
+	_, err = newCluster(t, WithKubeconfig(kc), WithContext("missing")).Create(context.Background())
 	if err == nil || !strings.Contains(err.Error(), `"missing"`) {
 		t.Errorf("an unknown context: %v; want its name in the error", err)
 	}
@@ -237,7 +304,7 @@ func TestContextSelection(t *testing.T) {
 
 func TestAuditLog(t *testing.T) {
 	noEnv(t)
-	_, err := New().AuditLog(context.Background())
+	_, err := newCluster(t, WithKubeconfig(kubeconfigFile(t))).AuditLog(context.Background())
 	if !errors.Is(err, cluster.ErrNoAuditLog) || !strings.Contains(err.Error(), "E2E_AUDIT_LOG") {
 		t.Errorf("without E2E_AUDIT_LOG: %v; want ErrNoAuditLog naming the setting", err)
 	}
@@ -247,7 +314,7 @@ func TestAuditLog(t *testing.T) {
 	if err := os.WriteFile(path, []byte(line), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	rc, err := New(WithAuditLog(path)).AuditLog(context.Background())
+	rc, err := newCluster(t, WithKubeconfig(kubeconfigFile(t)), WithAuditLog(path)).AuditLog(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,7 +325,7 @@ func TestAuditLog(t *testing.T) {
 	}
 
 	missing := filepath.Join(t.TempDir(), "none.log")
-	_, err = New(WithAuditLog(missing)).AuditLog(context.Background())
+	_, err = newCluster(t, WithKubeconfig(kubeconfigFile(t)), WithAuditLog(missing)).AuditLog(context.Background())
 	if err == nil || errors.Is(err, cluster.ErrNoAuditLog) || !strings.Contains(err.Error(), "E2E_AUDIT_LOG="+missing) {
 		t.Errorf("a missing E2E_AUDIT_LOG file: %v; want a hard error naming it (the user asked for the audit steps)", err)
 	}
@@ -291,7 +358,7 @@ func TestContainersOnAClusterOfKWOKNodes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			noEnv(t)
 			srv, _ := fakeAPIServer(t, tc.nodes...)
-			c := New(WithKubeconfig(writeKubeconfig(t, map[string]string{"up": srv.URL}, "up", caOf(srv))))
+			c := newCluster(t, WithKubeconfig(writeKubeconfig(t, map[string]string{"up": srv.URL}, "up", caOf(srv))))
 			if _, err := c.Create(context.Background()); err != nil {
 				t.Fatal(err)
 			}
@@ -322,7 +389,7 @@ func TestContainersWhenNodesCannotBeListed(t *testing.T) {
 		}
 		_ = json.NewEncoder(w).Encode(map[string]string{"major": "1", "minor": "24", "gitVersion": "v1.24.17"})
 	}))
-	c := New(WithKubeconfig(writeKubeconfig(t, map[string]string{"up": srv.URL}, "up", caOf(srv))))
+	c := newCluster(t, WithKubeconfig(writeKubeconfig(t, map[string]string{"up": srv.URL}, "up", caOf(srv))))
 	if _, err := c.Create(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -74,7 +74,7 @@ func TestAPIServerPodThatAuditsElsewhere(t *testing.T) {
 }
 
 func TestNotAuditingNamesTheFix(t *testing.T) {
-	c := New()
+	c := newCluster(t)
 	c.name, c.cfg = "old", repoConfig(t)
 	fresh := c.notAuditing(checkAPIServerPod(apiServerPod(false), c.cfg))
 	requireAll(t, fresh, "the new cluster old does not audit", c.cfg.Path, "without --audit-log-path")
@@ -85,7 +85,7 @@ func TestNotAuditingNamesTheFix(t *testing.T) {
 }
 
 func TestAuditLogBeforeCreate(t *testing.T) {
-	if _, err := New().AuditLog(context.Background()); err == nil || !strings.Contains(err.Error(), "not created yet") {
+	if _, err := newCluster(t).AuditLog(context.Background()); err == nil || !strings.Contains(err.Error(), "not created yet") {
 		t.Errorf("AuditLog before Create: %v", err)
 	}
 }

@@ -151,7 +151,7 @@ func TestCreateFailureCollectsLogsAndLeavesNothing(t *testing.T) {
 	home, envKC := isolateHome(t)
 	logs := filepath.Join(t.TempDir(), "run", "cluster")
 	var progress bytes.Buffer
-	c := New(WithLogsDir(logs), WithProgress(&progress), WithTimeout(time.Minute))
+	c := newCluster(t, WithLogsDir(logs), WithProgress(&progress), WithTimeout(time.Minute))
 	_, err := c.Create(context.Background())
 	if err == nil {
 		t.Fatal("Create succeeded on an engine that runs no container")
@@ -191,8 +191,7 @@ func TestCreateRefusesANameInUse(t *testing.T) {
 	calls := useFakeDocker(t)
 	isolateHome(t)
 	t.Setenv(fakeClustersEnv, "taken")
-	c := New(WithProgress(&bytes.Buffer{}))
-	c.WithName("taken")
+	c := newCluster(t, WithProgress(&bytes.Buffer{}), WithName("taken"))
 	_, err := c.Create(context.Background())
 	for _, want := range []string{"taken already exists", "E2E_KIND_REUSE=1", "kind delete cluster --name taken"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
@@ -214,8 +213,7 @@ func TestReuseOfAMissingCluster(t *testing.T) {
 	calls := useFakeDocker(t)
 	isolateHome(t)
 	t.Setenv(fakeClustersEnv, "other")
-	c := New(WithReuse(true), WithProgress(&bytes.Buffer{}))
-	c.WithName("gone")
+	c := newCluster(t, WithReuse(true), WithProgress(&bytes.Buffer{}), WithName("gone"))
 	_, err := c.Create(context.Background())
 	for _, want := range []string{"no Kind cluster named gone", "clusters: other", "E2E_KEEP=1 E2E_CLUSTER_NAME=gone"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
@@ -229,11 +227,36 @@ func TestReuseOfAMissingCluster(t *testing.T) {
 	}
 }
 
-func TestSettingsAreCheckedBeforeAnythingRuns(t *testing.T) {
+// A bad option fails in New, where it is applied; through e2e-framework's
+// builder methods, which cannot return an error, it fails Create before
+// anything runs.
+func TestBadOptionsFailWhereTheyAreApplied(t *testing.T) {
+	for name, tc := range map[string]struct {
+		opts []Option
+		want string
+	}{
+		"reuse without a name":              {[]Option{WithReuse(true)}, "E2E_CLUSTER_NAME"},
+		"a name kind refuses":               {[]Option{WithName("Not_Valid")}, `"Not_Valid"`},
+		"an unpinned version":               {[]Option{WithVersion("1.30")}, "1.30"},
+		"no timeout":                        {[]Option{WithTimeout(0)}, "positive"},
+		"an index without its server image": {[]Option{WithPackageIndex("/x", "")}, "image"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if c, err := New(tc.opts...); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("New = %v, %v; want an error naming %s", c, err, tc.want)
+			}
+		})
+	}
+	if c, err := New(WithName("fine"), WithVersion("1.29"), WithTimeout(time.Minute)); err != nil || c.Name() != "fine" {
+		t.Errorf("good options: %v, %v", c, err)
+	}
+}
+
+func TestBuilderMistakesFailCreateBeforeAnythingRuns(t *testing.T) {
 	for name, c := range map[string]*Cluster{
-		"reuse without a name": New(WithReuse(true)),
-		"a name kind refuses":  New().WithName("Not_Valid").(*Cluster),
-		"an unpinned version":  New().WithVersion("1.30").(*Cluster),
+		"a name kind refuses": newCluster(t).WithName("Not_Valid").(*Cluster),
+		"an unpinned version": newCluster(t).WithVersion("1.30").(*Cluster),
+		"a kind binary":       newCluster(t).WithPath("/usr/local/bin/kind").(*Cluster),
 	} {
 		t.Run(name, func(t *testing.T) {
 			calls := useFakeDocker(t)
@@ -305,7 +328,7 @@ func TestOrphansOfDeadRunsAreRemoved(t *testing.T) {
 	live := orphan(t, os.Getpid(), "kuberay-e2e-live01", ownedFile)
 	reused := orphan(t, dead, "reused")
 
-	c := New(WithProgress(&bytes.Buffer{}))
+	c := newCluster(t, WithProgress(&bytes.Buffer{}))
 	if _, err := c.Create(context.Background()); err == nil {
 		t.Fatal("Create succeeded on the fake engine")
 	}

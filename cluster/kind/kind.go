@@ -44,9 +44,12 @@ const NamePrefix = "kuberay-e2e-"
 
 // Cluster is the kind tier's cluster provider.
 type Cluster struct {
-	name       string
-	image      NodeImage
-	imageErr   error
+	name  string
+	named bool // the name was given, not made up
+	image NodeImage
+	// builderErr is the first error of e2e-framework's builder methods,
+	// which cannot return one; Create returns it.
+	builderErr error
 	configFile string
 	keep       bool
 	reuse      bool
@@ -79,93 +82,151 @@ type Cluster struct {
 
 var _ cluster.Provider = (*Cluster)(nil)
 
-// Option configures a Cluster.
-type Option func(*Cluster)
+// Option configures a Cluster. An option whose value cannot work returns an
+// error that names the fix, and New returns it before anything is made.
+type Option func(*Cluster) error
+
+// WithName names the cluster; without it each run makes up a unique name.
+func WithName(name string) Option {
+	return func(c *Cluster) error {
+		if !validName.MatchString(name) {
+			return fmt.Errorf("cluster name %q: kind names are 1 to 50 of a-z, 0-9, '.' and '-'", name)
+		}
+		c.name, c.named = name, true
+		return nil
+	}
+}
+
+// WithVersion runs the pinned node image of a Kubernetes version ("1.29").
+func WithVersion(version string) Option {
+	return func(c *Cluster) (err error) {
+		c.image, err = ResolveNodeImage(version, "")
+		return err
+	}
+}
 
 // WithNodeImage runs the nodes on img instead of the default (v1.24.17).
-func WithNodeImage(img NodeImage) Option { return func(c *Cluster) { c.image = img } }
+func WithNodeImage(img NodeImage) Option { return func(c *Cluster) error { c.image = img; return nil } }
 
 // WithConfigFile uses another kind configuration than kind-config.yaml.
-func WithConfigFile(path string) Option { return func(c *Cluster) { c.configFile = path } }
+func WithConfigFile(path string) Option {
+	return func(c *Cluster) error { c.configFile = path; return nil }
+}
 
 // WithKeep keeps the cluster and its kubeconfig after the run, for debugging.
-func WithKeep(keep bool) Option { return func(c *Cluster) { c.keep = keep } }
+func WithKeep(keep bool) Option { return func(c *Cluster) error { c.keep = keep; return nil } }
 
-// WithReuse runs on the existing cluster of the name given to WithName
-// instead of creating one; a reused cluster is never deleted.
-func WithReuse(reuse bool) Option { return func(c *Cluster) { c.reuse = reuse } }
+// WithReuse runs on the existing cluster named by WithName instead of
+// creating one; a reused cluster is never deleted.
+func WithReuse(reuse bool) Option { return func(c *Cluster) error { c.reuse = reuse; return nil } }
 
 // WithPreload copies the tutorial's images from the host's engine into the
 // nodes, so that repeated local runs do not pull them again. Images the host
 // does not have are left for the nodes to pull.
-func WithPreload(preload bool) Option { return func(c *Cluster) { c.preload = preload } }
+func WithPreload(preload bool) Option {
+	return func(c *Cluster) error { c.preload = c.preload || preload; return nil }
+}
 
 // WithImages replaces the images WithPreload copies (by default the pinned
 // operator, Ray and pause images).
-func WithImages(images ...string) Option { return func(c *Cluster) { c.images = images } }
+func WithImages(images ...string) Option {
+	return func(c *Cluster) error { c.images = images; return nil }
+}
 
 // WithPackageIndex serves the static package index at dir (a "simple"
 // tree, as scripts/offline-images pip-index writes it) from a container of
 // image on the nodes' network, for pods with no other index to reach.
 // image must have python3; the container runs as image's user.
 func WithPackageIndex(dir, image string) Option {
-	return func(c *Cluster) { c.pipIndexDir, c.pipIndexImage = dir, image }
+	return func(c *Cluster) error {
+		if dir == "" || image == "" {
+			return errors.New("kind: a package index needs both its directory and the image that serves it")
+		}
+		c.pipIndexDir, c.pipIndexImage = dir, image
+		return nil
+	}
 }
 
 // WithOffline refuses to create a cluster unless the node image and every
 // image WithImages names are in the engine already, and preloads them all:
 // nothing is pulled.
 func WithOffline(offline bool) Option {
-	return func(c *Cluster) {
+	return func(c *Cluster) error {
 		c.offline = offline
 		c.preload = c.preload || offline
+		return nil
 	}
 }
 
 // WithTimeout bounds each wait: the nodes becoming Ready, the API server's
 // pod appearing.
-func WithTimeout(d time.Duration) Option { return func(c *Cluster) { c.timeout = d } }
+func WithTimeout(d time.Duration) Option {
+	return func(c *Cluster) error {
+		if d <= 0 {
+			return fmt.Errorf("kind: timeout %s: each wait needs a positive bound (E2E_TIMEOUT, for example 10m)", d)
+		}
+		c.timeout = d
+		return nil
+	}
+}
 
 // WithLogsDir is where kind's logs go when creating the cluster fails (the
 // suite's run directory); without it they are not collected.
-func WithLogsDir(dir string) Option { return func(c *Cluster) { c.logsDir = dir } }
+func WithLogsDir(dir string) Option { return func(c *Cluster) error { c.logsDir = dir; return nil } }
 
 // WithProgress sends progress messages to w (default stderr).
-func WithProgress(w io.Writer) Option { return func(c *Cluster) { c.progress = w } }
+func WithProgress(w io.Writer) Option { return func(c *Cluster) error { c.progress = w; return nil } }
 
-// New returns a kind provider for the default node image.
-func New(opts ...Option) *Cluster {
+// New returns a kind provider, by default for the tutorial's node image
+// (Kubernetes v1.24.17) and a cluster name made up for this run.
+func New(opts ...Option) (*Cluster, error) {
 	img, err := ParseNodeImage(versions.KindNodeImage124)
+	if err != nil {
+		return nil, err
+	}
 	c := &Cluster{
+		name:     uniqueName(),
 		image:    img,
-		imageErr: err,
 		timeout:  5 * time.Minute,
 		progress: os.Stderr,
 		images:   []string{versions.KubeRayOperatorImage, versions.RayImage, versions.PauseImage},
 	}
 	for _, o := range opts {
-		o(c)
+		if err := o(c); err != nil {
+			return nil, err
+		}
+	}
+	if c.reuse && !c.named {
+		return nil, errors.New("E2E_KIND_REUSE=1 needs E2E_CLUSTER_NAME to name the Kind cluster to run on")
+	}
+	return c, nil
+}
+
+// The builder methods below are e2e-framework's (support.E2EClusterProvider),
+// through which envfuncs.CreateCluster names the cluster. They apply the
+// options above; since they cannot return an error, Create returns the first
+// one they met.
+
+func (c *Cluster) SetDefaults() support.E2EClusterProvider { return c }
+
+func (c *Cluster) WithName(name string) support.E2EClusterProvider {
+	if name != c.name {
+		c.builderErr = errors.Join(c.builderErr, WithName(name)(c))
 	}
 	return c
 }
 
-func (c *Cluster) SetDefaults() support.E2EClusterProvider { return c }
-
-// WithName names the cluster; without it each run makes up a unique name.
-func (c *Cluster) WithName(name string) support.E2EClusterProvider {
-	c.name = name
-	return c
-}
-
-// WithVersion picks the pinned node image of a Kubernetes version ("1.29").
 func (c *Cluster) WithVersion(version string) support.E2EClusterProvider {
-	c.image, c.imageErr = ResolveNodeImage(version, "")
+	c.builderErr = errors.Join(c.builderErr, WithVersion(version)(c))
 	return c
 }
 
-// WithPath is the kind binary in e2e-framework's provider; this one uses
-// the kind library and runs no kind binary, so there is nothing to set.
-func (c *Cluster) WithPath(string) support.E2EClusterProvider { return c }
+// WithPath names a kind binary in e2e-framework's own kind provider; this
+// one runs kind's Go library and no binary, so a path is a mistake.
+func (c *Cluster) WithPath(path string) support.E2EClusterProvider {
+	c.builderErr = errors.Join(c.builderErr, fmt.Errorf("kind: WithPath(%q) names a kind binary, but this provider uses kind's Go library and runs none", path))
+	return c
+}
 
 func (c *Cluster) WithOpts(opts ...support.ClusterOpts) support.E2EClusterProvider {
 	for _, o := range opts {
@@ -174,7 +235,7 @@ func (c *Cluster) WithOpts(opts ...support.ClusterOpts) support.E2EClusterProvid
 	return c
 }
 
-// Name is the cluster's name, known once Create has started.
+// Name is the cluster's name: the one given, or the one made up for this run.
 func (c *Cluster) Name() string { return c.name }
 
 // NodeImage is the image the nodes run.
@@ -226,19 +287,6 @@ func (c *Cluster) CreateWithConfig(ctx context.Context, configFile string) (stri
 // the "-control-plane" suffix in a 64-character host name.
 var validName = regexp.MustCompile(`^[a-z0-9.-]{1,50}$`)
 
-func (c *Cluster) checkSettings() error {
-	if c.imageErr != nil {
-		return c.imageErr
-	}
-	if c.reuse && c.name == "" {
-		return errors.New("E2E_KIND_REUSE=1 needs E2E_CLUSTER_NAME to name the Kind cluster to run on")
-	}
-	if c.name != "" && !validName.MatchString(c.name) {
-		return fmt.Errorf("cluster name %q: kind names are 1 to 50 of a-z, 0-9, '.' and '-'", c.name)
-	}
-	return nil
-}
-
 func (c *Cluster) loadConfig() (*Config, error) {
 	file := c.configFile
 	if file == "" {
@@ -256,8 +304,8 @@ func (c *Cluster) Create(ctx context.Context, _ ...string) (kubeconfig string, e
 	if c.dir != "" {
 		return "", errors.New("kind provider: Create was already called")
 	}
-	if err := c.checkSettings(); err != nil {
-		return "", err
+	if c.builderErr != nil {
+		return "", c.builderErr
 	}
 	if c.cfg, err = c.loadConfig(); err != nil {
 		return "", err
@@ -268,9 +316,6 @@ func (c *Cluster) Create(ctx context.Context, _ ...string) (kubeconfig string, e
 		return "", err
 	}
 	c.kind = kindcluster.NewProvider(kindcluster.ProviderWithLogger(&logger{w: c.progress}), c.engine.providerOption())
-	if c.name == "" {
-		c.name = uniqueName()
-	}
 	c.removeOrphans()
 	if c.dir, err = os.MkdirTemp("", dirPrefix); err != nil {
 		return "", fmt.Errorf("create the run's kubeconfig directory: %w", err)

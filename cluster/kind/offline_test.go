@@ -74,7 +74,7 @@ func TestOfflineCreateUsesTheLocalNodeImage(t *testing.T) {
 
 func TestOfflinePlan(t *testing.T) {
 	node, _ := LocalNodeImage("kuberay-e2e/node:v1.24.17")
-	c := New(WithNodeImage(node), WithOffline(true), WithImages("kuberay-e2e/ray:2.46.0"), WithPackageIndex("/cache/pip-index/x", "kuberay-e2e/ray:2.46.0"))
+	c := newCluster(t, WithNodeImage(node), WithOffline(true), WithImages("kuberay-e2e/ray:2.46.0"), WithPackageIndex("/cache/pip-index/x", "kuberay-e2e/ray:2.46.0"))
 	lines, err := c.Plan()
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +83,7 @@ func TestOfflinePlan(t *testing.T) {
 	if got := c.DefaultChart(); got != "standin" {
 		t.Errorf("offline default chart %q, want standin", got)
 	}
-	if got := New().DefaultChart(); got != "repo" {
+	if got := newCluster(t).DefaultChart(); got != "repo" {
 		t.Errorf("online default chart %q, want repo", got)
 	}
 	plan := strings.Join(lines, "\n")
@@ -170,5 +170,5 @@ func offlineCluster(t *testing.T, have string, opts ...Option) *Cluster {
 		t.Fatal(err)
 	}
 	t.Setenv(fakeImagesEnv, have)
-	return New(append([]Option{WithProgress(&bytes.Buffer{}), WithNodeImage(node), WithOffline(true)}, opts...)...)
+	return newCluster(t, append([]Option{WithProgress(&bytes.Buffer{}), WithNodeImage(node), WithOffline(true)}, opts...)...)
 }

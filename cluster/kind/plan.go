@@ -10,18 +10,18 @@ import (
 // Plan says what Create and Destroy will do, without a container engine:
 // it reads and checks the kind config, so a dry run catches a broken one.
 func (c *Cluster) Plan() ([]string, error) {
-	if err := c.checkSettings(); err != nil {
-		return nil, err
+	if c.builderErr != nil {
+		return nil, c.builderErr
 	}
 	cfg, err := c.loadConfig()
 	if err != nil {
 		return nil, err
 	}
-	name := fmt.Sprintf("create a cluster with a name of its own (%s<6 hex digits>)", NamePrefix)
+	name := fmt.Sprintf("create cluster %s, a name made up for this run", c.name)
 	switch {
 	case c.reuse:
 		name = fmt.Sprintf("reuse the existing Kind cluster %s (E2E_KIND_REUSE=1); it is never deleted", c.name)
-	case c.name != "":
+	case c.named:
 		name = fmt.Sprintf("create cluster %s (refused if one of that name exists)", c.name)
 	}
 	image := fmt.Sprintf("node image %s (Kubernetes %s), kind library %s", c.image, c.image.Kubernetes(), versions.KindLibrary)

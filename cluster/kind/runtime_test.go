@@ -97,7 +97,7 @@ func TestKindExperimentalProvider(t *testing.T) {
 func TestCreateWithoutEngineFailsAtOnce(t *testing.T) {
 	calls := useFakeDocker(t)
 	t.Setenv(fakeNoEngineEnv, "1")
-	c := New(WithProgress(&bytes.Buffer{}))
+	c := newCluster(t, WithProgress(&bytes.Buffer{}))
 	_, err := c.Create(context.Background())
 	if !errors.Is(err, ErrNoEngine) {
 		t.Fatalf("Create: %v; want ErrNoEngine", err)
@@ -106,8 +106,8 @@ func TestCreateWithoutEngineFailsAtOnce(t *testing.T) {
 	if len(got) != 1 || got[0][0] != "info" {
 		t.Errorf("docker calls %q; want only the engine probe", got)
 	}
-	if c.dir != "" || c.GetKubeconfig() != "" || c.Name() != "" {
-		t.Errorf("Create made a directory %q, kubeconfig %q or name %q", c.dir, c.GetKubeconfig(), c.Name())
+	if c.dir != "" || c.GetKubeconfig() != "" {
+		t.Errorf("Create made a directory %q or kubeconfig %q", c.dir, c.GetKubeconfig())
 	}
 	if err := c.Destroy(context.Background()); err != nil {
 		t.Errorf("Destroy after the failed Create: %v", err)

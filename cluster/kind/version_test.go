@@ -45,7 +45,7 @@ func TestNewestPinIsTheLibrarysDefaultImage(t *testing.T) {
 }
 
 func TestProviderAnswers(t *testing.T) {
-	var p cluster.Provider = New()
+	var p cluster.Provider = newCluster(t)
 	if ok, reason := p.Containers(); !ok || reason != "" {
 		t.Errorf("Containers() = %v, %q; kind nodes run real containers", ok, reason)
 	}
@@ -66,7 +66,17 @@ func TestProviderAnswers(t *testing.T) {
 	if got := p.GetKubectlContext(); got != "kind-named" {
 		t.Errorf("GetKubectlContext() = %q, want kind's context name kind-named", got)
 	}
-	if !strings.HasPrefix(New().NodeImage().String(), "kindest/node:"+versions.DefaultKubernetes+"@") {
-		t.Errorf("default node image %s is not the tutorial's Kubernetes", New().NodeImage())
+	if img := newCluster(t).NodeImage(); !strings.HasPrefix(img.String(), "kindest/node:"+versions.DefaultKubernetes+"@") {
+		t.Errorf("default node image %s is not the tutorial's Kubernetes", img)
 	}
+}
+
+// newCluster is New for options a test expects to be good.
+func newCluster(t *testing.T, opts ...Option) *Cluster {
+	t.Helper()
+	c, err := New(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

@@ -38,7 +38,7 @@ func TestProveAuditingCatchesAnAPIServerThatDoesNotAudit(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			c := New(append(tc.opts, WithProgress(testlog.Writer{T: t}))...)
+			c := newCluster(t, append(tc.opts, WithProgress(testlog.Writer{T: t}))...)
 			if _, err := c.Create(ctx); err != nil {
 				t.Fatal(err)
 			}

@@ -53,15 +53,18 @@ const (
 
 // Cluster is the local tier's cluster provider.
 type Cluster struct {
-	name      string
-	version   string
-	binDir    string // WithPath: prebuilt binaries instead of building
-	cacheDir  string
-	buildStop time.Time // WithBuildDeadline
-	keep      bool
-	auditPol  string
-	noAudit   bool   // WithoutAuditFlags
-	logsDir   string // WithLogsDir
+	name     string
+	version  string
+	prebuilt *binaries.Set // WithPath: prebuilt binaries instead of building
+	// builderErr is the first error of e2e-framework's builder methods,
+	// which cannot return one; Create returns it.
+	builderErr error
+	cacheDir   string
+	buildStop  time.Time // WithBuildDeadline
+	keep       bool
+	auditPol   string
+	noAudit    bool   // WithoutAuditFlags
+	logsDir    string // WithLogsDir
 	// startTimeout bounds how long one component may take to become ready
 	// (WithStartTimeout); a healthy one takes a few seconds even on 2
 	// loaded cores.
@@ -87,70 +90,129 @@ type Cluster struct {
 
 var _ cluster.Provider = (*Cluster)(nil)
 
-// Option configures a Cluster.
-type Option func(*Cluster)
+// Option configures a Cluster. An option whose value cannot work returns an
+// error that names the fix, and New returns it before anything starts.
+type Option func(*Cluster) error
+
+// WithName names the cluster (its kubeconfig context).
+func WithName(name string) Option {
+	return func(c *Cluster) error {
+		if name == "" {
+			return errors.New("local: the cluster's name (its kubeconfig context) cannot be empty")
+		}
+		c.name = name
+		return nil
+	}
+}
+
+// WithVersion picks the Kubernetes version ("v1.34", "1.24.17", ...); it
+// must be pinned in versions.
+func WithVersion(version string) Option {
+	return func(c *Cluster) error {
+		if _, err := versions.LookupKubernetes(version); err != nil {
+			return err
+		}
+		c.version = version
+		return nil
+	}
+}
+
+// WithPath runs the prebuilt kube-apiserver, kube-controller-manager,
+// kube-scheduler, etcd, kwok and ray-operator in dir instead of building
+// them.
+func WithPath(dir string) Option {
+	return func(c *Cluster) error {
+		set := binaries.Set{
+			APIServer:         filepath.Join(dir, "kube-apiserver"),
+			ControllerManager: filepath.Join(dir, "kube-controller-manager"),
+			Scheduler:         filepath.Join(dir, "kube-scheduler"),
+			Etcd:              filepath.Join(dir, "etcd"),
+			KWOK:              filepath.Join(dir, "kwok"),
+			Operator:          filepath.Join(dir, "ray-operator"),
+		}
+		for _, p := range []string{set.APIServer, set.ControllerManager, set.Scheduler, set.Etcd, set.KWOK, set.Operator} {
+			if _, err := os.Stat(p); err != nil {
+				return fmt.Errorf("prebuilt binary %s: %w (the path option names a directory holding all six binaries; unset it to build them)", p, err)
+			}
+		}
+		c.prebuilt = &set
+		return nil
+	}
+}
 
 // WithKeep keeps the run directory (kubeconfig, logs, etcd data) after
 // Destroy, for debugging.
-func WithKeep(keep bool) Option { return func(c *Cluster) { c.keep = keep } }
+func WithKeep(keep bool) Option { return func(c *Cluster) error { c.keep = keep; return nil } }
 
 // WithCacheDir overrides where built binaries are cached.
-func WithCacheDir(dir string) Option { return func(c *Cluster) { c.cacheDir = dir } }
+func WithCacheDir(dir string) Option { return func(c *Cluster) error { c.cacheDir = dir; return nil } }
 
 // WithBuildDeadline stops building binaries at t, with an error that says
 // what is cached and how to build the rest (binaries.WithDeadline); zero
 // means no deadline.
-func WithBuildDeadline(t time.Time) Option { return func(c *Cluster) { c.buildStop = t } }
+func WithBuildDeadline(t time.Time) Option {
+	return func(c *Cluster) error { c.buildStop = t; return nil }
+}
 
 // WithAuditPolicy uses another audit policy file than the repository's.
-func WithAuditPolicy(path string) Option { return func(c *Cluster) { c.auditPol = path } }
+func WithAuditPolicy(path string) Option {
+	return func(c *Cluster) error {
+		if _, err := os.Stat(path); err != nil {
+			return fmt.Errorf("audit policy %s: %w (the local tier passes the repository's audit-policy.yaml to kube-apiserver)", path, err)
+		}
+		c.auditPol = path
+		return nil
+	}
+}
 
 // WithStartTimeout bounds how long one component may take to become ready
 // (default 60s).
-func WithStartTimeout(d time.Duration) Option { return func(c *Cluster) { c.startTimeout = d } }
+func WithStartTimeout(d time.Duration) Option {
+	return func(c *Cluster) error {
+		if d <= 0 {
+			return fmt.Errorf("local: start timeout %s: a component needs a positive time to become ready (E2E_LOCAL_START_TIMEOUT, for example 60s)", d)
+		}
+		c.startTimeout = d
+		return nil
+	}
+}
 
 // WithLogsDir keeps the components' logs in dir when Create fails: the run
 // directory that held them is removed then, and the error points here.
-func WithLogsDir(dir string) Option { return func(c *Cluster) { c.logsDir = dir } }
+func WithLogsDir(dir string) Option { return func(c *Cluster) error { c.logsDir = dir; return nil } }
 
 // WithoutAuditFlags starts kube-apiserver without its audit flags while the
 // provider still offers the log's path, as a misconfigured cluster looks to
 // the suite: readable, and never written. Tests use it to show that step 1
 // catches such an API server.
-func WithoutAuditFlags() Option { return func(c *Cluster) { c.noAudit = true } }
+func WithoutAuditFlags() Option { return func(c *Cluster) error { c.noAudit = true; return nil } }
 
 // WithProgress sends build and start-up progress to w (default stderr).
-func WithProgress(w io.Writer) Option { return func(c *Cluster) { c.progress = w } }
+func WithProgress(w io.Writer) Option { return func(c *Cluster) error { c.progress = w; return nil } }
 
-// New returns a local cluster provider for the default Kubernetes version.
-func New(opts ...Option) *Cluster {
+// New returns a local cluster provider, by default for the tutorial's
+// Kubernetes version.
+func New(opts ...Option) (*Cluster, error) {
 	c := &Cluster{name: "kuberay-e2e", version: versions.DefaultKubernetes, progress: os.Stderr, startTimeout: 60 * time.Second}
 	for _, o := range opts {
-		o(c)
+		if err := o(c); err != nil {
+			return nil, err
+		}
 	}
-	return c
+	return c, nil
 }
 
+// e2e-framework's builder methods (support.E2EClusterProvider) apply the
+// options of the same names. They cannot return an error, so Create returns
+// the first one they met.
 func (c *Cluster) SetDefaults() support.E2EClusterProvider { return c }
-
 func (c *Cluster) WithName(name string) support.E2EClusterProvider {
-	c.name = name
-	return c
+	return c.build(WithName(name))
 }
-
-// WithVersion picks the Kubernetes version ("v1.34", "1.24.17", ...); it must be pinned in versions.
 func (c *Cluster) WithVersion(version string) support.E2EClusterProvider {
-	c.version = version
-	return c
+	return c.build(WithVersion(version))
 }
-
-// WithPath points at a directory with prebuilt kube-apiserver,
-// kube-controller-manager, kube-scheduler, etcd, kwok and ray-operator.
-func (c *Cluster) WithPath(path string) support.E2EClusterProvider {
-	c.binDir = path
-	return c
-}
-
+func (c *Cluster) WithPath(dir string) support.E2EClusterProvider { return c.build(WithPath(dir)) }
 func (c *Cluster) WithOpts(opts ...support.ClusterOpts) support.E2EClusterProvider {
 	for _, o := range opts {
 		o(c)
@@ -158,6 +220,13 @@ func (c *Cluster) WithOpts(opts ...support.ClusterOpts) support.E2EClusterProvid
 	return c
 }
 
+func (c *Cluster) build(o Option) *Cluster {
+	c.builderErr = errors.Join(c.builderErr, o(c))
+	return c
+}
+
+// Name is the cluster's name, its kubeconfig context.
+func (c *Cluster) Name() string              { return c.name }
 func (c *Cluster) GetKubeconfig() string     { return c.kubeconfig }
 func (c *Cluster) GetKubectlContext() string { return c.name }
 func (c *Cluster) DefaultChart() string      { return "standin" }
@@ -192,17 +261,21 @@ func (c *Cluster) CreateWithConfig(ctx context.Context, _ string) (string, error
 // Create builds or finds the binaries and starts the control plane. It
 // returns the path of a kubeconfig private to this run.
 func (c *Cluster) Create(ctx context.Context, _ ...string) (kubeconfig string, err error) {
+	if c.builderErr != nil {
+		return "", c.builderErr
+	}
 	k, err := versions.LookupKubernetes(c.version)
 	if err != nil {
 		return "", err
 	}
 	if c.auditPol == "" {
-		if c.auditPol, err = repo.Path("audit-policy.yaml"); err != nil {
+		policy, err := repo.Path("audit-policy.yaml")
+		if err == nil {
+			err = WithAuditPolicy(policy)(c)
+		}
+		if err != nil {
 			return "", err
 		}
-	}
-	if _, err := os.Stat(c.auditPol); err != nil {
-		return "", fmt.Errorf("audit policy %s: %w (the local tier passes the repository's audit-policy.yaml to kube-apiserver)", c.auditPol, err)
 	}
 	if c.bins, err = c.binaries(ctx, k); err != nil {
 		return "", err
@@ -242,27 +315,14 @@ func (c *Cluster) Create(ctx context.Context, _ ...string) (kubeconfig string, e
 }
 
 func (c *Cluster) binaries(ctx context.Context, k versions.Kubernetes) (binaries.Set, error) {
-	if c.binDir == "" {
-		opts := []binaries.Option{binaries.WithProgress(c.progress), binaries.WithDeadline(c.buildStop)}
-		if c.cacheDir != "" {
-			opts = append(opts, binaries.WithCacheDir(c.cacheDir))
-		}
-		return binaries.Ensure(ctx, k, opts...)
+	if c.prebuilt != nil {
+		return *c.prebuilt, nil
 	}
-	set := binaries.Set{
-		APIServer:         filepath.Join(c.binDir, "kube-apiserver"),
-		ControllerManager: filepath.Join(c.binDir, "kube-controller-manager"),
-		Scheduler:         filepath.Join(c.binDir, "kube-scheduler"),
-		Etcd:              filepath.Join(c.binDir, "etcd"),
-		KWOK:              filepath.Join(c.binDir, "kwok"),
-		Operator:          filepath.Join(c.binDir, "ray-operator"),
+	opts := []binaries.Option{binaries.WithProgress(c.progress), binaries.WithDeadline(c.buildStop)}
+	if c.cacheDir != "" {
+		opts = append(opts, binaries.WithCacheDir(c.cacheDir))
 	}
-	for _, p := range []string{set.APIServer, set.ControllerManager, set.Scheduler, set.Etcd, set.KWOK, set.Operator} {
-		if _, err := os.Stat(p); err != nil {
-			return set, fmt.Errorf("prebuilt binary %s: %w (the path option names a directory holding all six binaries; unset it to build them)", p, err)
-		}
-	}
-	return set, nil
+	return binaries.Ensure(ctx, k, opts...)
 }
 
 func (c *Cluster) startControlPlane(ctx context.Context, k versions.Kubernetes) error {

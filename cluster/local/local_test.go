@@ -70,28 +70,57 @@ func TestCreateRefusesBadInputBeforeStartingAnything(t *testing.T) {
 	t.Setenv("TMPDIR", tmp)
 	cases := []struct {
 		name string
-		c    *Cluster
-		want string
+		opt  Option
+		// builder is the same mistake made through e2e-framework's builder
+		// methods, where there is one.
+		builder func(*Cluster)
+		want    string
 	}{
-		{"missing audit policy", New(WithAuditPolicy(filepath.Join(tmp, "nope.yaml"))), "the local tier passes the repository's audit-policy.yaml"},
-		{"unpinned version", func() *Cluster { c := New(); c.WithVersion("1.19"); return c }(), `Kubernetes version "1.19" is not pinned`},
-		{"prebuilt binaries missing", func() *Cluster { c := New(); c.WithPath(tmp); return c }(), "names a directory holding all six binaries"},
+		{"missing audit policy", WithAuditPolicy(filepath.Join(tmp, "nope.yaml")), nil, "the local tier passes the repository's audit-policy.yaml"},
+		{"unpinned version", WithVersion("1.19"), func(c *Cluster) { c.WithVersion("1.19") }, `Kubernetes version "1.19" is not pinned`},
+		{"prebuilt binaries missing", WithPath(tmp), func(c *Cluster) { c.WithPath(tmp) }, "names a directory holding all six binaries"},
+		{"no start timeout", WithStartTimeout(0), nil, "E2E_LOCAL_START_TIMEOUT"},
+		{"no name", WithName(""), func(c *Cluster) { c.WithName("") }, "cannot be empty"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := tc.c.Create(context.Background())
+			// As an option, New refuses it.
+			if _, err := New(tc.opt); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("New: got %v, want an error containing %q", err, tc.want)
+			}
+			if tc.builder == nil {
+				return
+			}
+			// Through the builder methods, Create refuses it before
+			// anything starts.
+			c := newCluster(t)
+			tc.builder(c)
+			_, err := c.Create(context.Background())
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("got %v, want an error containing %q", err, tc.want)
+				t.Fatalf("Create: got %v, want an error containing %q", err, tc.want)
 			}
 			if left, _ := filepath.Glob(filepath.Join(tmp, runDirPrefix+"*")); len(left) != 0 {
 				t.Errorf("left %v behind", left)
 			}
 		})
 	}
+	if _, err := New(WithVersion("1.29"), WithStartTimeout(time.Second), WithName("other")); err != nil {
+		t.Errorf("good options refused: %v", err)
+	}
+}
+
+// newCluster is New for options a test expects to be good.
+func newCluster(t *testing.T, opts ...Option) *Cluster {
+	t.Helper()
+	c, err := New(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 func TestCapabilities(t *testing.T) {
-	c := New()
+	c := newCluster(t)
 	if ok, reason := c.Containers(); ok || !strings.Contains(reason, "KWOK") {
 		t.Errorf("Containers() = %v, %q", ok, reason)
 	}
@@ -148,7 +177,7 @@ func TestComponentDyingAtStartUpIsReportedWithItsLog(t *testing.T) {
 		{"empty log", ``, []string{"kube-apiserver's log is empty: it died before writing a line, which points at the binary itself, "}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := New(WithProgress(io.Discard))
+			c := newCluster(t, WithProgress(io.Discard))
 			c.dir = t.TempDir()
 			if err := os.MkdirAll(filepath.Join(c.dir, "logs"), 0o700); err != nil {
 				t.Fatal(err)
@@ -187,7 +216,7 @@ func TestComponentDyingAtStartUpIsReportedWithItsLog(t *testing.T) {
 func TestBuildDeadlineStopsCreateBeforeAnyBuild(t *testing.T) {
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
-	c := New(WithCacheDir(filepath.Join(tmp, "cache")), WithProgress(io.Discard), WithBuildDeadline(time.Now().Add(-time.Minute)))
+	c := newCluster(t, WithCacheDir(filepath.Join(tmp, "cache")), WithProgress(io.Discard), WithBuildDeadline(time.Now().Add(-time.Minute)))
 	_, err := c.Create(context.Background())
 	t.Logf("error:\n%v", err)
 	if !errors.Is(err, binaries.ErrDeadline) || !strings.Contains(err.Error(), "not started: kubernetes ") {

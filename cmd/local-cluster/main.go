@@ -130,8 +130,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		// cluster is ready before it is.
 		_ = os.Remove(o.envFile)
 	}
-	lc := local.New(local.WithProgress(stderr), local.WithStartTimeout(startTimeout))
-	lc.WithVersion(o.version)
+	lc, err := local.New(local.WithProgress(stderr), local.WithStartTimeout(startTimeout), local.WithVersion(o.version))
+	if err != nil {
+		fmt.Fprintf(stderr, "local-cluster: %v\n", err)
+		return 2
+	}
 	kubeconfig, err := lc.Create(ctx)
 	if err != nil {
 		// Create has stopped what it started and removed its directory.
