@@ -199,6 +199,20 @@ func (f *Facts) ChartHasValue(path []string) bool {
 	return hasKey(f.ChartValues, path)
 }
 
+func hasKey(m map[string]interface{}, path []string) bool {
+	var cur interface{} = m
+	for _, k := range path {
+		mm, ok := cur.(map[string]interface{})
+		if !ok {
+			return false
+		}
+		if cur, ok = mm[k]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
 // loadRefusals reads the messages the tutorial's Kubernetes version wrote
 // when it refused the probe and KubeRay's head Pod, as the audit package's
 // tests captured them.
