@@ -4,6 +4,7 @@
 package drift
 
 import (
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -62,13 +63,8 @@ func (c *checker) serviceRef(n int, name string) {
 }
 
 func describe(m map[string]string) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	var parts []string
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		parts = append(parts, k+" ("+m[k]+")")
 	}
 	return strings.Join(parts, ", ")

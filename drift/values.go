@@ -5,9 +5,10 @@ package drift
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 
 	"sigs.k8s.io/yaml"
@@ -106,13 +107,8 @@ func leaves(v interface{}, prefix []string) []leaf {
 	if !ok || len(m) == 0 {
 		return []leaf{{path: prefix, value: v}}
 	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	var out []leaf
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		out = append(out, leaves(m[k], append(append([]string(nil), prefix...), strings.Split(k, ".")...))...)
 	}
 	return out
