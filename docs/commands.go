@@ -57,10 +57,10 @@ func (c *checker) command(line int, words []string) {
 		c.curl(line, words)
 	case "echo":
 		if len(words) != 2 || words[1] != "$?" {
-			c.addf(line, "%s: the documents use echo only as `echo $?`, for the exit code the suite asserts; teach docs/check.go what else it must equal, or remove it", strings.Join(words, " "))
+			c.addf(line, "%s: the documents use echo only as `echo $?`, for the exit code the suite asserts; teach docs/commands.go what else it must equal, or remove it", strings.Join(words, " "))
 		}
 	default:
-		c.addf(line, "command %q is not one docs/check.go knows: teach it what the command's arguments must equal, or remove the command", words[0])
+		c.addf(line, "command %q is not one docs/commands.go knows: teach it what the command's arguments must equal, or remove the command", words[0])
 	}
 }
 

@@ -142,7 +142,7 @@ func (c *checker) kubectl(line int, words []string) {
 			c.addf(line, "port-forward without --address 127.0.0.1 (got %q): bind the dashboard to this machine only", addr)
 		}
 	default:
-		c.addf(line, "kubectl %s is not one docs/check.go knows: teach it what the arguments must equal, or remove the command", sub)
+		c.addf(line, "kubectl %s is not one docs/kubectl.go knows: teach it what the arguments must equal, or remove the command", sub)
 	}
 }
 

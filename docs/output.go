@@ -22,7 +22,7 @@ func (c *checker) output(b markdown.Block) {
 			c.refusal(l.N, t)
 		case c.f.ScriptPrints[t]:
 		default:
-			c.addf(l.N, "output line %q is not one docs/check.go can check: quote a refusal message or a line the fixture's script prints", t)
+			c.addf(l.N, "output line %q is not one docs/output.go can check: quote a refusal message or a line the fixture's script prints", t)
 		}
 	}
 }

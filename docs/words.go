@@ -49,7 +49,7 @@ func (c *checker) parse(line int, words []string, valued map[string]string, bool
 			p.flags[name] = append(p.flags[name], "true")
 			continue
 		}
-		c.addf(line, "%s: flag %s is not one docs/check.go knows for this command: teach it what the flag's value must equal, or remove the flag", words[0], name)
+		c.addf(line, "%s: flag %s is not one the command's rules in docs/ know: teach them what the flag's value must equal, or remove the flag", words[0], name)
 	}
 	return p
 }
