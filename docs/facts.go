@@ -10,10 +10,11 @@ package docs
 import (
 	"bufio"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -199,6 +200,20 @@ func (f *Facts) ChartHasValue(path []string) bool {
 	return hasKey(f.ChartValues, path)
 }
 
+func hasKey(m map[string]interface{}, path []string) bool {
+	var cur interface{} = m
+	for _, k := range path {
+		mm, ok := cur.(map[string]interface{})
+		if !ok {
+			return false
+		}
+		if cur, ok = mm[k]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
 // loadRefusals reads the messages the tutorial's Kubernetes version wrote
 // when it refused the probe and KubeRay's head Pod, as the audit package's
 // tests captured them.
@@ -284,10 +299,5 @@ func (f *Facts) exists(rel string) bool {
 
 // names lists a set for messages.
 func names(m map[string]string) string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return strings.Join(out, ", ")
+	return strings.Join(slices.Sorted(maps.Keys(m)), ", ")
 }

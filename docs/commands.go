@@ -1,0 +1,122 @@
+// The rules over shell blocks: each simple command goes to the rules of its
+// program. go, make, curl and echo are checked here; kind and docker in
+// kind.go, kubectl in kubectl.go, helm in helm.go.
+
+package docs
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/kuberay-docs/pod-security-e2e/facts"
+	"github.com/kuberay-docs/pod-security-e2e/internal/markdown"
+)
+
+// commands checks each simple command of a shell block.
+func (c *checker) commands(b markdown.Block) {
+	for _, cmd := range b.Commands() {
+		for _, w := range cmd.Words {
+			if strings.Contains(w, "0.0.0.0") {
+				c.addf(cmd.Line, "%q binds or reaches every network interface: instructions bind 127.0.0.1 only", w)
+			}
+		}
+		for _, seg := range markdown.Segments(cmd.Words) {
+			c.command(cmd.Line, seg)
+		}
+	}
+}
+
+func (c *checker) command(line int, words []string) {
+	// Leading NAME=value words set the environment of the command.
+	for len(words) > 0 && envAssignRE.MatchString(words[0]) {
+		c.envVar(line, words[0])
+		words = words[1:]
+	}
+	if len(words) == 0 {
+		return
+	}
+	switch words[0] {
+	case "kind":
+		c.kind(line, words)
+	case "docker":
+		c.docker(line, words)
+	case "kubectl":
+		c.kubectl(line, words)
+	case "helm":
+		c.helm(line, words)
+	case "go":
+		c.goCmd(line, words)
+	case "make":
+		for _, t := range words[1:] {
+			if !c.f.MakeTargets[t] {
+				c.addf(line, "make %s: the Makefile has no target %q", t, t)
+			}
+		}
+	case "curl":
+		c.curl(line, words)
+	case "echo":
+		if len(words) != 2 || words[1] != "$?" {
+			c.addf(line, "%s: the documents use echo only as `echo $?`, for the exit code the suite asserts; teach docs/commands.go what else it must equal, or remove it", strings.Join(words, " "))
+		}
+	default:
+		c.addf(line, "command %q is not one docs/commands.go knows: teach it what the command's arguments must equal, or remove the command", words[0])
+	}
+}
+
+var envAssignRE = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*=`)
+
+func (c *checker) goCmd(line int, words []string) {
+	switch {
+	case len(words) >= 3 && words[1] == "test":
+		p := c.parse(line, words, map[string]string{"-run": ""}, "-v", "-args", "--dry-run")
+		if len(p.args) != 3 {
+			c.addf(line, "go test takes one package in the documents")
+			return
+		}
+		pkg := p.args[2]
+		c.repoPath(line, strings.TrimPrefix(pkg, "./"))
+		pattern, hasRun := p.one("-run")
+		if !hasRun {
+			return
+		}
+		if pkg != "./e2e" {
+			c.addf(line, "go test %s -run: the steps are tests of ./e2e", pkg)
+			return
+		}
+		got, err := facts.Selected(pattern)
+		if err != nil {
+			c.addf(line, "%v", err)
+			return
+		}
+		ids := make([]string, len(got))
+		for i, s := range got {
+			ids[i] = s.ID
+		}
+		if facts.StepIndex(c.block.Marker) >= 0 && !slices.Equal(ids, []string{c.block.Marker}) {
+			s, _ := facts.LookupStep(c.block.Marker)
+			c.addf(line, "-run %s runs steps [%s], not step %s alone: use -run '%s'", pattern, strings.Join(ids, " "), c.block.Marker, s.RunPattern())
+		}
+	case len(words) >= 3 && words[1] == "run":
+		p := c.parse(line, words, map[string]string{"--doc": "", "--kuberay": ""})
+		if len(p.args) != 3 {
+			c.addf(line, "go run takes one command in the documents")
+			return
+		}
+		c.repoPath(line, strings.TrimPrefix(p.args[2], "./"))
+		for _, d := range p.flags["--doc"] {
+			c.repoPath(line, d)
+		}
+	default:
+		c.addf(line, "%s: the documents run go test and go run only", strings.Join(words, " "))
+	}
+}
+
+func (c *checker) curl(line int, words []string) {
+	p := c.parse(line, words, nil, "-s")
+	if len(p.args) != 2 {
+		c.addf(line, "curl takes one URL in the documents")
+		return
+	}
+	c.localURL(line, p.args[1])
+}

@@ -1,0 +1,68 @@
+// The rules for helm commands: the chart repository, the release, the pinned
+// chart version, the values file and --set keys.
+
+package docs
+
+import (
+	"strings"
+
+	"github.com/kuberay-docs/pod-security-e2e/facts"
+	"github.com/kuberay-docs/pod-security-e2e/versions"
+)
+
+var helmFlags = map[string]string{
+	"--version": "", "--namespace": "", "-n": "--namespace", "--values": "", "-f": "--values", "--set": "",
+}
+
+func (c *checker) helm(line int, words []string) {
+	p := c.parse(line, words, helmFlags)
+	sub := strings.Join(p.args[1:min(3, len(p.args))], " ")
+	switch {
+	case sub == "repo add":
+		if len(p.args) != 5 {
+			c.addf(line, "helm repo add takes NAME URL")
+			return
+		}
+		if p.args[4] != versions.KubeRayChartRepo {
+			c.addf(line, "helm repo %s: KubeRay's chart repository is %s (versions.KubeRayChartRepo)", p.args[4], versions.KubeRayChartRepo)
+		}
+		c.helmRepos[p.args[3]] = true
+	case sub == "repo update":
+		for _, r := range p.args[3:] {
+			if !c.helmRepos[r] {
+				c.addf(line, "helm repo update %s: no repository of that name was added before", r)
+			}
+		}
+	case len(p.args) > 1 && p.args[1] == "install":
+		if len(p.args) != 4 {
+			c.addf(line, "helm install takes RELEASE CHART")
+			return
+		}
+		if p.args[2] != c.f.OperatorDeployment {
+			c.addf(line, "release %s: the suite installs release %s", p.args[2], c.f.OperatorDeployment)
+		}
+		repoName, chartName, ok := strings.Cut(p.args[3], "/")
+		if !ok || !c.helmRepos[repoName] || chartName != c.f.ChartName {
+			c.addf(line, "chart %s: install %s from the repository added with helm repo add", p.args[3], c.f.ChartName)
+		}
+		if v, _ := p.one("--version"); v != versions.KubeRayChartVersion {
+			c.addf(line, "chart version %q: the pin is %s (versions.KubeRayChartVersion)", v, versions.KubeRayChartVersion)
+		}
+		if ns, _ := p.one("--namespace"); ns != facts.Namespace {
+			c.addf(line, "helm install --namespace %q: the operator goes into %s", ns, facts.Namespace)
+		}
+		if vf, _ := p.one("--values"); vf != facts.OperatorValuesFile {
+			c.addf(line, "helm install --values %q: the suite installs with %s", vf, facts.OperatorValuesFile)
+		} else {
+			c.repoPath(line, vf)
+		}
+		for _, set := range p.flags["--set"] {
+			key, _, _ := strings.Cut(set, "=")
+			if !c.f.ChartHasValue(strings.Split(key, ".")) {
+				c.addf(line, "--set %s: the chart has no value %s (fixtures/charts/kuberay-operator/values.yaml)", set, key)
+			}
+		}
+	default:
+		c.addf(line, "helm %s: the documents add the repository, update it and install the chart", sub)
+	}
+}

@@ -1,0 +1,256 @@
+// The rules for kubectl commands: the namespace and its labels, the files
+// applied, the RayCluster, its head Service and Pods, the dashboard's
+// port-forward.
+
+package docs
+
+import (
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/kuberay-docs/pod-security-e2e/facts"
+	"github.com/kuberay-docs/pod-security-e2e/fixtures"
+	"github.com/kuberay-docs/pod-security-e2e/versions"
+)
+
+var kubectlFlags = map[string]string{
+	"--namespace": "", "-n": "--namespace",
+	"--filename": "", "-f": "--filename",
+	"--selector": "", "-l": "--selector",
+	"--output": "", "-o": "--output",
+	"--field-selector": "", "--for": "", "--timeout": "", "--image": "", "--address": "",
+	"--container": "", "-c": "--container",
+}
+
+func (c *checker) kubectl(line int, words []string) {
+	p := c.parse(line, words, kubectlFlags)
+	if len(p.args) < 2 {
+		c.addf(line, "kubectl without a subcommand")
+		return
+	}
+	sub := p.args[1]
+	args := p.args[2:]
+	ns, hasNS := p.one("--namespace")
+	switch {
+	case (sub == "create" || sub == "label") && len(args) > 0 && args[0] == "namespace":
+		if len(args) < 2 || args[1] != facts.Namespace {
+			c.addf(line, "kubectl %s namespace %s: the tutorial's namespace is %s", sub, strings.Join(args[1:], " "), facts.Namespace)
+		}
+		if sub == "label" {
+			c.labels(line, args[2:])
+		} else if len(args) > 2 {
+			c.addf(line, "kubectl create namespace takes only the name")
+		}
+		return
+	case !hasNS:
+		c.addf(line, "kubectl %s without --namespace %s acts on the current context's namespace: add --namespace %s", sub, facts.Namespace, facts.Namespace)
+	case ns != facts.Namespace:
+		c.addf(line, "--namespace %s: the tutorial's namespace is %s", ns, facts.Namespace)
+	}
+	for _, sel := range p.flags["--selector"] {
+		c.selector(line, sel)
+	}
+	switch sub {
+	case "run":
+		if len(args) != 1 || args[0] != facts.ProbeContainer {
+			c.addf(line, "kubectl run %s: name the Pod %s; kubectl names its container after the Pod, and the suite asserts the refusal for container %q", strings.Join(args, " "), facts.ProbeContainer, facts.ProbeContainer)
+		}
+		if img, _ := p.one("--image"); img != versions.PauseImage {
+			c.addf(line, "kubectl run --image %s: step 3's probe runs versions.PauseImage %s", img, versions.PauseImage)
+		}
+	case "apply", "delete":
+		files := p.flags["--filename"]
+		for _, f := range files {
+			c.manifest(line, f)
+		}
+		if len(files) == 0 {
+			if sub == "delete" && len(args) == 2 && isRayClusterResource(args[0]) {
+				c.rayCluster(line, args[1])
+			} else {
+				c.addf(line, "kubectl %s %s: apply or delete the tutorial's files with --filename, or delete raycluster NAME", sub, strings.Join(args, " "))
+			}
+		}
+	case "get":
+		switch {
+		case len(args) == 1 && (args[0] == "pods" || args[0] == "pod"):
+		case len(args) == 2 && isRayClusterResource(args[0]):
+			c.rayCluster(line, args[1])
+			if out, ok := p.one("--output"); ok {
+				c.jsonpath(line, out)
+			}
+		case len(args) == 1 && args[0] == "events":
+			for _, fs := range p.flags["--field-selector"] {
+				if fs != "reason="+facts.EventFailedToCreateHeadPod {
+					c.addf(line, "--field-selector %s: KubeRay's event for a refused head Pod has reason %s", fs, facts.EventFailedToCreateHeadPod)
+				}
+			}
+		default:
+			c.addf(line, "kubectl get %s: the documents get pods, events or a RayCluster by name", strings.Join(args, " "))
+		}
+	case "wait":
+		if len(args) != 1 {
+			c.addf(line, "kubectl wait takes one TYPE/NAME")
+			return
+		}
+		kind, name, _ := strings.Cut(args[0], "/")
+		cond, _ := p.one("--for")
+		switch {
+		case kind == "deployment":
+			if name != c.f.OperatorDeployment {
+				c.addf(line, "deployment/%s: the chart's operator Deployment is %s", name, c.f.OperatorDeployment)
+			}
+			if cond != "condition=Available" {
+				c.addf(line, "--for=%s: wait for the operator with --for=condition=Available", cond)
+			}
+		case isRayClusterResource(kind):
+			c.rayCluster(line, name)
+			if cond != "jsonpath={.status.state}=ready" {
+				c.addf(line, "--for=%s: the suite waits for the RayCluster's state ready: --for=jsonpath='{.status.state}'=ready", cond)
+			}
+		default:
+			c.addf(line, "kubectl wait %s: the documents wait for the operator Deployment or a RayCluster", args[0])
+		}
+	case "exec":
+		if len(args) != 1 {
+			c.addf(line, "kubectl exec takes one Pod or svc/NAME before --")
+			return
+		}
+		c.headService(line, args[0])
+		if cn, _ := p.one("--container"); cn != facts.HeadContainer {
+			c.addf(line, "kubectl exec -c %s: the Ray container of the head Pod is %s", cn, facts.HeadContainer)
+		}
+		if !slices.Equal(p.rest, facts.XGBoostCommand()) && !slices.Equal(p.rest, facts.PipInstall()) {
+			c.addf(line, "kubectl exec … -- %s: the suite runs `%s` and `%s` in the head container", strings.Join(p.rest, " "), strings.Join(facts.XGBoostCommand(), " "), strings.Join(facts.PipInstall(), " "))
+		}
+	case "port-forward":
+		if len(args) != 2 {
+			c.addf(line, "kubectl port-forward takes svc/NAME and LOCAL:REMOTE")
+			return
+		}
+		c.headService(line, args[0])
+		local, remote, found := strings.Cut(args[1], ":")
+		if !found {
+			remote = local
+		}
+		if remote != strconv.Itoa(facts.DashboardPort) || local != remote {
+			c.addf(line, "port-forward %s: forward the dashboard's port %d to the same local port, %d:%d, which the documents' URLs use", args[1], facts.DashboardPort, facts.DashboardPort, facts.DashboardPort)
+		}
+		if addr, ok := p.one("--address"); !ok || addr != "127.0.0.1" {
+			c.addf(line, "port-forward without --address 127.0.0.1 (got %q): bind the dashboard to this machine only", addr)
+		}
+	default:
+		c.addf(line, "kubectl %s is not one docs/kubectl.go knows: teach it what the arguments must equal, or remove the command", sub)
+	}
+}
+
+func isRayClusterResource(s string) bool {
+	switch s {
+	case "raycluster", "rayclusters", "raycluster.ray.io", "rayclusters.ray.io":
+		return true
+	}
+	return false
+}
+
+func (c *checker) rayCluster(line int, name string) {
+	if c.f.RayClusters[name] == "" {
+		c.addf(line, "RayCluster %s does not exist: the tutorial's RayClusters are %s", name, names(c.f.RayClusters))
+	}
+}
+
+func (c *checker) headService(line int, ref string) {
+	name, ok := strings.CutPrefix(ref, "svc/")
+	if !ok {
+		name, ok = strings.CutPrefix(ref, "service/")
+	}
+	want := facts.HeadServiceName(fixtures.RayClusterName)
+	if !ok || name != want {
+		c.addf(line, "%s: reach the head Pod through svc/%s, the head Service KubeRay %s makes for %s", ref, want, versions.KubeRay, fixtures.RayClusterName)
+	}
+}
+
+var conditionRE = regexp.MustCompile(`@\.type=="([^"]*)"`)
+
+func (c *checker) jsonpath(line int, out string) {
+	for _, m := range conditionRE.FindAllStringSubmatch(out, -1) {
+		if m[1] != facts.ConditionReplicaFailure {
+			c.addf(line, "condition %s: KubeRay reports a refused head Pod in the condition %s", m[1], facts.ConditionReplicaFailure)
+		}
+	}
+}
+
+func (c *checker) selector(line int, sel string) {
+	for _, term := range strings.Split(sel, ",") {
+		k, v, _ := strings.Cut(term, "=")
+		switch k {
+		case facts.ClusterLabel:
+			c.rayCluster(line, v)
+		case facts.NodeTypeLabel:
+			if v != "head" && v != "worker" {
+				c.addf(line, "%s=%s: KubeRay labels Pods head or worker", k, v)
+			}
+		default:
+			c.addf(line, "selector %s: select Ray Pods by %s or %s", term, facts.ClusterLabel, facts.NodeTypeLabel)
+		}
+	}
+}
+
+// labels: exactly the six, with their values.
+func (c *checker) labels(line int, args []string) {
+	got := map[string]string{}
+	for _, a := range args {
+		if a == "--overwrite" {
+			continue
+		}
+		k, v, ok := strings.Cut(a, "=")
+		if !ok || !strings.HasPrefix(k, facts.LabelPrefix) {
+			c.addf(line, "label %s is not a Pod Security label; step 3 sets only the six %s labels", a, facts.LabelPrefix)
+			continue
+		}
+		got[k] = v
+	}
+	for _, l := range facts.Labels {
+		v, ok := got[l.Key]
+		switch {
+		case !ok:
+			c.addf(line, "label %s=%s is missing: the namespace carries exactly the six labels the suite asserts", l.Key, l.Value)
+		case v != l.Value:
+			c.addf(line, "label %s=%s: the suite asserts %s=%s", l.Key, v, l.Key, l.Value)
+		}
+		delete(got, l.Key)
+	}
+	for k, v := range got {
+		c.addf(line, "label %s=%s is not one of the six the suite asserts: remove it", k, v)
+	}
+}
+
+// manifest: a file of this repository, or KubeRay's sample at the pinned tag.
+func (c *checker) manifest(line int, ref string) {
+	if u, err := url.Parse(ref); err == nil && u.Scheme != "" {
+		c.kubeRayURL(line, ref)
+		return
+	}
+	if ref != facts.PodSecurityClusterFile {
+		c.addf(line, "%s: the tutorial applies %s (and KubeRay's %s by URL)", ref, facts.PodSecurityClusterFile, facts.CompleteSample)
+	}
+	c.repoPath(line, ref)
+}
+
+var rawKubeRayRE = regexp.MustCompile(`^https://raw\.githubusercontent\.com/ray-project/kuberay/([^/]+)/(.+)$`)
+
+func (c *checker) kubeRayURL(line int, ref string) {
+	m := rawKubeRayRE.FindStringSubmatch(ref)
+	if m == nil {
+		c.addf(line, "%s: the only file fetched by URL is KubeRay's sample, https://raw.githubusercontent.com/ray-project/kuberay/%s/%s", ref, versions.KubeRay, facts.CompleteSampleRepoPath)
+		return
+	}
+	if m[1] != versions.KubeRay {
+		c.addf(line, "%s reads KubeRay at %s: the pin is %s", ref, m[1], versions.KubeRay)
+	}
+	if m[2] != facts.CompleteSampleRepoPath {
+		c.addf(line, "%s: the sample of step 5.1 is %s", ref, facts.CompleteSampleRepoPath)
+	}
+	c.kubeRayPath(line, m[2])
+}

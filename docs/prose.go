@@ -1,0 +1,99 @@
+// The rules over the document's lines outside the blocks (images and local
+// URLs inside them too): images, test names, paths, links, object names and
+// settings.
+
+package docs
+
+import (
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/kuberay-docs/pod-security-e2e/facts"
+	"github.com/kuberay-docs/pod-security-e2e/fixtures"
+)
+
+var (
+	inlineCodeRE = regexp.MustCompile("`([^`]+)`")
+	// Image references of the registries the tutorial uses.
+	imageRE = regexp.MustCompile(`\b(?:kindest/node|rayproject/ray(?:-ml)?|quay\.io/kuberay/operator|registry\.k8s\.io/pause)(?::[\w.-]+)?(?:@sha256:[0-9a-f]{64})?`)
+	// Paths of this repository, by their shape.
+	repoPathRE = regexp.MustCompile(`^(?:[\w.-]+/)*[\w.-]+\.(?:ya?ml|go|md|py|log)$|^(?:fixtures|e2e|docs|cmd|tutorial|drift|audit)/[\w./-]*$`)
+	linkRE     = regexp.MustCompile(`\]\(([^)#\s]+)\)`)
+	objectRE   = regexp.MustCompile("(ConfigMap|RayCluster|Service)\\s*`([a-z0-9-]+)`")
+	envRE      = regexp.MustCompile(`\bE2E_[A-Z0-9_]+(?:=[\w.,/-]+)?`)
+)
+
+// prose checks facts anywhere in the document: images, test names, paths,
+// links, object names, local URLs and settings.
+func (c *checker) prose(docDir string) {
+	for i, line := range c.doc.Lines {
+		n := i + 1
+		for _, img := range imageRE.FindAllString(line, -1) {
+			if _, ok := c.f.Images[img]; !ok && !c.f.pinnedRepository(img) {
+				c.addf(n, "image %s is not pinned: the pins are %s", img, names(c.f.Images))
+			}
+		}
+		for _, m := range localURLRE.FindAllString(line, -1) {
+			c.localURL(n, m)
+		}
+		if c.doc.InBlock[n] {
+			continue
+		}
+		for _, m := range inlineCodeRE.FindAllStringSubmatch(line, -1) {
+			c.inlineCode(n, m[1])
+		}
+		for _, m := range linkRE.FindAllStringSubmatch(line, -1) {
+			if u, err := url.Parse(m[1]); err == nil && u.Scheme == "" {
+				if _, err := os.Stat(filepath.Join(docDir, filepath.FromSlash(m[1]))); err != nil {
+					c.addf(n, "link %s: no such file next to the document", m[1])
+				}
+			}
+		}
+		for _, m := range objectRE.FindAllStringSubmatch(line, -1) {
+			var known map[string]string
+			switch m[1] {
+			case "ConfigMap":
+				known = c.f.ConfigMaps
+			case "RayCluster":
+				known = c.f.RayClusters
+			case "Service":
+				known = c.f.HeadServices
+			}
+			if known[m[2]] == "" {
+				c.addf(n, "%s %s does not exist: the tutorial's are %s", m[1], m[2], names(known))
+			}
+		}
+		for _, m := range envRE.FindAllString(line, -1) {
+			if strings.Contains(m, "=") {
+				c.envVar(n, strings.TrimRight(m, "`),.;"))
+			} else {
+				c.envVar(n, m+"=")
+			}
+		}
+	}
+}
+
+func (c *checker) inlineCode(n int, code string) {
+	switch {
+	case strings.HasPrefix(code, facts.SuiteTest+"/"):
+		for _, s := range facts.Steps {
+			if code == s.TestName() {
+				return
+			}
+		}
+		c.addf(n, "%s is not a step's test; the steps' tests are %s/<step>, e.g. %s", code, facts.SuiteTest, facts.Steps[0].TestName())
+	case strings.HasPrefix(code, "/"):
+		if code != facts.AuditLogPath && code != fixtures.ScriptPath {
+			c.addf(n, "%s: the paths inside the cluster the documents name are %s and %s", code, facts.AuditLogPath, fixtures.ScriptPath)
+		}
+	case strings.HasPrefix(code, "~/") || strings.Contains(code, " "):
+	case code == facts.CompleteSample:
+		c.kubeRayPath(n, facts.CompleteSampleRepoPath)
+	case code == fixtures.ScriptKey:
+	case repoPathRE.MatchString(code):
+		c.repoPath(n, code)
+	}
+}

@@ -1,0 +1,75 @@
+// The rules over the document's shape: every block carries a step marker,
+// the steps come in the tutorial's order, and each step has commands, a way
+// to run it alone and the name of the test that proves it.
+
+package docs
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/kuberay-docs/pod-security-e2e/facts"
+)
+
+// Markers that are not steps: blocks about ways to run the tutorial and
+// about cleaning up.
+var sectionMarkers = []string{"local", "offline", "clean-up"}
+
+// structure: every block names its step, steps come in order, every step
+// has commands, a test named in its text, and a way to run it alone.
+func (c *checker) structure() {
+	last := -1
+	hasCommand := map[string]bool{}
+	hasRun := map[string]bool{}
+	sections := map[string]map[int]bool{}
+	for _, b := range c.doc.Blocks {
+		if b.Marker == "" {
+			c.addf(b.Open, "code block without a step marker: put <!-- step: ID --> on the line before it (ID one of %s, or %s)", stepIDs(), strings.Join(sectionMarkers, ", "))
+			continue
+		}
+		idx := facts.StepIndex(b.Marker)
+		if idx < 0 {
+			if !slices.Contains(sectionMarkers, b.Marker) {
+				c.addf(b.MarkerLine, "step marker %q names no step: use one of %s, or %s", b.Marker, stepIDs(), strings.Join(sectionMarkers, ", "))
+			}
+			continue
+		}
+		if idx < last {
+			c.addf(b.MarkerLine, "a block of step %s comes after a block of step %s: keep the steps in the tutorial's order", b.Marker, facts.Steps[last].ID)
+		}
+		last = max(last, idx)
+		if sections[b.Marker] == nil {
+			sections[b.Marker] = map[int]bool{}
+		}
+		sections[b.Marker][b.Section] = true
+		for _, cmd := range b.Commands() {
+			if len(cmd.Words) >= 2 && cmd.Words[0] == "go" && cmd.Words[1] == "test" {
+				hasRun[b.Marker] = true
+			} else {
+				hasCommand[b.Marker] = true
+			}
+		}
+	}
+	for _, s := range facts.Steps {
+		if !hasCommand[s.ID] {
+			c.addf(1, "step %s has no command block: mark the step's commands with <!-- step: %s -->", s.ID, s.ID)
+		}
+		if !hasRun[s.ID] {
+			c.addf(1, "step %s does not say how to run it alone: add a block marked <!-- step: %s --> with go test ./e2e -v -run '%s'", s.ID, s.ID, s.RunPattern())
+		}
+		named := false
+		for sec := range sections[s.ID] {
+			for _, l := range c.doc.SectionText(sec) {
+				if !c.doc.InBlock[l.N] && strings.Contains(l.Text, s.TestName()) {
+					named = true
+				}
+			}
+		}
+		if len(sections[s.ID]) > 0 && !named {
+			c.addf(1, "step %s does not name the test that proves it: write `%s` in the step's text", s.ID, s.TestName())
+		}
+	}
+}
+
+// stepIDs lists the steps' IDs for messages.
+func stepIDs() string { return strings.Join(facts.StepIDs(facts.Steps), ", ") }

@@ -1,0 +1,138 @@
+// The rules that read any line: KubeRay URLs and paths, unpinned branches,
+// images, Ray imports, refusal messages and object names outside commands.
+
+package drift
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"strings"
+
+	"github.com/kuberay-docs/pod-security-e2e/facts"
+	"github.com/kuberay-docs/pod-security-e2e/versions"
+)
+
+var (
+	kubeRayURLRE = regexp.MustCompile(`https?://(?:github\.com/ray-project/kuberay/(?:blob|tree|raw)|raw\.githubusercontent\.com/ray-project/kuberay)/([^/\s)]+)/([^\s)"'` + "`" + `#?]+)`)
+	// KubeRay paths written without a URL.
+	kubeRayPathRE = regexp.MustCompile(`(?:^|[\s` + "`" + `'"(=:])((?:kuberay/)?(?:ray-operator|helm-chart)/[\w./-]*[\w])`)
+	unpinnedRE    = regexp.MustCompile(`(?i)(check\s*out|checkout|switch to|use)\W+(?:the\s+)?` + "`?" + `(master|main)` + "`?" + `\s+branch|git\s+(?:checkout|switch)\s+(master|main)\b|` + "`?" + `(master|main)` + "`?" + `\s*分支`)
+	imageRefRE    = regexp.MustCompile(`\b(rayproject/ray-ml|rayproject/ray|kindest/node|quay\.io/kuberay/operator|registry\.k8s\.io/pause)(:[\w.-]+)?(@sha256:[0-9a-f]{64})?`)
+	imageFieldRE  = regexp.MustCompile(`^\s*-?\s*image:\s*["']?([^\s"'#]+)`)
+	rayAirRE      = regexp.MustCompile(`\bray\.air\b(?:\.\w+)*`)
+	violatesRE    = regexp.MustCompile(`violates PodSecurity "([^"]+)"`)
+	cmOutputRE    = regexp.MustCompile("(?i)\\bconfig\\s?maps?\\b(?:/|\\s+\"|\\s+`|\\s+)([a-z0-9]+(?:-[a-z0-9]+)+)")
+	rcOutputRE    = regexp.MustCompile("(?i)\\brayclusters?(?:\\.ray\\.io)?\\b(?:/|\\s+\"|\\s+`)([a-z0-9]+(?:-[a-z0-9]+)+)")
+	svcRefRE      = regexp.MustCompile(`\b(?:svc|service|services)/([a-z0-9]+(?:-[a-z0-9]+)+)`)
+)
+
+// line applies the checks that read any line: URLs and paths of KubeRay,
+// unpinned branches, images, Ray imports, refusal messages and object names
+// outside commands.
+func (c *checker) line(n int, line string) {
+	rest := line
+	for _, m := range kubeRayURLRE.FindAllStringSubmatch(line, -1) {
+		// Sentence punctuation after a URL is not part of it.
+		m[2] = strings.TrimRight(m[2], ".,;:!")
+		if m[1] != versions.KubeRay {
+			c.find(n, "ref", fmt.Sprintf("links KubeRay at %s, which changes under the tutorial", m[1]), "the tutorial is pinned to KubeRay "+versions.KubeRay+": use "+versions.KubeRay+" in the URL")
+		}
+		c.kubeRayPath(n, m[2])
+		rest = strings.Replace(rest, m[0], "", 1)
+	}
+	for _, m := range kubeRayPathRE.FindAllStringSubmatch(rest, -1) {
+		c.kubeRayPath(n, m[1])
+	}
+	if m := unpinnedRE.FindString(line); m != "" {
+		c.find(n, "ref", fmt.Sprintf("%q: a branch moves, and KubeRay deleted this tutorial's files from it in 2025", strings.TrimSpace(m)), "use KubeRay "+versions.KubeRay+" (git checkout "+versions.KubeRay+") and this repository's files")
+	}
+	c.images(n, line)
+	if m := rayAirRE.FindString(line); m != "" {
+		c.find(n, "import", m+" is Ray AIR's API, which Ray 2.7 folded into ray.train and deprecated",
+			fmt.Sprintf("with %s import the configs from ray.train, as %s does: `%s`", versions.RayImage, facts.PodSecurityClusterFile, strings.TrimSpace(c.ref.trainImport)))
+	}
+	c.message(n, line)
+	if !c.isCommandLine(n) {
+		for _, m := range cmOutputRE.FindAllStringSubmatch(line, -1) {
+			c.configMapRef(n, m[1])
+		}
+		for _, m := range rcOutputRE.FindAllStringSubmatch(line, -1) {
+			c.rayClusterRef(n, m[1])
+		}
+		for _, m := range svcRefRE.FindAllStringSubmatch(line, -1) {
+			c.serviceRef(n, m[1])
+		}
+	}
+}
+
+// replacements are this repository's files for KubeRay's deleted ones.
+var replacements = map[string]string{
+	"ray-operator/config/security":                               "this repository's " + facts.KindConfigFile + ", " + facts.AuditPolicyFile + " and " + facts.PodSecurityClusterFile,
+	"ray-operator/config/security/kind-config.yaml":              facts.KindConfigFile + " in this repository",
+	"ray-operator/config/security/audit-policy.yaml":             facts.AuditPolicyFile + " in this repository",
+	"ray-operator/config/security/ray-cluster.pod-security.yaml": facts.PodSecurityClusterFile + " in this repository",
+}
+
+func (c *checker) kubeRayPath(n int, p string) {
+	p = strings.TrimSuffix(strings.TrimPrefix(p, "kuberay/"), "/")
+	exists, checked := c.ref.kubeRayPath(p)
+	switch {
+	case !checked:
+		c.note(n, p+": "+c.ref.KubeRay+" here is the ray-operator Go module only; pass --kuberay with a checkout to check paths outside ray-operator/")
+	case !exists:
+		truth, ok := replacements[p]
+		if !ok {
+			truth = "it is not in " + c.ref.KubeRay
+			if r, found := replacements[path.Dir(p)]; found {
+				truth = "its directory is gone; use " + r
+			}
+		}
+		c.find(n, "path", p+" does not exist in "+c.ref.KubeRay, truth)
+	}
+}
+
+var pins = map[string]string{
+	"rayproject/ray":           versions.RayImage,
+	"quay.io/kuberay/operator": versions.KubeRayOperatorImage,
+	"registry.k8s.io/pause":    versions.PauseImage,
+}
+
+func (c *checker) images(n int, line string) {
+	kind, _ := versions.LookupKubernetes(versions.DefaultKubernetes)
+	for _, m := range imageRefRE.FindAllStringSubmatch(line, -1) {
+		repoName, tag, digest := m[1], m[2], m[3]
+		ref := m[0]
+		switch {
+		case repoName == "rayproject/ray-ml":
+			c.find(n, "image", ref+": the rayproject/ray-ml images are discontinued", "use "+versions.RayImage+", the image the tutorial's RayCluster pins")
+		case tag == "" && digest == "":
+			// A repository name alone, as in prose or a values file.
+		case repoName == "kindest/node":
+			if ref != kind.KindNodeImage {
+				c.find(n, "image", "Kind node image "+ref+" is not the tutorial's", "the tutorial runs Kubernetes "+versions.DefaultKubernetes+" on "+kind.KindNodeImage+" (pinned by digest: a tag is rebuilt by every kind release)")
+			}
+		default:
+			if pin := pins[repoName]; ref != pin {
+				c.find(n, "image", "image "+ref+" differs from the pin", "the tutorial pins "+pin)
+			}
+		}
+	}
+	if m := imageFieldRE.FindStringSubmatch(line); m != nil && !imageRefRE.MatchString(m[1]) {
+		c.find(n, "image", "image "+m[1]+" is not one the tutorial pins", "the tutorial's images are "+versions.RayImage+", "+versions.KubeRayOperatorImage+" and "+versions.PauseImage)
+	}
+}
+
+func (c *checker) message(n int, line string) {
+	line = strings.ReplaceAll(line, `\"`, `"`)
+	m := violatesRE.FindStringSubmatchIndex(line)
+	if m == nil {
+		return
+	}
+	if policy := line[m[2]:m[3]]; policy != "restricted:latest" {
+		c.find(n, "message", "the refusal names policy "+policy, "the namespace enforces restricted at version latest: "+facts.RestrictedPrefix)
+	}
+	if strings.Contains(line, `container "`+facts.HeadContainer+`"`) && strings.Contains(line, "allowPrivilegeEscalation") && !strings.Contains(line, facts.HeadViolation) {
+		c.find(n, "message", "the head Pod's refusal is not worded as the API server words it", "it reads: "+facts.RestrictedPrefix+": "+facts.HeadViolation)
+	}
+}
