@@ -26,11 +26,9 @@ import (
 func step4Operator() features.Feature {
 	var mark int64
 	var pod corev1.Pod
-	return newStep("4").
+	return newStep("4", (*harness).ensureNamespace).
 		Setup(func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
-			h := harnessFrom(ctx)
-			h.ensureNamespace(ctx, t)
-			mark = h.auditMark(ctx, t)
+			mark = harnessFrom(ctx).auditMark(ctx, t)
 			return ctx
 		}).
 		Assess("helm install succeeds and the release is deployed", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {

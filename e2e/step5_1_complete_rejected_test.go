@@ -35,10 +35,9 @@ func step51CompleteRejected() features.Feature {
 	var name string
 	var mark int64
 	var static podsecurity.Report
-	return newStep("5.1").
+	return newStep("5.1", (*harness).ensureOperator).
 		Setup(func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			h := harnessFrom(ctx)
-			h.ensureOperator(ctx, t)
 			var err error
 			if objs, err = fixtures.UpstreamSample(CompleteSample); err != nil {
 				t.Fatal(err)

@@ -35,10 +35,9 @@ func step52PodSecurityRuns() features.Feature {
 	var scriptStart time.Time
 	var deleted bool
 	name := fixtures.RayClusterName
-	return newStep("5.2").
+	return newStep("5.2", (*harness).ensureOperator).
 		Setup(func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			h := harnessFrom(ctx)
-			h.ensureOperator(ctx, t)
 			var err error
 			if objs, err = fixtures.PodSecurityCluster(); err != nil {
 				t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"sigs.k8s.io/e2e-framework/pkg/envconf"
 	"sigs.k8s.io/e2e-framework/pkg/features"
 
 	"github.com/kuberay-docs/pod-security-e2e/facts"
@@ -45,7 +46,22 @@ func TestTutorial(t *testing.T) {
 // newStep starts a step's feature: each of its assessments is a check whose
 // own outcome (passed, skipped and why, failed, not run) reaches the step's
 // row in the table, and a failed step saves what it left into its own
-// directory of the run.
-func newStep(id string) *feature.Builder {
-	return feature.New(testenv.h.run, facts.StepTitle(id)).WithLabel("step", id).OnFailure(saveStepEvidence)
+// directory of the run. needs are what the step builds on from earlier
+// steps; they are made first, without being asserted, when a -run filter
+// leaves those steps out.
+func newStep(id string, needs ...need) *feature.Builder {
+	b := feature.New(testenv.h.run, facts.StepTitle(id)).WithLabel("step", id).OnFailure(saveStepEvidence)
+	if len(needs) > 0 {
+		b.Setup(func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			for _, n := range needs {
+				n(harnessFrom(ctx), ctx, t)
+			}
+			return ctx
+		})
+	}
+	return b
 }
+
+// A need is what a step builds on: (*harness).ensureNamespace for the
+// labelled namespace, (*harness).ensureOperator for the operator.
+type need func(h *harness, ctx context.Context, t *testing.T)

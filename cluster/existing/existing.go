@@ -20,7 +20,6 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/e2e-framework/klient"
-	"sigs.k8s.io/e2e-framework/support"
 
 	"github.com/kuberay-docs/pod-security-e2e/cluster"
 	"github.com/kuberay-docs/pod-security-e2e/internal/proc"
@@ -34,9 +33,7 @@ type Cluster struct {
 	auditLog     string
 	restCfg      *rest.Config
 	noContainers string // why no container runs, found by Create; "" if they do
-	// builderErr is the first error of e2e-framework's builder methods,
-	// which cannot return one; Create returns it.
-	builderErr error
+	cluster.Builder
 
 	// runKubeconfig is the kubeconfig the run's clients use: the user's, or
 	// a copy in dir with the chosen context as the current one.
@@ -87,39 +84,23 @@ func WithAuditLog(path string) Option {
 // back.
 func New(opts ...Option) (*Cluster, error) {
 	c := &Cluster{}
-	for _, o := range opts {
-		if err := o(c); err != nil {
-			return nil, err
-		}
+	// An existing cluster has the name, version and binaries it has:
+	// envfuncs's name is kept only to be reported, and a version or a path
+	// is a mistake.
+	c.Builder = cluster.NewBuilder(c, func(name string) error { c.name = name; return nil },
+		func(v string) error {
+			return fmt.Errorf("E2E_PROVIDER=existing runs the cluster's own Kubernetes version; it cannot pick %s", v)
+		},
+		func(p string) error {
+			return fmt.Errorf("E2E_PROVIDER=existing runs no binaries of its own; %s is not used", p)
+		})
+	if err := cluster.Apply(c, opts...); err != nil {
+		return nil, err
 	}
 	if c.kubeconfig == "" {
 		return nil, errors.New("E2E_PROVIDER=existing needs KUBECONFIG to name the cluster's kubeconfig file (or use E2E_PROVIDER=local)")
 	}
 	return c, nil
-}
-
-// e2e-framework's builder methods (support.E2EClusterProvider): an existing
-// cluster has the name, version and binaries it has, so envfuncs's name is
-// kept only to be reported, and a version or a path is a mistake that Create
-// returns.
-func (c *Cluster) SetDefaults() support.E2EClusterProvider { return c }
-func (c *Cluster) WithName(name string) support.E2EClusterProvider {
-	c.name = name
-	return c
-}
-func (c *Cluster) WithVersion(v string) support.E2EClusterProvider {
-	c.builderErr = errors.Join(c.builderErr, fmt.Errorf("E2E_PROVIDER=existing runs the cluster's own Kubernetes version; it cannot pick %s", v))
-	return c
-}
-func (c *Cluster) WithPath(p string) support.E2EClusterProvider {
-	c.builderErr = errors.Join(c.builderErr, fmt.Errorf("E2E_PROVIDER=existing runs no binaries of its own; %s is not used", p))
-	return c
-}
-func (c *Cluster) WithOpts(opts ...support.ClusterOpts) support.E2EClusterProvider {
-	for _, o := range opts {
-		o(c)
-	}
-	return c
 }
 
 // Name is the name the suite gave the cluster, or else its kubeconfig
@@ -151,8 +132,8 @@ func (c *Cluster) CreateWithConfig(ctx context.Context, _ string) (string, error
 // and e2e-framework read a file's current context, and would otherwise talk
 // to another cluster. Destroy removes the copy.
 func (c *Cluster) Create(ctx context.Context, _ ...string) (string, error) {
-	if c.builderErr != nil {
-		return "", c.builderErr
+	if err := c.Err(); err != nil {
+		return "", err
 	}
 	rules := &clientcmd.ClientConfigLoadingRules{ExplicitPath: c.kubeconfig}
 	loader := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: c.context})

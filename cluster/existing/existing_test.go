@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"github.com/kuberay-docs/pod-security-e2e/cluster/clustertest"
 	"io"
 	"maps"
 	"net"
@@ -198,14 +199,7 @@ func kubeconfigFile(t *testing.T) string {
 }
 
 // newCluster is New for options a test expects to be good.
-func newCluster(t *testing.T, opts ...Option) *Cluster {
-	t.Helper()
-	c, err := New(opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
+func newCluster(t *testing.T, opts ...Option) *Cluster { return clustertest.New(t, New, opts...) }
 
 func TestCreateWithUnreachableServerNamesServerAndFix(t *testing.T) {
 	noEnv(t)

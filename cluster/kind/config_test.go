@@ -11,14 +11,7 @@ import (
 )
 
 func TestRepositoryKindConfig(t *testing.T) {
-	file, err := repo.Path("kind-config.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := LoadConfig(file)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := repoConfig(t)
 	// The local tier hands the same file to its API server.
 	policy, err := repo.Path("audit-policy.yaml")
 	if err != nil {

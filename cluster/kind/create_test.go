@@ -187,43 +187,38 @@ func TestCreateFailureCollectsLogsAndLeavesNothing(t *testing.T) {
 	}
 }
 
-func TestCreateRefusesANameInUse(t *testing.T) {
-	calls := useFakeDocker(t)
-	isolateHome(t)
-	t.Setenv(fakeClustersEnv, "taken")
-	c := newCluster(t, WithProgress(&bytes.Buffer{}), WithName("taken"))
-	_, err := c.Create(context.Background())
-	for _, want := range []string{"taken already exists", "E2E_KIND_REUSE=1", "kind delete cluster --name taken"} {
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("error %v; want %q", err, want)
-		}
-	}
-	// Someone else's cluster: neither created over nor deleted.
-	for _, verb := range []string{"run", "rm"} {
-		if got := callsOf(calls(), verb); len(got) != 0 {
-			t.Errorf("docker %s was called: %q", verb, got)
-		}
-	}
-	if _, err := os.Stat(c.dir); !os.IsNotExist(err) {
-		t.Errorf("kubeconfig directory left behind: %v", err)
-	}
-}
-
-func TestReuseOfAMissingCluster(t *testing.T) {
-	calls := useFakeDocker(t)
-	isolateHome(t)
-	t.Setenv(fakeClustersEnv, "other")
-	c := newCluster(t, WithReuse(true), WithProgress(&bytes.Buffer{}), WithName("gone"))
-	_, err := c.Create(context.Background())
-	for _, want := range []string{"no Kind cluster named gone", "clusters: other", "E2E_KEEP=1 E2E_CLUSTER_NAME=gone"} {
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("error %v; want %q", err, want)
-		}
-	}
-	for _, verb := range []string{"run", "rm"} {
-		if got := callsOf(calls(), verb); len(got) != 0 {
-			t.Errorf("docker %s was called: %q", verb, got)
-		}
+// A name that is someone else's cluster, or a reuse of one that is not
+// there: refused before anything is created over or deleted.
+func TestCreateRefusesTheWrongCluster(t *testing.T) {
+	for _, tc := range []struct {
+		name, clusters string
+		opts           []Option
+		want           []string
+	}{
+		{"a name in use", "taken", []Option{WithName("taken")}, []string{"taken already exists", "E2E_KIND_REUSE=1", "kind delete cluster --name taken"}},
+		{"reuse of a missing cluster", "other", []Option{WithReuse(true), WithName("gone")}, []string{"no Kind cluster named gone", "clusters: other", "E2E_KEEP=1 E2E_CLUSTER_NAME=gone"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			calls := useFakeDocker(t)
+			isolateHome(t)
+			t.Setenv(fakeClustersEnv, tc.clusters)
+			c := newCluster(t, append(tc.opts, WithProgress(&bytes.Buffer{}))...)
+			_, err := c.Create(context.Background())
+			for _, want := range tc.want {
+				if err == nil || !strings.Contains(err.Error(), want) {
+					t.Errorf("error %v; want %q", err, want)
+				}
+			}
+			// Someone else's cluster: neither created over nor deleted.
+			for _, verb := range []string{"run", "rm"} {
+				if got := callsOf(calls(), verb); len(got) != 0 {
+					t.Errorf("docker %s was called: %q", verb, got)
+				}
+			}
+			if _, err := os.Stat(c.dir); !os.IsNotExist(err) {
+				t.Errorf("kubeconfig directory left behind: %v", err)
+			}
+		})
 	}
 }
 

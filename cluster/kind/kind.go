@@ -30,7 +30,6 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/e2e-framework/klient"
-	"sigs.k8s.io/e2e-framework/support"
 	kindcluster "sigs.k8s.io/kind/pkg/cluster"
 
 	"github.com/kuberay-docs/pod-security-e2e/cluster"
@@ -47,9 +46,7 @@ type Cluster struct {
 	name  string
 	named bool // the name was given, not made up
 	image NodeImage
-	// builderErr is the first error of e2e-framework's builder methods,
-	// which cannot return one; Create returns it.
-	builderErr error
+	cluster.Builder
 	configFile string
 	keep       bool
 	reuse      bool
@@ -162,11 +159,8 @@ func WithOffline(offline bool) Option {
 // pod appearing.
 func WithTimeout(d time.Duration) Option {
 	return func(c *Cluster) error {
-		if d <= 0 {
-			return fmt.Errorf("kind: timeout %s: each wait needs a positive bound (E2E_TIMEOUT, for example 10m)", d)
-		}
 		c.timeout = d
-		return nil
+		return cluster.Positive("kind: the bound of each wait,", d, "E2E_TIMEOUT, for example 10m")
 	}
 }
 
@@ -191,48 +185,20 @@ func New(opts ...Option) (*Cluster, error) {
 		progress: os.Stderr,
 		images:   []string{versions.KubeRayOperatorImage, versions.RayImage, versions.PauseImage},
 	}
-	for _, o := range opts {
-		if err := o(c); err != nil {
-			return nil, err
-		}
+	c.Builder = cluster.NewBuilder(c, func(name string) error { return WithName(name)(c) },
+		func(version string) error { return WithVersion(version)(c) },
+		func(path string) error {
+			// e2e-framework's own kind provider runs a kind binary; this one
+			// runs kind's Go library and none.
+			return fmt.Errorf("kind: WithPath(%q) names a kind binary, but this provider uses kind's Go library and runs none", path)
+		})
+	if err := cluster.Apply(c, opts...); err != nil {
+		return nil, err
 	}
 	if c.reuse && !c.named {
 		return nil, errors.New("E2E_KIND_REUSE=1 needs E2E_CLUSTER_NAME to name the Kind cluster to run on")
 	}
 	return c, nil
-}
-
-// The builder methods below are e2e-framework's (support.E2EClusterProvider),
-// through which envfuncs.CreateCluster names the cluster. They apply the
-// options above; since they cannot return an error, Create returns the first
-// one they met.
-
-func (c *Cluster) SetDefaults() support.E2EClusterProvider { return c }
-
-func (c *Cluster) WithName(name string) support.E2EClusterProvider {
-	if name != c.name {
-		c.builderErr = errors.Join(c.builderErr, WithName(name)(c))
-	}
-	return c
-}
-
-func (c *Cluster) WithVersion(version string) support.E2EClusterProvider {
-	c.builderErr = errors.Join(c.builderErr, WithVersion(version)(c))
-	return c
-}
-
-// WithPath names a kind binary in e2e-framework's own kind provider; this
-// one runs kind's Go library and no binary, so a path is a mistake.
-func (c *Cluster) WithPath(path string) support.E2EClusterProvider {
-	c.builderErr = errors.Join(c.builderErr, fmt.Errorf("kind: WithPath(%q) names a kind binary, but this provider uses kind's Go library and runs none", path))
-	return c
-}
-
-func (c *Cluster) WithOpts(opts ...support.ClusterOpts) support.E2EClusterProvider {
-	for _, o := range opts {
-		o(c)
-	}
-	return c
 }
 
 // Name is the cluster's name: the one given, or the one made up for this run.
@@ -304,8 +270,8 @@ func (c *Cluster) Create(ctx context.Context, _ ...string) (kubeconfig string, e
 	if c.dir != "" {
 		return "", errors.New("kind provider: Create was already called")
 	}
-	if c.builderErr != nil {
-		return "", c.builderErr
+	if c.Err() != nil {
+		return "", c.Err()
 	}
 	if c.cfg, err = c.loadConfig(); err != nil {
 		return "", err

@@ -10,8 +10,8 @@ import (
 // Plan says what Create and Destroy will do, without a container engine:
 // it reads and checks the kind config, so a dry run catches a broken one.
 func (c *Cluster) Plan() ([]string, error) {
-	if c.builderErr != nil {
-		return nil, c.builderErr
+	if err := c.Err(); err != nil {
+		return nil, err
 	}
 	cfg, err := c.loadConfig()
 	if err != nil {

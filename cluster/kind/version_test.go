@@ -8,6 +8,7 @@ import (
 	"sigs.k8s.io/kind/pkg/apis/config/defaults"
 
 	"github.com/kuberay-docs/pod-security-e2e/cluster"
+	"github.com/kuberay-docs/pod-security-e2e/cluster/clustertest"
 	"github.com/kuberay-docs/pod-security-e2e/internal/repo"
 	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
@@ -72,11 +73,4 @@ func TestProviderAnswers(t *testing.T) {
 }
 
 // newCluster is New for options a test expects to be good.
-func newCluster(t *testing.T, opts ...Option) *Cluster {
-	t.Helper()
-	c, err := New(opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
+func newCluster(t *testing.T, opts ...Option) *Cluster { return clustertest.New(t, New, opts...) }

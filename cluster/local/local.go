@@ -6,6 +6,7 @@
 package local
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -30,7 +31,6 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/e2e-framework/klient"
-	"sigs.k8s.io/e2e-framework/support"
 
 	"github.com/kuberay-docs/pod-security-e2e/binaries"
 	"github.com/kuberay-docs/pod-security-e2e/cluster"
@@ -56,15 +56,13 @@ type Cluster struct {
 	name     string
 	version  string
 	prebuilt *binaries.Set // WithPath: prebuilt binaries instead of building
-	// builderErr is the first error of e2e-framework's builder methods,
-	// which cannot return one; Create returns it.
-	builderErr error
-	cacheDir   string
-	buildStop  time.Time // WithBuildDeadline
-	keep       bool
-	auditPol   string
-	noAudit    bool   // WithoutAuditFlags
-	logsDir    string // WithLogsDir
+	cluster.Builder
+	cacheDir  string
+	buildStop time.Time // WithBuildDeadline
+	keep      bool
+	auditPol  string
+	noAudit   bool   // WithoutAuditFlags
+	logsDir   string // WithLogsDir
 	// startTimeout bounds how long one component may take to become ready
 	// (WithStartTimeout); a healthy one takes a few seconds even on 2
 	// loaded cores.
@@ -94,15 +92,10 @@ var _ cluster.Provider = (*Cluster)(nil)
 // error that names the fix, and New returns it before anything starts.
 type Option func(*Cluster) error
 
-// WithName names the cluster (its kubeconfig context).
+// WithName names the cluster, which is its kubeconfig context; an empty
+// name keeps the default, kuberay-e2e.
 func WithName(name string) Option {
-	return func(c *Cluster) error {
-		if name == "" {
-			return errors.New("local: the cluster's name (its kubeconfig context) cannot be empty")
-		}
-		c.name = name
-		return nil
-	}
+	return func(c *Cluster) error { c.name = cmp.Or(name, c.name); return nil }
 }
 
 // WithVersion picks the Kubernetes version ("v1.34", "1.24.17", ...); it
@@ -140,10 +133,6 @@ func WithPath(dir string) Option {
 	}
 }
 
-// WithKeep keeps the run directory (kubeconfig, logs, etcd data) after
-// Destroy, for debugging.
-func WithKeep(keep bool) Option { return func(c *Cluster) error { c.keep = keep; return nil } }
-
 // WithCacheDir overrides where built binaries are cached.
 func WithCacheDir(dir string) Option { return func(c *Cluster) error { c.cacheDir = dir; return nil } }
 
@@ -153,6 +142,19 @@ func WithCacheDir(dir string) Option { return func(c *Cluster) error { c.cacheDi
 func WithBuildDeadline(t time.Time) Option {
 	return func(c *Cluster) error { c.buildStop = t; return nil }
 }
+
+// WithStartTimeout bounds how long one component may take to become ready
+// (default 60s).
+func WithStartTimeout(d time.Duration) Option {
+	return func(c *Cluster) error {
+		c.startTimeout = d
+		return cluster.Positive("local: the time a component has to become ready,", d, "E2E_LOCAL_START_TIMEOUT, for example 60s")
+	}
+}
+
+// WithKeep keeps the run directory (kubeconfig, logs, etcd data) after
+// Destroy, for debugging.
+func WithKeep(keep bool) Option { return func(c *Cluster) error { c.keep = keep; return nil } }
 
 // WithAuditPolicy uses another audit policy file than the repository's.
 func WithAuditPolicy(path string) Option {
@@ -165,27 +167,15 @@ func WithAuditPolicy(path string) Option {
 	}
 }
 
-// WithStartTimeout bounds how long one component may take to become ready
-// (default 60s).
-func WithStartTimeout(d time.Duration) Option {
-	return func(c *Cluster) error {
-		if d <= 0 {
-			return fmt.Errorf("local: start timeout %s: a component needs a positive time to become ready (E2E_LOCAL_START_TIMEOUT, for example 60s)", d)
-		}
-		c.startTimeout = d
-		return nil
-	}
-}
-
-// WithLogsDir keeps the components' logs in dir when Create fails: the run
-// directory that held them is removed then, and the error points here.
-func WithLogsDir(dir string) Option { return func(c *Cluster) error { c.logsDir = dir; return nil } }
-
 // WithoutAuditFlags starts kube-apiserver without its audit flags while the
 // provider still offers the log's path, as a misconfigured cluster looks to
 // the suite: readable, and never written. Tests use it to show that step 1
 // catches such an API server.
 func WithoutAuditFlags() Option { return func(c *Cluster) error { c.noAudit = true; return nil } }
+
+// WithLogsDir keeps the components' logs in dir when Create fails: the run
+// directory that held them is removed then, and the error points here.
+func WithLogsDir(dir string) Option { return func(c *Cluster) error { c.logsDir = dir; return nil } }
 
 // WithProgress sends build and start-up progress to w (default stderr).
 func WithProgress(w io.Writer) Option { return func(c *Cluster) error { c.progress = w; return nil } }
@@ -194,35 +184,13 @@ func WithProgress(w io.Writer) Option { return func(c *Cluster) error { c.progre
 // Kubernetes version.
 func New(opts ...Option) (*Cluster, error) {
 	c := &Cluster{name: "kuberay-e2e", version: versions.DefaultKubernetes, progress: os.Stderr, startTimeout: 60 * time.Second}
-	for _, o := range opts {
-		if err := o(c); err != nil {
-			return nil, err
-		}
+	c.Builder = cluster.NewBuilder(c, func(name string) error { return WithName(name)(c) },
+		func(version string) error { return WithVersion(version)(c) },
+		func(dir string) error { return WithPath(dir)(c) })
+	if err := cluster.Apply(c, opts...); err != nil {
+		return nil, err
 	}
 	return c, nil
-}
-
-// e2e-framework's builder methods (support.E2EClusterProvider) apply the
-// options of the same names. They cannot return an error, so Create returns
-// the first one they met.
-func (c *Cluster) SetDefaults() support.E2EClusterProvider { return c }
-func (c *Cluster) WithName(name string) support.E2EClusterProvider {
-	return c.build(WithName(name))
-}
-func (c *Cluster) WithVersion(version string) support.E2EClusterProvider {
-	return c.build(WithVersion(version))
-}
-func (c *Cluster) WithPath(dir string) support.E2EClusterProvider { return c.build(WithPath(dir)) }
-func (c *Cluster) WithOpts(opts ...support.ClusterOpts) support.E2EClusterProvider {
-	for _, o := range opts {
-		o(c)
-	}
-	return c
-}
-
-func (c *Cluster) build(o Option) *Cluster {
-	c.builderErr = errors.Join(c.builderErr, o(c))
-	return c
 }
 
 // Name is the cluster's name, its kubeconfig context.
@@ -261,8 +229,8 @@ func (c *Cluster) CreateWithConfig(ctx context.Context, _ string) (string, error
 // Create builds or finds the binaries and starts the control plane. It
 // returns the path of a kubeconfig private to this run.
 func (c *Cluster) Create(ctx context.Context, _ ...string) (kubeconfig string, err error) {
-	if c.builderErr != nil {
-		return "", c.builderErr
+	if err := c.Err(); err != nil {
+		return "", err
 	}
 	k, err := versions.LookupKubernetes(c.version)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"github.com/kuberay-docs/pod-security-e2e/cluster/clustertest"
 	"io"
 	"os"
 	"path/filepath"
@@ -80,7 +81,6 @@ func TestCreateRefusesBadInputBeforeStartingAnything(t *testing.T) {
 		{"unpinned version", WithVersion("1.19"), func(c *Cluster) { c.WithVersion("1.19") }, `Kubernetes version "1.19" is not pinned`},
 		{"prebuilt binaries missing", WithPath(tmp), func(c *Cluster) { c.WithPath(tmp) }, "names a directory holding all six binaries"},
 		{"no start timeout", WithStartTimeout(0), nil, "E2E_LOCAL_START_TIMEOUT"},
-		{"no name", WithName(""), func(c *Cluster) { c.WithName("") }, "cannot be empty"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -104,20 +104,16 @@ func TestCreateRefusesBadInputBeforeStartingAnything(t *testing.T) {
 			}
 		})
 	}
-	if _, err := New(WithVersion("1.29"), WithStartTimeout(time.Second), WithName("other")); err != nil {
-		t.Errorf("good options refused: %v", err)
+	if c, err := New(WithVersion("1.29"), WithStartTimeout(time.Second), WithName("other")); err != nil || c.Name() != "other" {
+		t.Errorf("good options: %v, %v", c, err)
+	}
+	if c := newCluster(t, WithName("")); c.Name() != "kuberay-e2e" {
+		t.Errorf("an empty name gave %q, not the default", c.Name())
 	}
 }
 
 // newCluster is New for options a test expects to be good.
-func newCluster(t *testing.T, opts ...Option) *Cluster {
-	t.Helper()
-	c, err := New(opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
+func newCluster(t *testing.T, opts ...Option) *Cluster { return clustertest.New(t, New, opts...) }
 
 func TestCapabilities(t *testing.T) {
 	c := newCluster(t)
