@@ -24,6 +24,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 
 	"github.com/kuberay-docs/pod-security-e2e/fixtures"
+	"github.com/kuberay-docs/pod-security-e2e/upstream"
 	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
@@ -53,7 +54,7 @@ func Describe(source string) string {
 func Load(source, workDir string) (*helmchart.Chart, error) {
 	switch source {
 	case StandIn:
-		crds, err := fixtures.UpstreamCRDs()
+		crds, err := upstream.CRDs()
 		if err != nil {
 			return nil, err
 		}

@@ -23,6 +23,8 @@ import (
 	"github.com/kuberay-docs/pod-security-e2e/facts"
 	"github.com/kuberay-docs/pod-security-e2e/fixtures"
 	"github.com/kuberay-docs/pod-security-e2e/internal/repo"
+	"github.com/kuberay-docs/pod-security-e2e/internal/settings"
+	"github.com/kuberay-docs/pod-security-e2e/upstream"
 	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
@@ -65,10 +67,10 @@ func NewReference(kuberay string) (*Reference, error) {
 	}
 	ref := &Reference{RepoRoot: root}
 	if kuberay == "" {
-		kuberay = os.Getenv(fixtures.KubeRayDirEnv)
+		kuberay = settings.KubeRayDir()
 	}
 	if kuberay == "" {
-		if ref.KubeRayDir, err = fixtures.KubeRayDir(); err != nil {
+		if ref.KubeRayDir, err = upstream.Dir(); err != nil {
 			return nil, err
 		}
 		ref.KubeRay = "KubeRay " + versions.KubeRay
@@ -122,7 +124,7 @@ func unstructuredString(m map[string]interface{}, keys ...string) (string, bool,
 func checkout(dir string) (operator, root string, err error) {
 	info, err := os.Stat(dir)
 	if err != nil {
-		return "", "", fmt.Errorf("--kuberay %s: %w; pass a KubeRay checkout (its top directory or ray-operator), or leave it out to use %s@%s", dir, err, fixtures.KubeRayModule, versions.KubeRay)
+		return "", "", fmt.Errorf("--kuberay %s: %w; pass a KubeRay checkout (its top directory or ray-operator), or leave it out to use %s@%s", dir, err, upstream.Module, versions.KubeRay)
 	}
 	if !info.IsDir() {
 		return "", "", fmt.Errorf("--kuberay %s is a file; pass a KubeRay checkout's directory", dir)

@@ -16,9 +16,9 @@ import (
 
 	"github.com/kuberay-docs/pod-security-e2e/audit"
 	"github.com/kuberay-docs/pod-security-e2e/facts"
-	"github.com/kuberay-docs/pod-security-e2e/fixtures"
 	"github.com/kuberay-docs/pod-security-e2e/internal/repo"
 	"github.com/kuberay-docs/pod-security-e2e/podsecurity"
+	"github.com/kuberay-docs/pod-security-e2e/upstream"
 )
 
 // CompleteSample is KubeRay's own sample, read from the pinned module (or
@@ -40,7 +40,7 @@ func step51CompleteRejected() features.Feature {
 			h := harnessFrom(ctx)
 			h.ensureOperator(ctx, t)
 			var err error
-			if objs, err = fixtures.UpstreamSample(CompleteSample); err != nil {
+			if objs, err = upstream.Sample(CompleteSample); err != nil {
 				t.Fatal(err)
 			}
 			for _, o := range objs {
