@@ -74,7 +74,7 @@ type Facts struct {
 }
 
 // LoadFacts gathers the facts. It needs the pinned KubeRay module (see
-// upstream.Dir), which the tests of fixtures and upstream need as well.
+// upstream.Dir), which the tests of fixtures, chart and upstream need as well.
 func LoadFacts() (*Facts, error) {
 	root, err := repo.Root()
 	if err != nil {
@@ -139,7 +139,7 @@ func LoadFacts() (*Facts, error) {
 		}
 	}
 
-	c, err := fixtures.StandInChart(nil)
+	c, err := chart.LoadStandIn(nil)
 	if err != nil {
 		return nil, err
 	}

@@ -16,10 +16,11 @@ import (
 	"regexp"
 	"strings"
 
-	"helm.sh/helm/v3/pkg/chart"
+	helmchart "helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
 
+	"github.com/kuberay-docs/pod-security-e2e/chart"
 	"github.com/kuberay-docs/pod-security-e2e/facts"
 	"github.com/kuberay-docs/pod-security-e2e/fixtures"
 	"github.com/kuberay-docs/pod-security-e2e/internal/repo"
@@ -165,7 +166,7 @@ func (r *Reference) loadChart() error {
 			return nil
 		}
 	}
-	c, err := fixtures.StandInChart(nil)
+	c, err := chart.LoadStandIn(nil)
 	if err != nil {
 		return err
 	}
@@ -175,7 +176,7 @@ func (r *Reference) loadChart() error {
 	return nil
 }
 
-func (r *Reference) scanTemplates(files []*chart.File) {
+func (r *Reference) scanTemplates(files []*helmchart.File) {
 	for _, t := range files {
 		for _, m := range wholeValueRE.FindAllStringSubmatch(string(t.Data), -1) {
 			r.chartWhole = append(r.chartWhole, m[1])
