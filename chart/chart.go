@@ -1,8 +1,9 @@
 // Package chart installs the kuberay-operator Helm chart through the Helm SDK
 // (no helm binary), from one of three sources: this project's offline
-// stand-in, a local chart directory or archive (e.g. a KubeRay checkout's
-// helm-chart/kuberay-operator), or KubeRay's published chart repository at the
-// pinned version.
+// stand-in (assembled here from its files in package fixtures and KubeRay's
+// CRDs from package upstream), a local chart directory or archive (e.g. a
+// KubeRay checkout's helm-chart/kuberay-operator), or KubeRay's published
+// chart repository at the pinned version.
 package chart
 
 import (
@@ -23,7 +24,7 @@ import (
 	"helm.sh/helm/v3/pkg/storage/driver"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 
-	"github.com/kuberay-docs/pod-security-e2e/fixtures"
+	"github.com/kuberay-docs/pod-security-e2e/upstream"
 	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
@@ -53,11 +54,11 @@ func Describe(source string) string {
 func Load(source, workDir string) (*helmchart.Chart, error) {
 	switch source {
 	case StandIn:
-		crds, err := fixtures.UpstreamCRDs()
+		crds, err := upstream.CRDs()
 		if err != nil {
 			return nil, err
 		}
-		return fixtures.StandInChart(crds)
+		return LoadStandIn(crds)
 	case Repo:
 		settings := cli.New()
 		// Keep Helm's caches and configuration inside the run: the user's
@@ -72,7 +73,7 @@ func Load(source, workDir string) (*helmchart.Chart, error) {
 		}
 		return loader.Load(path)
 	default:
-		return fixtures.LoadChart(source)
+		return LoadLocal(source)
 	}
 }
 

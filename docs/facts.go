@@ -24,6 +24,7 @@ import (
 	"github.com/kuberay-docs/pod-security-e2e/facts"
 	"github.com/kuberay-docs/pod-security-e2e/fixtures"
 	"github.com/kuberay-docs/pod-security-e2e/internal/repo"
+	"github.com/kuberay-docs/pod-security-e2e/upstream"
 	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
@@ -74,7 +75,7 @@ type Facts struct {
 }
 
 // LoadFacts gathers the facts. It needs the pinned KubeRay module (see
-// fixtures.KubeRayDir), which the fixtures' own tests need as well.
+// upstream.Dir), which the tests of fixtures, chart and upstream need as well.
 func LoadFacts() (*Facts, error) {
 	root, err := repo.Root()
 	if err != nil {
@@ -104,14 +105,14 @@ func LoadFacts() (*Facts, error) {
 		}
 	}
 
-	if f.KubeRayDir, err = fixtures.KubeRayDir(); err != nil {
+	if f.KubeRayDir, err = upstream.Dir(); err != nil {
 		return nil, err
 	}
 	ours, err := fixtures.PodSecurityCluster()
 	if err != nil {
 		return nil, err
 	}
-	sample, err := fixtures.UpstreamSample(facts.CompleteSample)
+	sample, err := upstream.Sample(facts.CompleteSample)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +140,7 @@ func LoadFacts() (*Facts, error) {
 		}
 	}
 
-	c, err := fixtures.StandInChart(nil)
+	c, err := chart.LoadStandIn(nil)
 	if err != nil {
 		return nil, err
 	}

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kuberay-docs/pod-security-e2e/fixtures"
+	"github.com/kuberay-docs/pod-security-e2e/upstream"
 )
 
 var (
@@ -216,7 +216,7 @@ func TestNamesWithAnUnreadableFile(t *testing.T) {
 // edit is a no-op only if that chart already has the values, and paths
 // outside ray-operator/ are checked instead of noted.
 func TestCheckoutReference(t *testing.T) {
-	module, err := fixtures.KubeRayDir()
+	module, err := upstream.Dir()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,13 +16,16 @@ import (
 	"regexp"
 	"strings"
 
-	"helm.sh/helm/v3/pkg/chart"
+	helmchart "helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
 
+	"github.com/kuberay-docs/pod-security-e2e/chart"
 	"github.com/kuberay-docs/pod-security-e2e/facts"
 	"github.com/kuberay-docs/pod-security-e2e/fixtures"
 	"github.com/kuberay-docs/pod-security-e2e/internal/repo"
+	"github.com/kuberay-docs/pod-security-e2e/internal/settings"
+	"github.com/kuberay-docs/pod-security-e2e/upstream"
 	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
@@ -65,10 +68,10 @@ func NewReference(kuberay string) (*Reference, error) {
 	}
 	ref := &Reference{RepoRoot: root}
 	if kuberay == "" {
-		kuberay = os.Getenv(fixtures.KubeRayDirEnv)
+		kuberay = settings.KubeRayDir()
 	}
 	if kuberay == "" {
-		if ref.KubeRayDir, err = fixtures.KubeRayDir(); err != nil {
+		if ref.KubeRayDir, err = upstream.Dir(); err != nil {
 			return nil, err
 		}
 		ref.KubeRay = "KubeRay " + versions.KubeRay
@@ -122,7 +125,7 @@ func unstructuredString(m map[string]interface{}, keys ...string) (string, bool,
 func checkout(dir string) (operator, root string, err error) {
 	info, err := os.Stat(dir)
 	if err != nil {
-		return "", "", fmt.Errorf("--kuberay %s: %w; pass a KubeRay checkout (its top directory or ray-operator), or leave it out to use %s@%s", dir, err, fixtures.KubeRayModule, versions.KubeRay)
+		return "", "", fmt.Errorf("--kuberay %s: %w; pass a KubeRay checkout (its top directory or ray-operator), or leave it out to use %s@%s", dir, err, upstream.Module, versions.KubeRay)
 	}
 	if !info.IsDir() {
 		return "", "", fmt.Errorf("--kuberay %s is a file; pass a KubeRay checkout's directory", dir)
@@ -163,7 +166,7 @@ func (r *Reference) loadChart() error {
 			return nil
 		}
 	}
-	c, err := fixtures.StandInChart(nil)
+	c, err := chart.LoadStandIn(nil)
 	if err != nil {
 		return err
 	}
@@ -173,7 +176,7 @@ func (r *Reference) loadChart() error {
 	return nil
 }
 
-func (r *Reference) scanTemplates(files []*chart.File) {
+func (r *Reference) scanTemplates(files []*helmchart.File) {
 	for _, t := range files {
 		for _, m := range wholeValueRE.FindAllStringSubmatch(string(t.Data), -1) {
 			r.chartWhole = append(r.chartWhole, m[1])

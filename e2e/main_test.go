@@ -30,6 +30,7 @@ import (
 	"github.com/kuberay-docs/pod-security-e2e/internal/proc"
 	"github.com/kuberay-docs/pod-security-e2e/internal/repo"
 	"github.com/kuberay-docs/pod-security-e2e/internal/settings"
+	"github.com/kuberay-docs/pod-security-e2e/upstream"
 	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
@@ -90,7 +91,7 @@ func runMain(m *testing.M) int {
 	if _, err := fixtures.PodSecurityCluster(); err != nil {
 		return fatal(err)
 	}
-	if _, err := fixtures.UpstreamSample(CompleteSample); err != nil {
+	if _, err := upstream.Sample(CompleteSample); err != nil {
 		return fatal(err)
 	}
 	if h.run, err = evidence.New(h.cfg.OutputDir); err != nil {

@@ -16,9 +16,9 @@ import (
 
 	"github.com/kuberay-docs/pod-security-e2e/audit"
 	"github.com/kuberay-docs/pod-security-e2e/facts"
-	"github.com/kuberay-docs/pod-security-e2e/fixtures"
 	"github.com/kuberay-docs/pod-security-e2e/internal/repo"
 	"github.com/kuberay-docs/pod-security-e2e/podsecurity"
+	"github.com/kuberay-docs/pod-security-e2e/upstream"
 )
 
 // CompleteSample is KubeRay's own sample, read from the pinned module (or
@@ -39,7 +39,7 @@ func step51CompleteRejected() features.Feature {
 		Setup(func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			h := harnessFrom(ctx)
 			var err error
-			if objs, err = fixtures.UpstreamSample(CompleteSample); err != nil {
+			if objs, err = upstream.Sample(CompleteSample); err != nil {
 				t.Fatal(err)
 			}
 			for _, o := range objs {

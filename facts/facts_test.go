@@ -17,6 +17,7 @@ import (
 	"github.com/kuberay-docs/pod-security-e2e/audit"
 	"github.com/kuberay-docs/pod-security-e2e/fixtures"
 	"github.com/kuberay-docs/pod-security-e2e/internal/repo"
+	"github.com/kuberay-docs/pod-security-e2e/upstream"
 	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
@@ -156,7 +157,7 @@ func TestViolationsAreTheAPIServersWords(t *testing.T) {
 
 // The facts about KubeRay come from the pinned release's source.
 func TestKubeRayFactsMatchThePinnedSource(t *testing.T) {
-	dir, err := fixtures.KubeRayDir()
+	dir, err := upstream.Dir()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +191,7 @@ func TestKubeRayFactsMatchThePinnedSource(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, strings.TrimPrefix(CompleteSampleRepoPath, "ray-operator/"))); err != nil {
 		t.Errorf("KubeRay %s has no %s: %v", versions.KubeRay, CompleteSampleRepoPath, err)
 	}
-	objs, err := fixtures.UpstreamSample(CompleteSample)
+	objs, err := upstream.Sample(CompleteSample)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/kuberay-docs/pod-security-e2e/internal/testlog"
 	"github.com/kuberay-docs/pod-security-e2e/manifest"
 	"github.com/kuberay-docs/pod-security-e2e/podsecurity"
+	"github.com/kuberay-docs/pod-security-e2e/upstream"
 	"github.com/kuberay-docs/pod-security-e2e/versions"
 	"github.com/kuberay-docs/pod-security-e2e/workload"
 )
@@ -57,7 +58,7 @@ type derived struct {
 
 func derivedPods(t *testing.T) []derived {
 	t.Helper()
-	dir, err := fixtures.KubeRayDir()
+	dir, err := upstream.Dir()
 	if err != nil {
 		t.Fatal(err)
 	}

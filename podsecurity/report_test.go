@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/kuberay-docs/pod-security-e2e/fixtures"
+	"github.com/kuberay-docs/pod-security-e2e/upstream"
 )
 
 func find(t *testing.T, r Report, kind, role string) Verdict {
@@ -27,7 +28,7 @@ func find(t *testing.T, r Report, kind, role string) Verdict {
 // worker for the same four, in its own container and in the init container
 // the operator copies from it.
 func TestUpstreamCompleteSampleIsRejected(t *testing.T) {
-	objs, err := fixtures.UpstreamSample("ray-cluster.complete.yaml")
+	objs, err := upstream.Sample("ray-cluster.complete.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +247,7 @@ func TestEveryUpstreamSampleIsUnderstood(t *testing.T) {
 
 func sampleFiles(t testing.TB) []string {
 	t.Helper()
-	dir, err := fixtures.KubeRayDir()
+	dir, err := upstream.Dir()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kuberay-docs/pod-security-e2e/fixtures"
 	"github.com/kuberay-docs/pod-security-e2e/podsecurity"
+	"github.com/kuberay-docs/pod-security-e2e/upstream"
 )
 
 func runCmd(t *testing.T, stdin string, args ...string) (int, string, string) {
@@ -44,7 +45,7 @@ func TestFixtureIsAdmitted(t *testing.T) {
 }
 
 func TestRejectedSampleFromStdinAsJSON(t *testing.T) {
-	dir, err := fixtures.KubeRayDir()
+	dir, err := upstream.Dir()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,8 @@
 // that `go test ./e2e` needs no flags and CI, Make and users set the same
 // variables. It is the only package that reads an E2E_ variable: the suite
 // takes them all through FromEnv, and the programs beside it (local-cluster,
-// offline-images, the image builds) through the functions at the end. Every
+// offline-images, the image builds) and package upstream through the
+// functions at the end. Every
 // variable is listed in Describe and the README (a test scans the code).
 package settings
 
@@ -324,6 +325,11 @@ func CacheDir() (string, error) {
 // RepoDir is E2E_REPO_DIR: this repository's root for a compiled suite run
 // from elsewhere; "" to find it from the working directory.
 func RepoDir() string { return os.Getenv("E2E_REPO_DIR") }
+
+// KubeRayDir is E2E_KUBERAY_DIR: a KubeRay checkout (its root or its
+// ray-operator directory) to read samples and CRDs from; "" for the pinned
+// module (package upstream).
+func KubeRayDir() string { return os.Getenv("E2E_KUBERAY_DIR") }
 
 // LocalStartTimeout is E2E_LOCAL_START_TIMEOUT, how long one local component
 // may take to become ready (default 60s; a healthy one takes a few seconds

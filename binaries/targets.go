@@ -1,0 +1,127 @@
+package binaries
+
+import (
+	"path/filepath"
+	"strings"
+
+	"github.com/kuberay-docs/pod-security-e2e/versions"
+)
+
+// Target is one go build or go install producing one or more binaries.
+type Target struct {
+	// Name and Version name the cache directory.
+	Name, Version string
+	// Binaries are the output names.
+	Binaries []string
+	// ModuleDir, when set, is a wrapper module under tools/ to build in;
+	// Packages are then import paths within its build list. Without it,
+	// Packages are `go install pkg@version` arguments.
+	ModuleDir string
+	Packages  []string
+	// Toolchain is the GOTOOLCHAIN value; "auto" uses the local go when new enough.
+	Toolchain string
+	LDFlags   string
+}
+
+// Targets lists what the local tier needs for Kubernetes release k.
+func Targets(k versions.Kubernetes) []Target {
+	return []Target{
+		{
+			Name: "kubernetes", Version: k.Version,
+			Binaries:  []string{"kube-apiserver", "kube-controller-manager", "kube-scheduler"},
+			ModuleDir: filepath.Join("tools", "kubernetes", k.Version),
+			Packages: []string{
+				"k8s.io/kubernetes/cmd/kube-apiserver",
+				"k8s.io/kubernetes/cmd/kube-controller-manager",
+				"k8s.io/kubernetes/cmd/kube-scheduler",
+			},
+			Toolchain: k.GoToolchain,
+			LDFlags:   stamp(k),
+		},
+		{
+			Name: "etcd", Version: versions.Etcd, Binaries: []string{"etcd"},
+			ModuleDir: filepath.Join("tools", "etcd"), Packages: []string{"."},
+			Toolchain: "auto",
+		},
+		{
+			Name: "kwok", Version: versions.KWOK, Binaries: []string{"kwok"},
+			Packages:  []string{"sigs.k8s.io/kwok/cmd/kwok@" + versions.KWOK},
+			Toolchain: "auto",
+		},
+		{
+			Name: "ray-operator", Version: versions.KubeRay, Binaries: []string{"ray-operator"},
+			Packages:  []string{"github.com/ray-project/kuberay/ray-operator@" + versions.KubeRay},
+			Toolchain: "auto",
+		},
+	}
+}
+
+// stamp is the -ldflags that give Kubernetes binaries their version.
+// Unstamped binaries report v0.0.0-master, which breaks version checks in
+// clients and Helm charts, and which kubeadm refuses.
+func stamp(k versions.Kubernetes) string {
+	major, minor, _ := strings.Cut(strings.TrimPrefix(k.Minor(), "v"), ".")
+	var ld []string
+	for _, pkg := range []string{"k8s.io/component-base/version", "k8s.io/client-go/pkg/version"} {
+		ld = append(ld,
+			"-X "+pkg+".gitVersion="+k.Version,
+			"-X "+pkg+".gitMajor="+major,
+			"-X "+pkg+".gitMinor="+minor,
+			"-X "+pkg+".gitTreeState=clean",
+		)
+	}
+	return strings.Join(ld, " ")
+}
+
+// NodeTarget is the Kind node's Kubernetes binaries (kubelet, kubeadm,
+// kubectl, kube-proxy), built from the same wrapper module and stamped like
+// the control plane. It is not one of Targets: the local tier needs none.
+func NodeTarget(k versions.Kubernetes) Target {
+	return Target{
+		Name: "kubernetes-node", Version: k.Version,
+		Binaries:  []string{"kubelet", "kubeadm", "kubectl", "kube-proxy"},
+		ModuleDir: filepath.Join("tools", "kubernetes", k.Version),
+		Packages: []string{
+			"k8s.io/kubernetes/cmd/kubelet",
+			"k8s.io/kubernetes/cmd/kubeadm",
+			"k8s.io/kubernetes/cmd/kubectl",
+			"k8s.io/kubernetes/cmd/kube-proxy",
+		},
+		Toolchain: k.GoToolchain,
+		LDFlags:   stamp(k),
+	}
+}
+
+// NodeTargets are what the offline Kind node image needs built besides the
+// control plane: the node binaries, crictl, and CoreDNS at the version
+// kubeadm expects for k (built with k's Go toolchain, of the same era).
+func NodeTargets(k versions.Kubernetes) []Target {
+	return []Target{
+		NodeTarget(k),
+		{
+			Name: "crictl", Version: versions.CriTools, Binaries: []string{"crictl"},
+			Packages:  []string{"sigs.k8s.io/cri-tools/cmd/crictl@" + versions.CriTools},
+			Toolchain: "auto",
+			LDFlags:   "-X sigs.k8s.io/cri-tools/pkg/version.Version=" + versions.CriTools,
+		},
+		{
+			Name: "coredns", Version: k.Kubeadm.CoreDNS, Binaries: []string{"coredns"},
+			Packages:  []string{"github.com/coredns/coredns@" + k.Kubeadm.CoreDNS},
+			Toolchain: k.GoToolchain,
+		},
+		{
+			// The etcd kubeadm's image tag names (3.5.6-0 is etcd v3.5.6), from a
+			// wrapper module per version, tools/etcd-v3.5.6.
+			Name: "etcd-node", Version: EtcdForKubeadm(k), Binaries: []string{"etcd"},
+			ModuleDir: filepath.Join("tools", "etcd-"+EtcdForKubeadm(k)), Packages: []string{"."},
+			Toolchain: k.GoToolchain,
+		},
+	}
+}
+
+// EtcdForKubeadm is the etcd release of kubeadm's etcd image tag for k
+// ("3.5.6-0" is v3.5.6).
+func EtcdForKubeadm(k versions.Kubernetes) string {
+	v, _, _ := strings.Cut(k.Kubeadm.Etcd, "-")
+	return "v" + v
+}
