@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/e2e-framework/support"
 )
 
@@ -74,4 +75,28 @@ func Positive(what string, d time.Duration, setting string) error {
 		return fmt.Errorf("%s %s: use a positive duration (%s)", what, d, setting)
 	}
 	return nil
+}
+
+// Handle is what a provider knows of its cluster: its name, and once Create
+// has made it or attached to it, the run's kubeconfig file and REST config.
+// The kind and local providers embed it for e2e-framework's getters.
+type Handle struct {
+	ClusterName    string
+	KubeconfigFile string
+	RestConfig     *rest.Config
+}
+
+func (h *Handle) Name() string          { return h.ClusterName }
+func (h *Handle) GetKubeconfig() string { return h.KubeconfigFile }
+
+// KubernetesRestConfig is a copy, which the caller may change.
+func (h *Handle) KubernetesRestConfig() *rest.Config { return rest.CopyConfig(h.RestConfig) }
+
+// GenerateKubeconfig is the run's kubeconfig: the file every client of the
+// run reads, never the user's ~/.kube/config.
+func (h *Handle) GenerateKubeconfig(...string) (string, error) {
+	if h.KubeconfigFile == "" {
+		return "", fmt.Errorf("cluster %s is not created yet", h.ClusterName)
+	}
+	return h.KubeconfigFile, nil
 }

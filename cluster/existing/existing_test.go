@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
-	"github.com/kuberay-docs/pod-security-e2e/cluster/clustertest"
 	"io"
 	"maps"
 	"net"
@@ -18,6 +17,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/kuberay-docs/pod-security-e2e/cluster/clustertest"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"

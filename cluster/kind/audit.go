@@ -55,7 +55,7 @@ func (c *Cluster) waitReady(ctx context.Context, cs kubernetes.Interface) error 
 		return true, nil
 	})
 	if err != nil {
-		return fmt.Errorf("cluster %s is not ready after %s: %s (raise E2E_TIMEOUT on a slow machine)", c.name, c.timeout, last)
+		return fmt.Errorf("cluster %s is not ready after %s: %s (raise E2E_TIMEOUT on a slow machine)", c.ClusterName, c.timeout, last)
 	}
 	return nil
 }
@@ -85,10 +85,10 @@ func podReady(p corev1.Pod) bool {
 func (c *Cluster) verifyAuditing(ctx context.Context, cs kubernetes.Interface) error {
 	pods, err := cs.CoreV1().Pods("kube-system").List(ctx, metav1.ListOptions{LabelSelector: apiServerSelector})
 	if err != nil {
-		return fmt.Errorf("find the kube-apiserver pod of cluster %s: %w", c.name, err)
+		return fmt.Errorf("find the kube-apiserver pod of cluster %s: %w", c.ClusterName, err)
 	}
 	if len(pods.Items) != 1 {
-		return fmt.Errorf("cluster %s has %d kube-apiserver pods; the suite reads the audit log of exactly one", c.name, len(pods.Items))
+		return fmt.Errorf("cluster %s has %d kube-apiserver pods; the suite reads the audit log of exactly one", c.ClusterName, len(pods.Items))
 	}
 	if err := checkAPIServerPod(&pods.Items[0], c.cfg); err != nil {
 		return c.notAuditing(err)
@@ -114,15 +114,15 @@ func (c *Cluster) verifyAuditing(ctx context.Context, cs kubernetes.Interface) e
 	}
 	n, _ := io.Copy(io.Discard, rc)
 	rc.Close()
-	fmt.Fprintf(c.progress, "kind: the API server of %s audits under %s (log %s, %d bytes so far)\n", c.name, c.cfg.AuditPolicyHost, c.cfg.AuditLogNode, n)
+	fmt.Fprintf(c.progress, "kind: the API server of %s audits under %s (log %s, %d bytes so far)\n", c.ClusterName, c.cfg.AuditPolicyHost, c.cfg.AuditLogNode, n)
 	return nil
 }
 
 func (c *Cluster) notAuditing(err error) error {
 	if c.reuse {
-		return fmt.Errorf("reused cluster %s does not audit as %s asks: %w. Run without E2E_KIND_REUSE so that the harness creates a cluster from it, or delete this one (kind delete cluster --name %s) and keep a new one with E2E_KEEP=1", c.name, c.cfg.Path, err, c.name)
+		return fmt.Errorf("reused cluster %s does not audit as %s asks: %w. Run without E2E_KIND_REUSE so that the harness creates a cluster from it, or delete this one (kind delete cluster --name %s) and keep a new one with E2E_KEEP=1", c.ClusterName, c.cfg.Path, err, c.ClusterName)
 	}
-	return fmt.Errorf("the new cluster %s does not audit as %s asks: %w", c.name, c.cfg.Path, err)
+	return fmt.Errorf("the new cluster %s does not audit as %s asks: %w", c.ClusterName, c.cfg.Path, err)
 }
 
 // checkAPIServerPod checks the API server's flags and mounts against cfg.
@@ -179,16 +179,16 @@ func mounted(mounts []corev1.VolumeMount, p string, writable bool) bool {
 
 // controlPlane is the node whose API server writes the audit log.
 func (c *Cluster) controlPlane() (nodes.Node, error) {
-	all, err := c.kind.ListInternalNodes(c.name)
+	all, err := c.kind.ListInternalNodes(c.ClusterName)
 	if err != nil {
-		return nil, fmt.Errorf("list the nodes of cluster %s: %w", c.name, err)
+		return nil, fmt.Errorf("list the nodes of cluster %s: %w", c.ClusterName, err)
 	}
 	cps, err := nodeutils.ControlPlaneNodes(all)
 	if err != nil {
-		return nil, fmt.Errorf("find the control-plane node of cluster %s: %w", c.name, err)
+		return nil, fmt.Errorf("find the control-plane node of cluster %s: %w", c.ClusterName, err)
 	}
 	if len(cps) != 1 {
-		return nil, fmt.Errorf("cluster %s has %d control-plane nodes; the suite reads the audit log of exactly one", c.name, len(cps))
+		return nil, fmt.Errorf("cluster %s has %d control-plane nodes; the suite reads the audit log of exactly one", c.ClusterName, len(cps))
 	}
 	return cps[0], nil
 }

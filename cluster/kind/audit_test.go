@@ -75,7 +75,7 @@ func TestAPIServerPodThatAuditsElsewhere(t *testing.T) {
 
 func TestNotAuditingNamesTheFix(t *testing.T) {
 	c := newCluster(t)
-	c.name, c.cfg = "old", repoConfig(t)
+	c.ClusterName, c.cfg = "old", repoConfig(t)
 	fresh := c.notAuditing(checkAPIServerPod(apiServerPod(false), c.cfg))
 	requireAll(t, fresh, "the new cluster old does not audit", c.cfg.Path, "without --audit-log-path")
 

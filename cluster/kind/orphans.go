@@ -26,7 +26,7 @@ func (c *Cluster) writeMarkers() error {
 	if err := os.WriteFile(filepath.Join(c.dir, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o600); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(c.dir, clusterFile), []byte(c.name), 0o600)
+	return os.WriteFile(filepath.Join(c.dir, clusterFile), []byte(c.ClusterName), 0o600)
 }
 
 func (c *Cluster) mark(file string) {

@@ -46,7 +46,7 @@ func (c *Cluster) checkPipIndexDir() error {
 // masquerades their traffic.
 func (c *Cluster) startPipIndex(ctx context.Context) (string, error) {
 	network := nodesNetwork()
-	name := pipIndexContainer(c.name)
+	name := pipIndexContainer(c.ClusterName)
 	// A container of that name is left only by a kept or dead run of this
 	// very cluster.
 	_ = c.removePipIndex()
@@ -88,7 +88,7 @@ func (c *Cluster) startPipIndex(ctx context.Context) (string, error) {
 // pipIndexLogs is the file server's log: one line per request, which shows
 // what the pods fetched from it.
 func (c *Cluster) pipIndexLogs(ctx context.Context) (string, error) {
-	lines, err := kindexec.CombinedOutputLines(kindexec.CommandContext(ctx, c.engine.Name, "logs", pipIndexContainer(c.name)))
+	lines, err := kindexec.CombinedOutputLines(kindexec.CommandContext(ctx, c.engine.Name, "logs", pipIndexContainer(c.ClusterName)))
 	return strings.Join(lines, "\n"), err
 }
 
@@ -97,10 +97,10 @@ func (c *Cluster) pipIndexLogs(ctx context.Context) (string, error) {
 // starting, or a failed start, leaves nothing either. Removing a container
 // that does not exist is not an error.
 func (c *Cluster) removePipIndex() error {
-	if c.pipIndexDir == "" || c.engine.Name == "" || c.name == "" {
+	if c.pipIndexDir == "" || c.engine.Name == "" || c.ClusterName == "" {
 		return nil
 	}
-	return removeContainer(c.engine.Name, pipIndexContainer(c.name))
+	return removeContainer(c.engine.Name, pipIndexContainer(c.ClusterName))
 }
 
 func removeContainer(engine, name string) error {
@@ -118,7 +118,7 @@ func (c *Cluster) PackageIndex() string { return c.pipIndexURL }
 // PackageIndexLog is the index container's request log.
 func (c *Cluster) PackageIndexLog(ctx context.Context) (string, error) {
 	if c.pipIndexURL == "" {
-		return "", fmt.Errorf("cluster %s serves no package index", c.name)
+		return "", fmt.Errorf("cluster %s serves no package index", c.ClusterName)
 	}
 	return c.pipIndexLogs(ctx)
 }

@@ -17,12 +17,12 @@ func (c *Cluster) Plan() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	name := fmt.Sprintf("create cluster %s, a name made up for this run", c.name)
+	name := fmt.Sprintf("create cluster %s, a name made up for this run", c.ClusterName)
 	switch {
 	case c.reuse:
-		name = fmt.Sprintf("reuse the existing Kind cluster %s (E2E_KIND_REUSE=1); it is never deleted", c.name)
+		name = fmt.Sprintf("reuse the existing Kind cluster %s (E2E_KIND_REUSE=1); it is never deleted", c.ClusterName)
 	case c.named:
-		name = fmt.Sprintf("create cluster %s (refused if one of that name exists)", c.name)
+		name = fmt.Sprintf("create cluster %s (refused if one of that name exists)", c.ClusterName)
 	}
 	image := fmt.Sprintf("node image %s (Kubernetes %s), kind library %s", c.image, c.image.Kubernetes(), versions.KindLibrary)
 	switch {

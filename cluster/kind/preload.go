@@ -15,9 +15,9 @@ import (
 // and the node's containerd imports the archive. An image the host lacks is
 // left for the node to pull.
 func (c *Cluster) preloadImages(ctx context.Context) error {
-	all, err := c.kind.ListInternalNodes(c.name)
+	all, err := c.kind.ListInternalNodes(c.ClusterName)
 	if err != nil {
-		return fmt.Errorf("list the nodes of cluster %s: %w", c.name, err)
+		return fmt.Errorf("list the nodes of cluster %s: %w", c.ClusterName, err)
 	}
 	for _, img := range c.images {
 		if !c.hasImage(ctx, img) {

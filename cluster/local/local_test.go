@@ -5,7 +5,6 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
-	"github.com/kuberay-docs/pod-security-e2e/cluster/clustertest"
 	"io"
 	"os"
 	"path/filepath"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kuberay-docs/pod-security-e2e/cluster/clustertest"
 
 	"github.com/kuberay-docs/pod-security-e2e/binaries"
 	"github.com/kuberay-docs/pod-security-e2e/cluster"

@@ -20,7 +20,7 @@ import (
 // token of the chart's ServiceAccount, so that the permissions the chart
 // grants are the ones the operator really has.
 func (c *Cluster) RunOperator(ctx context.Context, ns, serviceAccount string) (func(), error) {
-	cs, err := kubernetes.NewForConfig(c.restCfg)
+	cs, err := kubernetes.NewForConfig(c.RestConfig)
 	if err != nil {
 		return nil, err
 	}

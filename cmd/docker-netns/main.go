@@ -24,6 +24,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kuberay-docs/pod-security-e2e/internal/settings"
 	"github.com/kuberay-docs/pod-security-e2e/offline/dockerns"
 )
 
@@ -40,8 +41,8 @@ func main() {
 		fs.Usage()
 		os.Exit(2)
 	}
-	name := envOr("E2E_DOCKER_NETNS", "kuberay-e2e")
-	cfg := dockerns.Config{Name: name, Dir: envOr("E2E_DOCKER_RUN_DIR", "/tmp/"+name+".docker"), CapDrop: *capdrop}
+	name, runDir := settings.DockerNetns()
+	cfg := dockerns.Config{Name: name, Dir: runDir, CapDrop: *capdrop}
 	cmdArgs := args[1:]
 	if len(cmdArgs) > 0 && cmdArgs[0] == "--" {
 		cmdArgs = cmdArgs[1:]
@@ -169,11 +170,4 @@ func runAll(cfg dockerns.Config, argv []string) (int, error) {
 		err = errors.Join(err, serr)
 	}
 	return code, err
-}
-
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
 }

@@ -23,7 +23,6 @@ func TestSettingsAloneReadTheVariablesAndListThemAll(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	read := regexp.MustCompile(`(?:Getenv|LookupEnv)\("(E2E_[A-Z0-9_]+)"\)`)
 	seen := 0
 	err = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
@@ -40,9 +39,12 @@ func TestSettingsAloneReadTheVariablesAndListThemAll(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		for _, m := range read.FindAllStringSubmatch(string(src), -1) {
+		named, indirect := envReads(string(src))
+		if indirect > 0 && filepath.Dir(rel) != filepath.Join("internal", "settings") {
+			t.Errorf("%s reads %d environment variables by a name that is not a string literal, which may be E2E_ variables this scan cannot see: read them through internal/settings", rel, indirect)
+		}
+		for _, v := range named {
 			seen++
-			v := m[1]
 			if filepath.Dir(rel) != filepath.Join("internal", "settings") {
 				t.Errorf("%s reads %s: only internal/settings reads E2E_ variables; add a field or function there and pass the value in", rel, v)
 			}
@@ -60,5 +62,30 @@ func TestSettingsAloneReadTheVariablesAndListThemAll(t *testing.T) {
 	}
 	if seen < 15 {
 		t.Fatalf("found only %d reads of E2E_ variables: the scan is broken", seen)
+	}
+}
+
+var (
+	namedRead = regexp.MustCompile(`(?:Getenv|LookupEnv)\("(E2E_[A-Z0-9_]+)"\)`)
+	// anyRead is a read whose argument does not start as a string literal.
+	anyRead = regexp.MustCompile(`os\.(?:Getenv|LookupEnv)\([^"]`)
+)
+
+// envReads lists the E2E_ variables src reads by name, and counts the reads
+// whose name is not a literal (a helper such as envOr(k, def) hides them).
+func envReads(src string) (named []string, indirect int) {
+	for _, m := range namedRead.FindAllStringSubmatch(src, -1) {
+		named = append(named, m[1])
+	}
+	return named, len(anyRead.FindAllString(src, -1))
+}
+
+func TestEnvReadsSeesHelpers(t *testing.T) {
+	named, indirect := envReads(`a := os.Getenv("E2E_PROVIDER"); b := os.Getenv("HOME")`)
+	if len(named) != 1 || named[0] != "E2E_PROVIDER" || indirect != 0 {
+		t.Errorf("literal reads: %v, %d indirect", named, indirect)
+	}
+	if _, indirect := envReads(`func envOr(k, def string) string { if v := os.Getenv(k); v != "" { return v }; return def }`); indirect != 1 {
+		t.Errorf("a read by a variable's name was not seen (%d)", indirect)
 	}
 }
