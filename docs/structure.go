@@ -24,13 +24,13 @@ func (c *checker) structure() {
 	sections := map[string]map[int]bool{}
 	for _, b := range c.doc.Blocks {
 		if b.Marker == "" {
-			c.addf(b.Open, "code block without a step marker: put <!-- step: ID --> on the line before it (ID one of %s, or %s)", stepIDs(), strings.Join(sectionMarkers, ", "))
+			c.addf(b.Open, "code block without a step marker: put <!-- step: ID --> on the line before it (ID one of %s, or %s)", facts.StepList(), strings.Join(sectionMarkers, ", "))
 			continue
 		}
 		idx := facts.StepIndex(b.Marker)
 		if idx < 0 {
 			if !slices.Contains(sectionMarkers, b.Marker) {
-				c.addf(b.MarkerLine, "step marker %q names no step: use one of %s, or %s", b.Marker, stepIDs(), strings.Join(sectionMarkers, ", "))
+				c.addf(b.MarkerLine, "step marker %q names no step: use one of %s, or %s", b.Marker, facts.StepList(), strings.Join(sectionMarkers, ", "))
 			}
 			continue
 		}
@@ -72,4 +72,3 @@ func (c *checker) structure() {
 }
 
 // stepIDs lists the steps' IDs for messages.
-func stepIDs() string { return strings.Join(facts.StepIDs(facts.Steps), ", ") }

@@ -226,7 +226,7 @@ var Steps = []Step{
 func StepTitle(id string) string {
 	s, ok := LookupStep(id)
 	if !ok {
-		panic(fmt.Sprintf("tutorial: no step %q; the steps are %s", id, stepIDs()))
+		panic(fmt.Sprintf("tutorial: no step %q; the steps are %s", id, StepList()))
 	}
 	return s.Title
 }
@@ -253,7 +253,8 @@ func StepIDs(steps []Step) []string {
 	return ids
 }
 
-func stepIDs() string { return strings.Join(StepIDs(Steps), ", ") }
+// StepList is the tutorial's step IDs as a message lists them: "1, 2, …".
+func StepList() string { return strings.Join(StepIDs(Steps), ", ") }
 
 // SubtestName is the step's name as `go test -v` prints it under SuiteTest:
 // the testing package turns spaces into underscores.
