@@ -1,9 +1,9 @@
 package docs
 
 import (
-	"io/fs"
 	"os"
-	"path/filepath"
+	"path"
+	"slices"
 	"strings"
 	"testing"
 
@@ -11,40 +11,28 @@ import (
 )
 
 func TestReadmeLayoutMatchesTheTree(t *testing.T) {
-	root, err := repo.Root()
+	readme, err := repo.ReadFile("README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	files, err := repo.GoFiles()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var packages []string
-	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		if d.IsDir() {
-			// Other modules (tools/), generated output and test data are
-			// not packages of this module.
-			if rel != "." && (strings.HasPrefix(d.Name(), ".") || strings.HasPrefix(d.Name(), "_") || d.Name() == "testdata" || rel == "tools") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if dir := filepath.ToSlash(filepath.Dir(rel)); strings.HasSuffix(p, ".go") && dir != "." && (len(packages) == 0 || packages[len(packages)-1] != dir) {
+	for _, f := range files {
+		if dir := path.Dir(f); dir != "." && !slices.Contains(packages, dir) {
 			packages = append(packages, dir)
 		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 	if len(packages) < 30 {
 		t.Fatalf("found only %d package directories: the walk is broken", len(packages))
 	}
-	exists := func(p string) bool { _, err := os.Stat(filepath.Join(root, p)); return err == nil }
+	exists := func(p string) bool {
+		full, err := repo.Path(p)
+		_, serr := os.Stat(full)
+		return err == nil && serr == nil
+	}
 	for _, p := range LayoutProblems(string(readme), packages, exists) {
 		t.Error(p)
 	}
