@@ -39,6 +39,9 @@ type Options struct {
 	// have returned: builds unfinished by then are stopped, and the error
 	// wraps ErrDeadline.
 	Deadline time.Time
+	// KubeRay is the release whose ray-operator is built (default: the
+	// default release).
+	KubeRay versions.KubeRayRelease
 }
 
 // Option changes Options.
@@ -54,6 +57,9 @@ func WithProgress(w io.Writer) Option { return func(o *Options) { o.Progress = w
 // (zero: no deadline). Builds that finished stay cached, so the next call
 // goes on from there; cached binaries are returned however late it is.
 func WithDeadline(t time.Time) Option { return func(o *Options) { o.Deadline = t } }
+
+// WithKubeRay builds the ray-operator of release r.
+func WithKubeRay(r versions.KubeRayRelease) Option { return func(o *Options) { o.KubeRay = r } }
 
 // ErrDeadline is wrapped by the error of Ensure, EnsureTarget and EnsureNode
 // when WithDeadline's time came before every build had finished.
@@ -81,7 +87,7 @@ func Ensure(ctx context.Context, k versions.Kubernetes, opts ...Option) (Set, er
 	// Two builds at a time: one go build leaves a core idle during its long
 	// single-threaded link steps, which the other build fills (measured cold
 	// on 2 cores: 8m40s one after another, 7m36s two at a time).
-	results, err := ensureAll(ctx, Targets(k), o, 2, buildCommand(k, false))
+	results, err := ensureAll(ctx, Targets(k, o.KubeRay), o, 2, buildCommand(k, false))
 	if err != nil {
 		return Set{}, err
 	}
@@ -187,6 +193,13 @@ func options(opts []Option) (Options, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
+	if o.KubeRay.Version == "" {
+		r, err := versions.LookupKubeRay("")
+		if err != nil {
+			return o, err
+		}
+		o.KubeRay = r
+	}
 	if o.CacheDir == "" {
 		dir, err := CacheDir()
 		if err != nil {
@@ -200,7 +213,7 @@ func options(opts []Option) (Options, error) {
 	return o, nil
 }
 
-// EnsureTarget returns the binaries of the one target of Targets(k) called
+// EnsureTarget returns the binaries of the one target of Targets(k, r) called
 // name (for example "ray-operator"), building them if they are not cached,
 // without building the others.
 func EnsureTarget(ctx context.Context, k versions.Kubernetes, name string, opts ...Option) (map[string]string, error) {
@@ -208,7 +221,7 @@ func EnsureTarget(ctx context.Context, k versions.Kubernetes, name string, opts 
 	if err != nil {
 		return nil, err
 	}
-	for _, t := range Targets(k) {
+	for _, t := range Targets(k, o.KubeRay) {
 		if t.Name == name {
 			results, err := ensureAll(ctx, []Target{t}, o, 1, buildCommand(k, false))
 			if err != nil {

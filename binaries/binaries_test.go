@@ -46,7 +46,7 @@ func TestVersionStampedIntoKubernetesBinaries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ld := Targets(k)[0].LDFlags
+	ld := Targets(k, defaultKubeRay)[0].LDFlags
 	for _, want := range []string{
 		"k8s.io/component-base/version.gitVersion=v1.24.17",
 		"k8s.io/component-base/version.gitMajor=1",
@@ -65,7 +65,7 @@ func TestCacheKeyFollowsPins(t *testing.T) {
 		t.Fatal(err)
 	}
 	k, _ := versions.LookupKubernetes("")
-	base := Targets(k)[0]
+	base := Targets(k, defaultKubeRay)[0]
 	key := func(tg Target) string {
 		s, err := tg.key(root)
 		if err != nil {
@@ -88,7 +88,7 @@ func TestCacheKeyFollowsPins(t *testing.T) {
 		t.Error("new ldflags must rebuild")
 	}
 	newer, _ := versions.LookupKubernetes("1.34")
-	if key(Targets(newer)[0]) == k0 {
+	if key(Targets(newer, defaultKubeRay)[0]) == k0 {
 		t.Error("another Kubernetes version must use another cache entry")
 	}
 }
@@ -98,7 +98,7 @@ func TestCachedBinariesAreNotRebuilt(t *testing.T) {
 	root, _ := repo.Root()
 	k, _ := versions.LookupKubernetes("")
 	want := map[string]string{}
-	for _, tg := range Targets(k) {
+	for _, tg := range Targets(k, defaultKubeRay) {
 		key, err := tg.key(root)
 		if err != nil {
 			t.Fatal(err)
@@ -163,10 +163,10 @@ func TestNodeTargetIsStampedAndSeparate(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := NodeTarget(k)
-	if n.LDFlags != Targets(k)[0].LDFlags || n.ModuleDir != Targets(k)[0].ModuleDir || n.Toolchain != k.GoToolchain {
+	if n.LDFlags != Targets(k, defaultKubeRay)[0].LDFlags || n.ModuleDir != Targets(k, defaultKubeRay)[0].ModuleDir || n.Toolchain != k.GoToolchain {
 		t.Errorf("node binaries must come from the control plane's wrapper module, toolchain and version stamp")
 	}
-	for _, tg := range Targets(k) {
+	for _, tg := range Targets(k, defaultKubeRay) {
 		if tg.Name == n.Name {
 			t.Errorf("the local tier must not build the node binaries")
 		}
@@ -216,5 +216,37 @@ func TestNodeBinariesRun(t *testing.T) {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("kubeadm config images list lacks %q: versions.KubernetesReleases is out of date", strings.TrimSpace(want))
 		}
+	}
+}
+
+var defaultKubeRay = versions.KubeRayReleases[len(versions.KubeRayReleases)-1]
+
+// Each KubeRay release has an operator target of its own, cached apart.
+func TestOperatorTargetFollowsTheKubeRayRelease(t *testing.T) {
+	kube, err := versions.LookupKubernetes("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]string{}
+	for _, r := range versions.KubeRayReleases {
+		for _, tg := range Targets(kube, r) {
+			if tg.Name != "ray-operator" {
+				continue
+			}
+			if tg.Version != r.Version || len(tg.Packages) != 1 || tg.Packages[0] != "github.com/ray-project/kuberay/ray-operator@"+r.Version {
+				t.Errorf("KubeRay %s: operator target %+v", r.Version, tg)
+			}
+			k, err := tg.key("")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if other, dup := keys[k]; dup {
+				t.Errorf("KubeRay %s and %s share the cache key %s", r.Version, other, k)
+			}
+			keys[k] = r.Version
+		}
+	}
+	if len(keys) != len(versions.KubeRayReleases) {
+		t.Errorf("operator targets for %d releases, want %d", len(keys), len(versions.KubeRayReleases))
 	}
 }

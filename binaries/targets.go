@@ -23,8 +23,9 @@ type Target struct {
 	LDFlags   string
 }
 
-// Targets lists what the local tier needs for Kubernetes release k.
-func Targets(k versions.Kubernetes) []Target {
+// Targets lists what the local tier needs for Kubernetes release k and
+// KubeRay release r.
+func Targets(k versions.Kubernetes, r versions.KubeRayRelease) []Target {
 	return []Target{
 		{
 			Name: "kubernetes", Version: k.Version,
@@ -49,8 +50,8 @@ func Targets(k versions.Kubernetes) []Target {
 			Toolchain: "auto",
 		},
 		{
-			Name: "ray-operator", Version: versions.KubeRay, Binaries: []string{"ray-operator"},
-			Packages:  []string{"github.com/ray-project/kuberay/ray-operator@" + versions.KubeRay},
+			Name: "ray-operator", Version: r.Version, Binaries: []string{"ray-operator"},
+			Packages:  []string{"github.com/ray-project/kuberay/ray-operator@" + r.Version},
 			Toolchain: "auto",
 		},
 	}

@@ -37,28 +37,29 @@ const (
 // ReleaseName is the release the tutorial installs.
 const ReleaseName = "kuberay-operator"
 
-// Describe says in words where source takes the chart from, for logs.
-func Describe(source string) string {
+// Describe says in words where source takes release r's chart from, for
+// logs.
+func Describe(source string, r versions.KubeRayRelease) string {
 	switch source {
 	case StandIn:
-		return "this project's offline stand-in chart (fixtures/charts/kuberay-operator) with KubeRay " + versions.KubeRay + "'s CRDs"
+		return "this project's offline stand-in chart (fixtures/charts/kuberay-operator) as " + r.ChartVersion() + ", with KubeRay " + r.Version + "'s CRDs"
 	case Repo:
-		return "kuberay-operator " + versions.KubeRayChartVersion + " from " + versions.KubeRayChartRepo
+		return "kuberay-operator " + r.ChartVersion() + " from " + versions.KubeRayChartRepo
 	default:
 		return "local chart " + source
 	}
 }
 
-// Load returns the chart named by source. workDir receives downloads (repo
-// source) and is the caller's to remove.
-func Load(source, workDir string) (*helmchart.Chart, error) {
+// Load returns release r's chart from source. workDir receives downloads
+// (repo source) and is the caller's to remove.
+func Load(source, workDir string, r versions.KubeRayRelease) (*helmchart.Chart, error) {
 	switch source {
 	case StandIn:
-		crds, err := upstream.CRDs()
+		crds, err := upstream.CRDs(r)
 		if err != nil {
 			return nil, err
 		}
-		return LoadStandIn(crds)
+		return LoadStandIn(crds, r)
 	case Repo:
 		settings := cli.New()
 		// Keep Helm's caches and configuration inside the run: the user's
@@ -66,10 +67,10 @@ func Load(source, workDir string) (*helmchart.Chart, error) {
 		settings.RepositoryCache = filepath.Join(workDir, "helm-cache")
 		settings.RepositoryConfig = filepath.Join(workDir, "helm-repositories.yaml")
 		settings.RegistryConfig = filepath.Join(workDir, "helm-registry.json")
-		opts := action.ChartPathOptions{RepoURL: versions.KubeRayChartRepo, Version: versions.KubeRayChartVersion}
+		opts := action.ChartPathOptions{RepoURL: versions.KubeRayChartRepo, Version: r.ChartVersion()}
 		path, err := opts.LocateChart(ReleaseName, settings)
 		if err != nil {
-			return nil, fmt.Errorf("download chart %s %s from %s: %w (offline? set E2E_CHART=standin or to a local chart directory)", ReleaseName, versions.KubeRayChartVersion, versions.KubeRayChartRepo, err)
+			return nil, fmt.Errorf("download chart %s %s from %s: %w (offline? set E2E_CHART=standin or to a local chart directory)", ReleaseName, r.ChartVersion(), versions.KubeRayChartRepo, err)
 		}
 		return loader.Load(path)
 	default:

@@ -10,7 +10,7 @@ import (
 )
 
 func TestStandInCarriesKubeRayCRDs(t *testing.T) {
-	c, err := Load(StandIn, t.TempDir())
+	c, err := Load(StandIn, t.TempDir(), versions.DefaultKubeRay())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -21,15 +21,17 @@ func TestStandInCarriesKubeRayCRDs(t *testing.T) {
 	for _, crd := range c.CRDObjects() {
 		crds = append(crds, crd.Name)
 	}
-	if len(crds) != 3 {
-		t.Fatalf("Helm sees %d CRDs in the stand-in chart, want rayclusters, rayjobs, rayservices: %v", len(crds), crds)
+	// The default release ships RayCronJob's CRD besides the three every
+	// pinned release has.
+	if len(crds) != 4 {
+		t.Fatalf("Helm sees %d CRDs in the stand-in chart, want rayclusters, rayjobs, rayservices, raycronjobs: %v", len(crds), crds)
 	}
-	for _, want := range []string{"rayclusters", "rayjobs", "rayservices"} {
+	for _, want := range []string{"rayclusters", "rayjobs", "rayservices", "raycronjobs"} {
 		if !strings.Contains(strings.Join(crds, " "), want) {
 			t.Errorf("no %s CRD in %v", want, crds)
 		}
 	}
-	if !strings.Contains(Describe(StandIn), "stand-in") || !strings.Contains(Describe(Repo), versions.KubeRayChartRepo) {
+	if !strings.Contains(Describe(StandIn, versions.DefaultKubeRay()), "stand-in") || !strings.Contains(Describe(Repo, versions.DefaultKubeRay()), versions.KubeRayChartRepo) {
 		t.Error("Describe must say plainly which chart is used")
 	}
 }
@@ -56,7 +58,24 @@ func TestCheckSource(t *testing.T) {
 }
 
 func TestLoadLocalChartThatIsNoChart(t *testing.T) {
-	if _, err := Load(t.TempDir(), t.TempDir()); err == nil {
+	if _, err := Load(t.TempDir(), t.TempDir(), versions.DefaultKubeRay()); err == nil {
 		t.Error("an empty directory is no chart")
+	}
+}
+
+// The stand-in chart takes each release's version, app version and image.
+func TestStandInFollowsTheKubeRayRelease(t *testing.T) {
+	for _, r := range versions.KubeRayReleases {
+		c, err := Load(StandIn, t.TempDir(), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		image, _ := c.Values["image"].(map[string]any)
+		if c.Metadata.Version != r.ChartVersion() || c.Metadata.AppVersion != r.Version || image["tag"] != r.Version {
+			t.Errorf("KubeRay %s: chart %s, app %s, image tag %v", r.Version, c.Metadata.Version, c.Metadata.AppVersion, image["tag"])
+		}
+		if d := Describe(StandIn, r); !strings.Contains(d, r.Version+"'s CRDs") {
+			t.Errorf("Describe: %s", d)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package chart
 
 import (
 	"bytes"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -27,7 +28,7 @@ import (
 const testNamespace = "pod-security"
 
 func TestStandInChartMatchesPins(t *testing.T) {
-	c, err := LoadStandIn(nil)
+	c, err := LoadStandIn(nil, versions.DefaultKubeRay())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +104,7 @@ func objectsOfKind(objs []*unstructured.Unstructured, kind string) []*unstructur
 }
 
 func TestStandInChartRendersHardenedOperator(t *testing.T) {
-	c, err := LoadStandIn(nil)
+	c, err := LoadStandIn(nil, versions.DefaultKubeRay())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +186,7 @@ func grants(rules []rbacv1.PolicyRule, group, resource, verb string) bool {
 }
 
 func TestStandInChartGrantsWhatTheOperatorNeeds(t *testing.T) {
-	dir, err := upstream.Dir()
+	dir, err := upstream.Dir(versions.DefaultKubeRay())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +205,7 @@ func TestStandInChartGrantsWhatTheOperatorNeeds(t *testing.T) {
 		t.Fatalf("%s has no rules", file)
 	}
 
-	c, err := LoadStandIn(nil)
+	c, err := LoadStandIn(nil, versions.DefaultKubeRay())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +241,7 @@ func TestStandInChartGrantsWhatTheOperatorNeeds(t *testing.T) {
 }
 
 func TestStandInChartSingleNamespaceInstall(t *testing.T) {
-	c, err := LoadStandIn(nil)
+	c, err := LoadStandIn(nil, versions.DefaultKubeRay())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,11 +286,11 @@ func TestStandInChartSingleNamespaceInstall(t *testing.T) {
 }
 
 func TestStandInChartCarriesGivenCRDs(t *testing.T) {
-	crds, err := upstream.CRDs()
+	crds, err := upstream.CRDs(versions.DefaultKubeRay())
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := LoadStandIn(crds)
+	c, err := LoadStandIn(crds, versions.DefaultKubeRay())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,8 +301,11 @@ func TestStandInChartCarriesGivenCRDs(t *testing.T) {
 			t.Errorf("%s differs from the CRD passed in", crd.Name)
 		}
 	}
-	want := []string{"crds/ray.io_rayclusters.yaml", "crds/ray.io_rayjobs.yaml", "crds/ray.io_rayservices.yaml"}
-	if !slices.Equal(got, want) {
+	var want []string
+	for _, name := range slices.Sorted(maps.Keys(crds)) {
+		want = append(want, "crds/"+name)
+	}
+	if !slices.Equal(got, want) || len(want) < len(upstream.CRDFiles) {
 		t.Errorf("chart CRDs %v, want %v", got, want)
 	}
 
@@ -316,7 +320,7 @@ func TestStandInChartCarriesGivenCRDs(t *testing.T) {
 		{"configmap.yaml", []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n"), "not a CustomResourceDefinition"},
 		{"empty.yaml", []byte("# nothing\n"), "holds no object"},
 	} {
-		_, err := LoadStandIn(map[string][]byte{bad.name: bad.data})
+		_, err := LoadStandIn(map[string][]byte{bad.name: bad.data}, versions.DefaultKubeRay())
 		if err == nil || !strings.Contains(err.Error(), bad.want) || !strings.Contains(err.Error(), strings.TrimPrefix(bad.name, "../")) {
 			t.Errorf("LoadStandIn with %s: error %v, want one naming the file and saying %q", bad.name, err, bad.want)
 		}
@@ -324,7 +328,7 @@ func TestStandInChartCarriesGivenCRDs(t *testing.T) {
 }
 
 func TestLoadLocal(t *testing.T) {
-	c, err := LoadStandIn(nil)
+	c, err := LoadStandIn(nil, versions.DefaultKubeRay())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -105,14 +105,14 @@ func LoadFacts() (*Facts, error) {
 		}
 	}
 
-	if f.KubeRayDir, err = upstream.Dir(); err != nil {
+	if f.KubeRayDir, err = upstream.Dir(versions.DefaultKubeRay()); err != nil {
 		return nil, err
 	}
 	ours, err := fixtures.PodSecurityCluster()
 	if err != nil {
 		return nil, err
 	}
-	sample, err := upstream.Sample(facts.CompleteSample)
+	sample, err := upstream.Sample(versions.DefaultKubeRay(), facts.CompleteSample)
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +140,7 @@ func LoadFacts() (*Facts, error) {
 		}
 	}
 
-	c, err := chart.LoadStandIn(nil)
+	c, err := chart.LoadStandIn(nil, versions.DefaultKubeRay())
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kuberay-docs/pod-security-e2e/upstream"
+	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
 var (
@@ -166,13 +167,13 @@ func TestFindingsSayWhatIsTrue(t *testing.T) {
 		byRule[f.Rule] += f.String() + "\n"
 	}
 	for rule, want := range map[string]string{
-		"path":   "ray-operator/config/security/kind-config.yaml does not exist in KubeRay v1.5.1 — kind-config.yaml in this repository",
+		"path":   "ray-operator/config/security/kind-config.yaml does not exist in KubeRay v1.6.2 — kind-config.yaml in this repository",
 		"image":  "the tutorial pins rayproject/ray:2.46.0",
 		"import": "from ray.train import RunConfig, ScalingConfig",
 		"bind":   "bind 127.0.0.1 only: --address 127.0.0.1",
 		"noop":   "securityContext.allowPrivilegeEscalation=false, securityContext.capabilities.drop=[ALL], securityContext.runAsNonRoot=true, securityContext.seccompProfile.type=RuntimeDefault",
 		"name":   "ConfigMap xgboost-example is not what this tutorial's YAML creates — it creates ray-example",
-		"chart":  "helm install kuberay-operator kuberay/kuberay-operator --version 1.5.1 --namespace pod-security --values fixtures/operator-values.yaml",
+		"chart":  "helm install kuberay-operator kuberay/kuberay-operator --version 1.6.2 --namespace pod-security --values fixtures/operator-values.yaml",
 	} {
 		if !strings.Contains(byRule[rule], want) {
 			t.Errorf("rule %s: want a finding containing %q, got:\n%s", rule, want, byRule[rule])
@@ -190,8 +191,8 @@ func TestFindingsSayWhatIsTrue(t *testing.T) {
 func TestNamesWithAnUnreadableFile(t *testing.T) {
 	doc := strings.Join([]string{
 		"```sh",
-		"kubectl apply -n pod-security -f https://raw.githubusercontent.com/ray-project/kuberay/v1.5.1/ray-operator/config/samples/ray-cluster.complete.yaml",
-		"kubectl apply -n pod-security -f https://raw.githubusercontent.com/ray-project/kuberay/v1.5.1/ray-operator/config/security/ray-cluster.pod-security.yaml",
+		"kubectl apply -n pod-security -f https://raw.githubusercontent.com/ray-project/kuberay/v1.6.2/ray-operator/config/samples/ray-cluster.complete.yaml",
+		"kubectl apply -n pod-security -f https://raw.githubusercontent.com/ray-project/kuberay/v1.6.2/ray-operator/config/security/ray-cluster.pod-security.yaml",
 		"kubectl port-forward -n pod-security --address 127.0.0.1 svc/raycluster-pod-security-head-svc 8265:8265",
 		"kubectl port-forward -n pod-security --address 127.0.0.1 svc/raycluster-secure-head-svc 8265:8265",
 		"kubectl delete raycluster -n pod-security raycluster-complete",
@@ -204,7 +205,7 @@ func TestNamesWithAnUnreadableFile(t *testing.T) {
 		got = append(got, fmt.Sprintf("%d %s %s", f.Line, f.Rule, f.Problem))
 	}
 	want := []string{
-		"3 path ray-operator/config/security/ray-cluster.pod-security.yaml does not exist in KubeRay v1.5.1",
+		"3 path ray-operator/config/security/ray-cluster.pod-security.yaml does not exist in KubeRay v1.6.2",
 		"5 name Service raycluster-secure-head-svc is no RayCluster's head Service",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
@@ -216,7 +217,7 @@ func TestNamesWithAnUnreadableFile(t *testing.T) {
 // edit is a no-op only if that chart already has the values, and paths
 // outside ray-operator/ are checked instead of noted.
 func TestCheckoutReference(t *testing.T) {
-	module, err := upstream.Dir()
+	module, err := upstream.Dir(versions.DefaultKubeRay())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +228,7 @@ func TestCheckoutReference(t *testing.T) {
 	chart := filepath.Join(root, "helm-chart", "kuberay-operator")
 	files := map[string]string{
 		"Chart.yaml":                "apiVersion: v2\nname: kuberay-operator\nversion: 0.0.1\n",
-		"values.yaml":               "image:\n  repository: quay.io/kuberay/operator\n  tag: v1.5.1\nsecurityContext: {}\n",
+		"values.yaml":               "image:\n  repository: quay.io/kuberay/operator\n  tag: v1.6.2\nsecurityContext: {}\n",
 		"templates/deployment.yaml": "{{- with .Values.securityContext }}\n{{ toYaml . }}\n{{- end }}\n",
 	}
 	for name, content := range files {
@@ -258,7 +259,7 @@ func TestCheckoutReference(t *testing.T) {
 		"",
 		"```yaml",
 		"image:",
-		"  tag: v1.5.1",
+		"  tag: v1.6.2",
 		"replicaCount: 2",
 		"```",
 		"",
@@ -274,7 +275,7 @@ func TestCheckoutReference(t *testing.T) {
 	if strings.Contains(all, "1 noop") {
 		t.Errorf("an edit the checkout's chart does not already have is not a no-op:\n%s", all)
 	}
-	// Line 8: image.tag is already v1.5.1, but replicaCount does not exist.
+	// Line 8: image.tag is already v1.6.2, but replicaCount does not exist.
 	if !strings.Contains(all, "8 noop the chart has no value replicaCount") {
 		t.Errorf("want replicaCount reported as a value the chart does not have:\n%s", all)
 	}

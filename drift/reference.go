@@ -71,7 +71,7 @@ func NewReference(kuberay string) (*Reference, error) {
 		kuberay = settings.KubeRayDir()
 	}
 	if kuberay == "" {
-		if ref.KubeRayDir, err = upstream.Dir(); err != nil {
+		if ref.KubeRayDir, err = upstream.Dir(versions.DefaultKubeRay()); err != nil {
 			return nil, err
 		}
 		ref.KubeRay = "KubeRay " + versions.KubeRay
@@ -166,7 +166,7 @@ func (r *Reference) loadChart() error {
 			return nil
 		}
 	}
-	c, err := chart.LoadStandIn(nil)
+	c, err := chart.LoadStandIn(nil, versions.DefaultKubeRay())
 	if err != nil {
 		return err
 	}

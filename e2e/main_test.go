@@ -91,7 +91,7 @@ func runMain(m *testing.M) int {
 	if _, err := fixtures.PodSecurityCluster(); err != nil {
 		return fatal(err)
 	}
-	if _, err := upstream.Sample(CompleteSample); err != nil {
+	if _, err := upstream.Sample(h.cfg.KubeRay, CompleteSample); err != nil {
 		return fatal(err)
 	}
 	if h.run, err = evidence.New(h.cfg.OutputDir); err != nil {
@@ -99,7 +99,7 @@ func runMain(m *testing.M) int {
 	}
 	defer h.run.RemoveIfEmpty()
 	h.recordWhatRuns()
-	fmt.Printf("e2e: provider %s, Kubernetes %s, chart %s\ne2e: evidence of this run goes to %s\n", h.cfg.Provider, h.cfg.Kubernetes, h.cfg.Chart, h.run.Dir)
+	fmt.Printf("e2e: provider %s, Kubernetes %s, KubeRay %s, chart %s\ne2e: evidence of this run goes to %s\n", h.cfg.Provider, h.cfg.Kubernetes, h.cfg.KubeRay.Version, h.cfg.Chart, h.run.Dir)
 
 	// Flags after -args (--dry-run, --feature, --assess, --labels) are
 	// e2e-framework's own.
@@ -150,9 +150,9 @@ func (h *harness) recordWhatRuns() {
 	if p, ok := h.provider.(cluster.OperatorRunner); ok {
 		operator = p.OperatorSource()
 	}
-	h.run.SetMeta("KubeRay", versions.KubeRay+" ("+operator+")")
+	h.run.SetMeta("KubeRay", h.cfg.KubeRay.Version+" ("+operator+")")
 	h.run.SetMeta("Ray", versions.Ray+" (image "+h.cfg.RayImage+")")
-	h.run.SetMeta("chart", chart.Describe(h.cfg.Chart))
+	h.run.SetMeta("chart", chart.Describe(h.cfg.Chart, h.cfg.KubeRay))
 	if len(h.cfg.Require) > 0 {
 		h.run.SetMeta("required", strings.Join(h.cfg.Require, ", "))
 	}
@@ -204,7 +204,7 @@ func (h *harness) newProvider() (cluster.Provider, error) {
 		// with advice instead of the timeout's goroutine dump.
 		// The components' logs of a cluster that failed to start go to the
 		// run's evidence, since the run directory that held them is removed.
-		opts := []local.Option{local.WithVersion(s.Kubernetes), local.WithKeep(s.Keep), local.WithBuildDeadline(binaries.TestTimeoutDeadline()),
+		opts := []local.Option{local.WithVersion(s.Kubernetes), local.WithKubeRay(s.KubeRay), local.WithKeep(s.Keep), local.WithBuildDeadline(binaries.TestTimeoutDeadline()),
 			local.WithLogsDir(filepath.Join(s.OutputDir, "cluster")), local.WithStartTimeout(s.LocalStartTimeout)}
 		if s.ClusterName != "" {
 			opts = append(opts, local.WithName(s.ClusterName))

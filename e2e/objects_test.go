@@ -57,7 +57,7 @@ func (h *harness) installOperator(ctx context.Context, log io.Writer) error {
 	if h.operatorUp {
 		return nil
 	}
-	c, err := chart.Load(h.cfg.Chart, h.run.Path("helm"))
+	c, err := chart.Load(h.cfg.Chart, h.run.Path("helm"), h.cfg.KubeRay)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/kuberay-docs/pod-security-e2e/podsecurity"
+	"github.com/kuberay-docs/pod-security-e2e/versions"
 	"github.com/kuberay-docs/pod-security-e2e/workload"
 )
 
@@ -43,6 +44,7 @@ func (h *harness) staticCheck(t *testing.T, file string, objs []*unstructured.Un
 		Level:      namespaceLabels["pod-security.kubernetes.io/enforce"],
 		Version:    namespaceLabels["pod-security.kubernetes.io/enforce-version"],
 		Kubernetes: h.serverVersion(t),
+		Operator:   workload.Operator{KubeRay: h.cfg.KubeRay},
 	})
 	if err != nil {
 		t.Fatalf("static Pod Security check: %v", err)
@@ -104,14 +106,14 @@ func crossCheckHeadMessage(t *testing.T, static podsecurity.Report, apiMessage s
 // Pod Security reads of them: the names and order of containers and init
 // containers, every container's securityContext and the pod's. This is what
 // the static check's verdicts rest on. It returns how many pods it compared.
-func compareDerivedPods(t *testing.T, objs []*unstructured.Unstructured, real []corev1.Pod) int {
+func compareDerivedPods(t *testing.T, r versions.KubeRayRelease, objs []*unstructured.Unstructured, real []corev1.Pod) int {
 	t.Helper()
 	var derived []workload.Pod
 	for _, o := range objs {
 		if o.GetKind() != "RayCluster" {
 			continue
 		}
-		pods, err := workload.Pods(o, workload.Operator{})
+		pods, err := workload.Pods(o, workload.Operator{KubeRay: r})
 		if err != nil {
 			t.Fatalf("derive the pods of RayCluster %s: %v", o.GetName(), err)
 		}

@@ -34,14 +34,14 @@ func step4Operator() features.Feature {
 		Assess("helm install succeeds and the release is deployed", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			h := harnessFrom(ctx)
 			g := gomega.NewWithT(t)
-			t.Logf("chart: %s", chart.Describe(h.cfg.Chart))
+			t.Logf("chart: %s", chart.Describe(h.cfg.Chart, h.cfg.KubeRay))
 			g.Expect(h.installOperator(ctx, testlog.Writer{T: t})).To(gomega.Succeed())
 			in, err := chart.NewInstaller(h.kubeconfig, namespace, nil)
 			g.Expect(err).NotTo(gomega.HaveOccurred())
 			rel, err := in.Status()
 			g.Expect(err).NotTo(gomega.HaveOccurred())
 			g.Expect(rel.Info.Status).To(gomega.Equal(release.StatusDeployed))
-			h.run.SetMeta("chart", fmt.Sprintf("%s %s (app %s): %s", rel.Chart.Metadata.Name, rel.Chart.Metadata.Version, rel.Chart.Metadata.AppVersion, chart.Describe(h.cfg.Chart)))
+			h.run.SetMeta("chart", fmt.Sprintf("%s %s (app %s): %s", rel.Chart.Metadata.Name, rel.Chart.Metadata.Version, rel.Chart.Metadata.AppVersion, chart.Describe(h.cfg.Chart, h.cfg.KubeRay)))
 			note(ctx, t, "release %s (chart %s %s) deployed in %s", rel.Name, rel.Chart.Metadata.Name, rel.Chart.Metadata.Version, namespace)
 			return ctx
 		}).

@@ -39,7 +39,7 @@ func step51CompleteRejected() features.Feature {
 		Setup(func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			h := harnessFrom(ctx)
 			var err error
-			if objs, err = upstream.Sample(CompleteSample); err != nil {
+			if objs, err = upstream.Sample(h.cfg.KubeRay, CompleteSample); err != nil {
 				t.Fatal(err)
 			}
 			for _, o := range objs {

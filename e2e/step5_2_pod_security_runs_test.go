@@ -83,7 +83,7 @@ func step52PodSecurityRuns() features.Feature {
 			if err != nil {
 				t.Fatal(err)
 			}
-			n := compareDerivedPods(t, objs, pods)
+			n := compareDerivedPods(t, h.cfg.KubeRay, objs, pods)
 			note(ctx, t, "%d pods made by the operator match the static check's derivation: containers, init containers, every securityContext", n)
 			return ctx
 		}).

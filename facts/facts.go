@@ -80,7 +80,8 @@ func PrivilegeEscalationViolation(container string) string {
 	return fmt.Sprintf("allowPrivilegeEscalation != false (container %q must set securityContext.allowPrivilegeEscalation=false)", container)
 }
 
-// What KubeRay v1.5.1 reports when it cannot create the head Pod (step 5.1):
+// What KubeRay (every pinned release) reports when it cannot create the head
+// Pod (step 5.1):
 // the RayCluster's condition and its reason, and the Warning event's reason.
 const (
 	ConditionReplicaFailure    = "ReplicaFailure"
@@ -108,7 +109,7 @@ const DashboardPort = 8265
 // JobsAPIPath is the dashboard's job list.
 const JobsAPIPath = "/api/jobs/"
 
-// HeadServiceName is the Service KubeRay v1.5.1 makes for a RayCluster's
+// HeadServiceName is the Service KubeRay (every pinned release) makes for a RayCluster's
 // head when the RayCluster does not name one (utils.GenerateHeadServiceName:
 // "<cluster>-head-svc").
 func HeadServiceName(rayCluster string) string { return rayCluster + "-head-svc" }

@@ -155,9 +155,16 @@ func TestViolationsAreTheAPIServersWords(t *testing.T) {
 	}
 }
 
-// The facts about KubeRay come from the pinned release's source.
+// The facts about KubeRay come from the pinned releases' source: each of
+// them must hold for every release.
 func TestKubeRayFactsMatchThePinnedSource(t *testing.T) {
-	dir, err := upstream.Dir()
+	for _, r := range versions.KubeRayReleases {
+		t.Run(r.Version, func(t *testing.T) { checkKubeRayFacts(t, r) })
+	}
+}
+
+func checkKubeRayFacts(t *testing.T, r versions.KubeRayRelease) {
+	dir, err := upstream.Dir(r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,16 +189,16 @@ func TestKubeRayFactsMatchThePinnedSource(t *testing.T) {
 		{"HeadServiceName", `HeadNode\s+RayNodeType\s*=\s*"head"`, types},
 	} {
 		if !regexp.MustCompile(c.pattern).MatchString(c.src) {
-			t.Errorf("KubeRay %s (%s) no longer matches `%s`: update tutorial.%s to what KubeRay does now", versions.KubeRay, dir, c.pattern, c.what)
+			t.Errorf("KubeRay %s (%s) no longer matches `%s`: update facts.%s to what KubeRay does now", r.Version, dir, c.pattern, c.what)
 		}
 	}
 	if got := HeadServiceName("x"); got != "x-head-svc" {
 		t.Errorf("HeadServiceName(x) = %s", got)
 	}
 	if _, err := os.Stat(filepath.Join(dir, strings.TrimPrefix(CompleteSampleRepoPath, "ray-operator/"))); err != nil {
-		t.Errorf("KubeRay %s has no %s: %v", versions.KubeRay, CompleteSampleRepoPath, err)
+		t.Errorf("KubeRay %s has no %s: %v", r.Version, CompleteSampleRepoPath, err)
 	}
-	objs, err := upstream.Sample(CompleteSample)
+	objs, err := upstream.Sample(r, CompleteSample)
 	if err != nil {
 		t.Fatal(err)
 	}

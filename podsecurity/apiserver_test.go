@@ -58,7 +58,7 @@ type derived struct {
 
 func derivedPods(t *testing.T) []derived {
 	t.Helper()
-	dir, err := upstream.Dir()
+	dir, err := upstream.Dir(versions.DefaultKubeRay())
 	if err != nil {
 		t.Fatal(err)
 	}

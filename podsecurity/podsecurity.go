@@ -22,6 +22,7 @@ import (
 	"k8s.io/pod-security-admission/policy"
 
 	"github.com/kuberay-docs/pod-security-e2e/manifest"
+	"github.com/kuberay-docs/pod-security-e2e/versions"
 	"github.com/kuberay-docs/pod-security-e2e/workload"
 )
 
@@ -90,12 +91,18 @@ func New(o Options) (*Checker, error) {
 		// The library's own checks are valid; only a broken upgrade gets here.
 		return nil, fmt.Errorf("pod-security-admission rejects its own checks: %w", err)
 	}
+	if o.Operator.KubeRay.Version == "" {
+		o.Operator.KubeRay = versions.DefaultKubeRay()
+	}
 	return &Checker{server: srv, policy: api.LevelVersion{Level: level, Version: version}, evaluator: eval, operator: o.Operator}, nil
 }
 
 // Policy is the level:version the Checker enforces, as the API server writes
 // it, e.g. "restricted:latest".
 func (c *Checker) Policy() string { return c.policy.String() }
+
+// KubeRay is the operator release the checker derives KubeRay's pods for.
+func (c *Checker) KubeRay() string { return c.operator.KubeRay.Version }
 
 // Result is the verdict on one pod.
 type Result struct {
@@ -221,7 +228,9 @@ func (p Problem) String() string { return p.Where.String() + ": cannot check: " 
 
 // Report is the outcome for one or more files.
 type Report struct {
-	Policy   string    `json:"policy"`
+	Policy string `json:"policy"`
+	// KubeRay is the operator release KubeRay's pods were derived for.
+	KubeRay  string    `json:"kuberay,omitempty"`
 	Pods     []Verdict `json:"pods"`
 	Skipped  []Skipped `json:"skipped,omitempty"`
 	Problems []Problem `json:"problems,omitempty"`
@@ -310,7 +319,7 @@ func (c *Checker) CheckFile(source string, data []byte) Report {
 
 // CheckDocuments evaluates the documents of one file.
 func (c *Checker) CheckDocuments(source string, docs []manifest.Document) Report {
-	r := Report{Policy: c.Policy(), sources: []string{source}}
+	r := Report{Policy: c.Policy(), KubeRay: c.KubeRay(), sources: []string{source}}
 	for _, d := range docs {
 		at := Where{Source: source, Document: d.Index}
 		switch {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kuberay-docs/pod-security-e2e/fixtures"
 	"github.com/kuberay-docs/pod-security-e2e/upstream"
+	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
 func find(t *testing.T, r Report, kind, role string) Verdict {
@@ -28,7 +29,7 @@ func find(t *testing.T, r Report, kind, role string) Verdict {
 // worker for the same four, in its own container and in the init container
 // the operator copies from it.
 func TestUpstreamCompleteSampleIsRejected(t *testing.T) {
-	objs, err := upstream.Sample("ray-cluster.complete.yaml")
+	objs, err := upstream.Sample(versions.DefaultKubeRay(), "ray-cluster.complete.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,7 +248,7 @@ func TestEveryUpstreamSampleIsUnderstood(t *testing.T) {
 
 func sampleFiles(t testing.TB) []string {
 	t.Helper()
-	dir, err := upstream.Dir()
+	dir, err := upstream.Dir(versions.DefaultKubeRay())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 )
 
 func TestSampleCompleteHasRayHead(t *testing.T) {
-	objs, err := Sample("ray-cluster.complete.yaml")
+	objs, err := Sample(versions.DefaultKubeRay(), "ray-cluster.complete.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,16 +30,22 @@ func TestSampleCompleteHasRayHead(t *testing.T) {
 		t.Errorf("head container is %q, want ray-head", head)
 	}
 
-	if _, err := Sample("no-such-sample.yaml"); err == nil || !strings.Contains(err.Error(), "no-such-sample.yaml") {
+	if _, err := Sample(versions.DefaultKubeRay(), "no-such-sample.yaml"); err == nil || !strings.Contains(err.Error(), "no-such-sample.yaml") {
 		t.Errorf("a missing sample gave error %v, want one naming it", err)
 	}
-	if _, err := Sample("../../go.mod"); err == nil {
+	if _, err := Sample(versions.DefaultKubeRay(), "../../go.mod"); err == nil {
 		t.Errorf("a sample name leaving config/samples was accepted")
 	}
 }
 
 func TestCRDsAreKubeRaysCRDs(t *testing.T) {
-	crds, err := CRDs()
+	for _, r := range versions.KubeRayReleases {
+		t.Run(r.Version, func(t *testing.T) { checkCRDs(t, r) })
+	}
+}
+
+func checkCRDs(t *testing.T, r versions.KubeRayRelease) {
+	crds, err := CRDs(r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,6 +53,10 @@ func TestCRDsAreKubeRaysCRDs(t *testing.T) {
 		"ray.io_rayclusters.yaml": "rayclusters.ray.io",
 		"ray.io_rayjobs.yaml":     "rayjobs.ray.io",
 		"ray.io_rayservices.yaml": "rayservices.ray.io",
+	}
+	// RayCronJob is new in v1.6.
+	if r.AtLeast("v1.6.0") {
+		want["ray.io_raycronjobs.yaml"] = "raycronjobs.ray.io"
 	}
 	if len(crds) != len(want) {
 		t.Errorf("got %d CRD files, want %d", len(crds), len(want))
@@ -64,12 +74,17 @@ func TestCRDsAreKubeRaysCRDs(t *testing.T) {
 
 func TestDirFromModuleCache(t *testing.T) {
 	t.Setenv(dirEnv, "")
-	dir, err := Dir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if filepath.Base(dir) != "ray-operator@"+versions.KubeRay {
-		t.Errorf("Dir() = %s, want the module directory of %s@%s", dir, Module, versions.KubeRay)
+	for _, r := range versions.KubeRayReleases {
+		dir, err := Dir(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if filepath.Base(dir) != "ray-operator@"+r.Version {
+			t.Errorf("Dir(%s) = %s, want the module directory of %s@%s", r.Version, dir, Module, r.Version)
+		}
+		if _, err := Sample(r, "ray-cluster.complete.yaml"); err != nil {
+			t.Errorf("KubeRay %s: %v", r.Version, err)
+		}
 	}
 }
 
@@ -81,7 +96,7 @@ func TestDirFromCheckout(t *testing.T) {
 	}
 	for _, dir := range []string{root, operator} {
 		t.Setenv(dirEnv, dir)
-		got, err := Dir()
+		got, err := Dir(versions.DefaultKubeRay())
 		if err != nil || got != operator {
 			t.Errorf("%s=%s: got %q, %v; want %s", dirEnv, dir, got, err, operator)
 		}
@@ -91,13 +106,13 @@ func TestDirFromCheckout(t *testing.T) {
 	notCheckout := t.TempDir()
 	for _, dir := range []string{missing, notCheckout} {
 		t.Setenv(dirEnv, dir)
-		_, err := Dir()
+		_, err := Dir(versions.DefaultKubeRay())
 		if err == nil || !strings.Contains(err.Error(), dir) || !strings.Contains(err.Error(), dirEnv) {
 			t.Errorf("%s=%s: error %v, want one naming the variable and the path", dirEnv, dir, err)
 		}
 	}
 	t.Setenv(dirEnv, missing)
-	if _, err := CRDs(); err == nil || !strings.Contains(err.Error(), missing) {
+	if _, err := CRDs(versions.DefaultKubeRay()); err == nil || !strings.Contains(err.Error(), missing) {
 		t.Errorf("CRDs with a missing checkout: error %v, want one naming %s", err, missing)
 	}
 }

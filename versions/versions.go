@@ -42,15 +42,19 @@ const (
 	Etcd = "v3.6.16"
 	// KWOK provides fake nodes and moves scheduled pods to Running on the local tier.
 	KWOK = "v0.7.0"
-	// KubeRay is the operator release, as a Go module version of
-	// github.com/ray-project/kuberay/ray-operator and as the image and chart tag.
-	KubeRay = "v1.5.1"
-	// KubeRayOperatorImage is the operator image of the same release.
-	KubeRayOperatorImage = "quay.io/kuberay/operator:" + KubeRay
+	// KubeRay is the default KubeRay release (KubeRayReleases lists them
+	// all): the newest, which the tutorial's documents use. It is a Go module
+	// version of github.com/ray-project/kuberay/ray-operator and the image
+	// and chart tag.
+	KubeRay = "v1.6.2"
+	// KubeRayOperatorImage is the operator image of the default release.
+	KubeRayOperatorImage = kubeRayOperatorRepository + ":" + KubeRay
 	// KubeRayChartRepo and KubeRayChartVersion locate the published Helm chart
-	// used by the kind tier.
+	// of the default release, which the kind tier installs.
 	KubeRayChartRepo    = "https://ray-project.github.io/kuberay-helm/"
-	KubeRayChartVersion = "1.5.1"
+	KubeRayChartVersion = "1.6.2"
+
+	kubeRayOperatorRepository = "quay.io/kuberay/operator"
 
 	// PauseImage runs the probe pods of step 3: tiny, and its user is the
 	// numeric 65535, which satisfies runAsNonRoot.
@@ -82,7 +86,8 @@ const (
 	// OfflineOperatorImage is the KubeRay operator image of the offline tier:
 	// the operator binary built from the pinned module (package binaries) as
 	// /manager, run as uid 65532 like the published image.
-	OfflineOperatorImage = "kuberay-e2e/kuberay-operator:" + KubeRay
+	OfflineOperatorImage      = offlineOperatorRepository + ":" + KubeRay
+	offlineOperatorRepository = "kuberay-e2e/kuberay-operator"
 	// OfflinePauseImage runs step 3's probe pods on the offline tier: this
 	// project's cmd/pause as uid 65535, the user registry.k8s.io/pause has.
 	OfflinePauseImage = "kuberay-e2e/pause:" + pauseTag
@@ -193,3 +198,78 @@ func (k Kubernetes) Minor() string {
 // OfflineNodeImage is the offline tier's Kind node image of k, built by
 // scripts/offline-images node.
 func OfflineNodeImage(k Kubernetes) string { return OfflineNodeImageRepository + ":" + k.Version }
+
+// KubeRayRelease is one KubeRay release the harness runs: the operator
+// binary, its CRDs and samples (from the Go module of that version), its
+// image and its chart all follow Version.
+type KubeRayRelease struct {
+	// Version is the ray-operator module version and the image tag, e.g.
+	// "v1.6.2".
+	Version string
+}
+
+// KubeRayReleases are the KubeRay releases the harness runs, oldest first;
+// KubeRay names the default. v1.7.x is published upstream, but the module
+// proxy here does not serve it.
+var KubeRayReleases = []KubeRayRelease{{Version: "v1.5.1"}, {Version: "v1.6.2"}}
+
+// LookupKubeRay finds a pinned KubeRay release by its version, with or
+// without the "v" ("v1.5.1", "1.5.1", or the minor "1.5"); "" is the default.
+func LookupKubeRay(v string) (KubeRayRelease, error) {
+	want := strings.TrimPrefix(strings.TrimSpace(v), "v")
+	if want == "" {
+		want = strings.TrimPrefix(KubeRay, "v")
+	}
+	for _, r := range KubeRayReleases {
+		full := strings.TrimPrefix(r.Version, "v")
+		if want == full || strings.HasPrefix(full, want+".") {
+			return r, nil
+		}
+	}
+	return KubeRayRelease{}, fmt.Errorf("KubeRay version %q is not pinned; choose one of %s (set E2E_KUBERAY_VERSION)", v, strings.Join(SupportedKubeRay(), ", "))
+}
+
+// SupportedKubeRay returns the pinned KubeRay versions, oldest first.
+func SupportedKubeRay() []string {
+	var out []string
+	for _, r := range KubeRayReleases {
+		out = append(out, r.Version)
+	}
+	return out
+}
+
+// OperatorImage is the release's published operator image.
+func (r KubeRayRelease) OperatorImage() string { return kubeRayOperatorRepository + ":" + r.Version }
+
+// OfflineOperatorImage is the offline tier's operator image of the release,
+// built from its module.
+func (r KubeRayRelease) OfflineOperatorImage() string {
+	return offlineOperatorRepository + ":" + r.Version
+}
+
+// ChartVersion is the release's kuberay-operator chart version ("1.6.2").
+func (r KubeRayRelease) ChartVersion() string { return strings.TrimPrefix(r.Version, "v") }
+
+// IsDefault says whether r is the default release, the one the documents
+// describe.
+func (r KubeRayRelease) IsDefault() bool { return r.Version == KubeRay }
+
+// DefaultKubeRay is the release KubeRay names.
+func DefaultKubeRay() KubeRayRelease { return KubeRayRelease{Version: KubeRay} }
+
+// AtLeast says whether r is release v ("v1.6.0") or newer.
+func (r KubeRayRelease) AtLeast(v string) bool {
+	parse := func(s string) (n [3]int) {
+		for i, part := range strings.SplitN(strings.TrimPrefix(s, "v"), ".", 3) {
+			fmt.Sscanf(part, "%d", &n[i])
+		}
+		return n
+	}
+	a, b := parse(r.Version), parse(v)
+	for i := range a {
+		if a[i] != b[i] {
+			return a[i] > b[i]
+		}
+	}
+	return true
+}

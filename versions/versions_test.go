@@ -121,3 +121,45 @@ func TestLookupKubernetes(t *testing.T) {
 		t.Error("1.2 must not match 1.24")
 	}
 }
+
+func TestKubeRayIsAPinnedAxis(t *testing.T) {
+	for _, v := range []string{"", "v1.6.2", "1.6.2", "1.6", "v1.5.1", "1.5"} {
+		r, err := versions.LookupKubeRay(v)
+		if err != nil {
+			t.Errorf("LookupKubeRay(%q): %v", v, err)
+		}
+		if v == "" && !r.IsDefault() {
+			t.Errorf("the default is %s, not %s", r.Version, versions.KubeRay)
+		}
+	}
+	for _, v := range []string{"v1.7.0", "1.4", "latest"} {
+		if _, err := versions.LookupKubeRay(v); err == nil || !strings.Contains(err.Error(), "v1.5.1, v1.6.2") || !strings.Contains(err.Error(), "E2E_KUBERAY_VERSION") {
+			t.Errorf("LookupKubeRay(%q) = %v; want an error listing the pins and the setting", v, err)
+		}
+	}
+	// The default is the newest pin, and each release's image and chart
+	// carry its version.
+	last := versions.KubeRayReleases[len(versions.KubeRayReleases)-1]
+	if !last.IsDefault() {
+		t.Errorf("the default KubeRay %s is not the newest pin %s", versions.KubeRay, last.Version)
+	}
+	for _, r := range versions.KubeRayReleases {
+		if !strings.HasSuffix(r.OperatorImage(), ":"+r.Version) || !strings.HasSuffix(r.OfflineOperatorImage(), ":"+r.Version) || "v"+r.ChartVersion() != r.Version {
+			t.Errorf("release %s: image %s, offline %s, chart %s", r.Version, r.OperatorImage(), r.OfflineOperatorImage(), r.ChartVersion())
+		}
+	}
+}
+
+func TestKubeRayAtLeast(t *testing.T) {
+	for _, c := range []struct {
+		have, want string
+		ok         bool
+	}{
+		{"v1.6.2", "v1.6.0", true}, {"v1.5.1", "v1.6.0", false}, {"v1.6.2", "v1.6.2", true},
+		{"v1.10.0", "v1.6.0", true}, {"v1.6.2", "v1.6.3", false}, {"v2.0.0", "v1.99.0", true},
+	} {
+		if got := (versions.KubeRayRelease{Version: c.have}).AtLeast(c.want); got != c.ok {
+			t.Errorf("%s.AtLeast(%s) = %v", c.have, c.want, got)
+		}
+	}
+}

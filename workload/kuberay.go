@@ -20,12 +20,18 @@ type rayClusterSpec struct {
 	// Only its presence matters: it turns on GCS fault tolerance.
 	GcsFaultToleranceOptions map[string]interface{} `json:"gcsFaultToleranceOptions,omitempty"`
 	HeadGroupSpec            struct {
-		Template corev1.PodTemplateSpec `json:"template"`
+		RayStartParams map[string]string      `json:"rayStartParams,omitempty"`
+		Template       corev1.PodTemplateSpec `json:"template"`
 	} `json:"headGroupSpec"`
 	WorkerGroupSpecs []struct {
-		GroupName string                 `json:"groupName"`
-		Template  corev1.PodTemplateSpec `json:"template"`
+		GroupName      string                 `json:"groupName"`
+		RayStartParams map[string]string      `json:"rayStartParams,omitempty"`
+		Template       corev1.PodTemplateSpec `json:"template"`
 	} `json:"workerGroupSpecs,omitempty"`
+	AuthOptions *struct {
+		Mode               string `json:"mode,omitempty"`
+		EnableK8sTokenAuth *bool  `json:"enableK8sTokenAuth,omitempty"`
+	} `json:"authOptions,omitempty"`
 }
 
 type autoscalerOptions struct {
@@ -60,6 +66,9 @@ const (
 	sharedMemoryPath   = "/dev/shm"
 	rayLogsVolume      = "ray-logs"
 	rayLogsPath        = "/tmp/ray"
+	plasmaDirectoryKey = "plasma-directory"
+	rayTokenVolume     = "ray-token"
+	rayTokenPath       = "/var/run/secrets/ray.io/serviceaccount"
 	ftEnabledKey       = "ray.io/ft-enabled"
 
 	k8sJobMode      = "K8sJobMode"
@@ -129,7 +138,7 @@ func rayJobPods(obj *unstructured.Unstructured, op Operator) ([]Pod, error) {
 				return Added{
 					Container: submitterName,
 					Why: fmt.Sprintf("container %q is added to the head pod by the KubeRay operator in SidecarMode; KubeRay %s gives it no securityContext and no field of the RayJob sets one, so this pod cannot pass the restricted standard: use submissionMode %s with a hardened spec.submitterPodTemplate, or %s",
-						submitterName, versions.KubeRay, k8sJobMode, httpMode),
+						submitterName, op.KubeRay.Version, k8sJobMode, httpMode),
 					Unfixable: true,
 				}
 			}
@@ -141,7 +150,7 @@ func rayJobPods(obj *unstructured.Unstructured, op Operator) ([]Pod, error) {
 		pods = append(pods, clusterPods...)
 	}
 	if mode == k8sJobMode {
-		p, err := submitterPod(obj.GetName(), spec)
+		p, err := submitterPod(obj.GetName(), spec, op.KubeRay)
 		if err != nil {
 			return nil, err
 		}
@@ -152,7 +161,7 @@ func rayJobPods(obj *unstructured.Unstructured, op Operator) ([]Pod, error) {
 
 // submitterPod is the pod of the Kubernetes Job the operator creates in
 // K8sJobMode; the Job is named after the RayJob.
-func submitterPod(jobName string, spec rayJobSpec) (Pod, error) {
+func submitterPod(jobName string, spec rayJobSpec, r versions.KubeRayRelease) (Pod, error) {
 	p := Pod{Role: "submitter", Name: jobName + "-*"}
 	if t := spec.SubmitterPodTemplate; t != nil {
 		if len(t.Spec.Containers) == 0 {
@@ -173,7 +182,7 @@ func submitterPod(jobName string, spec rayJobSpec) (Pod, error) {
 	p.Added = []Added{{
 		Container: submitterName,
 		Why: fmt.Sprintf("this is the KubeRay operator's default submitter pod, made because spec.submitterPodTemplate is not set; KubeRay %s gives its container %q no securityContext and no field of the RayJob sets one, so it cannot pass the restricted standard: set spec.submitterPodTemplate with a hardened container",
-			versions.KubeRay, submitterName),
+			r.Version, submitterName),
 		Unfixable: true,
 	}}
 	return p, nil
@@ -197,7 +206,7 @@ func defaultSubmitter(image string) corev1.Container {
 // head template before the operator's own additions, as a RayJob in
 // SidecarMode does.
 func (rc rayCluster) pods(op Operator, sidecar func(*corev1.PodTemplateSpec) Added) ([]Pod, error) {
-	head, err := rc.head(sidecar)
+	head, err := rc.head(op, sidecar)
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +238,7 @@ func (rc rayCluster) faultTolerant() bool {
 }
 
 // head follows DefaultHeadPodTemplate and BuildPod of the operator.
-func (rc rayCluster) head(sidecar func(*corev1.PodTemplateSpec) Added) (Pod, error) {
+func (rc rayCluster) head(op Operator, sidecar func(*corev1.PodTemplateSpec) Added) (Pod, error) {
 	t := rc.spec.HeadGroupSpec.Template.DeepCopy()
 	if len(t.Spec.Containers) == 0 {
 		return Pod{}, fmt.Errorf("%s.headGroupSpec.template.spec.containers is empty: the operator runs Ray in the first container", rc.field)
@@ -248,7 +257,8 @@ func (rc rayCluster) head(sidecar func(*corev1.PodTemplateSpec) Added) (Pod, err
 		}
 	}
 	addMetricsPort(&t.Spec.Containers[rayContainer])
-	addEmptyDir(&t.Spec, rayContainer, sharedMemoryVolume, sharedMemoryPath, corev1.StorageMediumMemory)
+	rc.sharedMemory(op, &t.Spec, rc.spec.HeadGroupSpec.RayStartParams)
+	rc.tokenVolume(op, &t.Spec)
 	if rc.autoscaling() {
 		// The autoscaler writes logs the Ray head reads, through a shared volume.
 		addEmptyDir(&t.Spec, rayContainer, rayLogsVolume, rayLogsPath, corev1.StorageMediumDefault)
@@ -310,9 +320,56 @@ func (rc rayCluster) worker(i int, op Operator) (Pod, error) {
 	if rc.autoscaling() && rc.autoscalerV2() {
 		t.Spec.RestartPolicy = corev1.RestartPolicyNever
 	}
-	addEmptyDir(&t.Spec, rayContainer, sharedMemoryVolume, sharedMemoryPath, corev1.StorageMediumMemory)
+	rc.tokenVolume(op, &t.Spec)
+	rc.sharedMemory(op, &t.Spec, g.RayStartParams)
 	p.Meta, p.Spec = t.ObjectMeta, t.Spec
 	return p, nil
+}
+
+// sharedMemory mounts /dev/shm for Ray's object store. From KubeRay v1.6 the
+// operator leaves it out when rayStartParams names a plasma-directory.
+func (rc rayCluster) sharedMemory(op Operator, spec *corev1.PodSpec, params map[string]string) {
+	if _, ok := params[plasmaDirectoryKey]; ok && op.KubeRay.AtLeast("v1.6.0") {
+		return
+	}
+	addEmptyDir(spec, rayContainer, sharedMemoryVolume, sharedMemoryPath, corev1.StorageMediumMemory)
+}
+
+// tokenVolume is KubeRay v1.6's Kubernetes token authentication
+// (authOptions.mode token with enableK8sTokenAuth): a projected
+// ServiceAccount token volume, mounted read-only into the Ray container and
+// the init and autoscaler containers the operator adds.
+func (rc rayCluster) tokenVolume(op Operator, spec *corev1.PodSpec) {
+	a := rc.spec.AuthOptions
+	if a == nil || a.Mode != "token" || a.EnableK8sTokenAuth == nil || !*a.EnableK8sTokenAuth || !op.KubeRay.AtLeast("v1.6.0") {
+		return
+	}
+	exists := false
+	for _, v := range spec.Volumes {
+		exists = exists || v.Name == rayTokenVolume
+	}
+	if !exists {
+		spec.Volumes = append(spec.Volumes, corev1.Volume{Name: rayTokenVolume, VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{
+			Sources: []corev1.VolumeProjection{{ServiceAccountToken: &corev1.ServiceAccountTokenProjection{Path: "token"}}},
+		}}})
+	}
+	mount := func(c *corev1.Container) {
+		for _, m := range c.VolumeMounts {
+			if m.Name == rayTokenVolume {
+				return
+			}
+		}
+		c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: rayTokenVolume, MountPath: rayTokenPath, ReadOnly: true})
+	}
+	mount(&spec.Containers[rayContainer])
+	if i := containerIndex(spec.Containers, autoscalerName); i >= 0 {
+		mount(&spec.Containers[i])
+	}
+	for i := range spec.InitContainers {
+		if spec.InitContainers[i].Name == waitGCSReadyName {
+			mount(&spec.InitContainers[i])
+		}
+	}
 }
 
 // redisCleanup is the pod of the Job the operator runs when a RayCluster

@@ -1,7 +1,8 @@
 // Package workload derives the pods a Kubernetes object will make: the pod
 // itself, the template of a Deployment, StatefulSet, Job and the like, and
-// for KubeRay's RayCluster, RayJob and RayService the pods the pinned KubeRay
-// operator (versions.KubeRay) builds, with the containers and volumes it adds.
+// for KubeRay's RayCluster, RayJob and RayService the pods a pinned KubeRay
+// operator (versions.KubeRayReleases; Operator.KubeRay picks one) builds,
+// with the containers and volumes that release adds.
 //
 // It reproduces every pod field a Pod Security check reads (containers and
 // their order, securityContext, ports, probes and lifecycle hooks, volumes,
@@ -16,6 +17,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/kuberay-docs/pod-security-e2e/versions"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -51,9 +53,12 @@ type Added struct {
 	Unfixable bool
 }
 
-// Operator holds the operator settings (environment variables of the
-// operator Deployment) that change the pods it builds.
+// Operator holds the operator release and settings (environment variables of
+// the operator Deployment) that change the pods it builds.
 type Operator struct {
+	// KubeRay is the operator's release; the zero value is the default
+	// release (versions.KubeRay).
+	KubeRay versions.KubeRayRelease
 	// NoInitContainerInjection mirrors ENABLE_INIT_CONTAINER_INJECTION=false:
 	// worker pods then get no wait-gcs-ready init container.
 	NoInitContainerInjection bool
@@ -70,6 +75,9 @@ var ErrNoPods = errors.New("makes no pods")
 // wrapping ErrNoPods means the object makes none that this package knows of;
 // any other error means the object is malformed.
 func Pods(obj *unstructured.Unstructured, op Operator) ([]Pod, error) {
+	if op.KubeRay.Version == "" {
+		op.KubeRay = versions.DefaultKubeRay()
+	}
 	gvk := obj.GroupVersionKind()
 	switch gvk.GroupKind() {
 	case schema.GroupKind{Group: "ray.io", Kind: "RayCluster"}:

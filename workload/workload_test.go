@@ -3,12 +3,14 @@ package workload
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/kuberay-docs/pod-security-e2e/manifest"
+	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
 func mustDecode(t *testing.T, y string) []Pod {
@@ -368,5 +370,62 @@ func TestObjectsWithoutPodsAndMalformedOnes(t *testing.T) {
 		if err == nil || errors.Is(err, ErrNoPods) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("error %v, want one saying %q", err, tc.want)
 		}
+	}
+}
+
+// What differs between the pinned releases: from v1.6 the operator leaves
+// /dev/shm out when rayStartParams names a plasma-directory, and mounts a
+// projected ServiceAccount token for Kubernetes token authentication.
+func TestPodsFollowTheKubeRayRelease(t *testing.T) {
+	y := strings.Replace(cluster, "  headGroupSpec:\n    rayStartParams: {}", "  authOptions: {mode: token, enableK8sTokenAuth: true}\n  headGroupSpec:\n    rayStartParams: {plasma-directory: /plasma}", 1)
+	objs, err := manifest.Decode("test.yaml", []byte(y))
+	if err != nil {
+		t.Fatal(err)
+	}
+	volumes := func(spec corev1.PodSpec) (names []string) {
+		for _, v := range spec.Volumes {
+			names = append(names, v.Name)
+		}
+		return names
+	}
+	for _, c := range []struct {
+		release             string
+		headShm, headToken  bool
+		workerShm, workerTk bool
+	}{
+		{"v1.5.1", true, false, true, false},
+		{"v1.6.2", false, true, true, true},
+	} {
+		pods, err := Pods(objs[0], Operator{KubeRay: versions.KubeRayRelease{Version: c.release}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		head, worker := pods[0].Spec, pods[1].Spec
+		for _, check := range []struct {
+			what string
+			spec corev1.PodSpec
+			vol  string
+			want bool
+		}{
+			{"head /dev/shm", head, sharedMemoryVolume, c.headShm},
+			{"head token", head, rayTokenVolume, c.headToken},
+			{"worker /dev/shm", worker, sharedMemoryVolume, c.workerShm},
+			{"worker token", worker, rayTokenVolume, c.workerTk},
+		} {
+			if got := slices.Contains(volumes(check.spec), check.vol); got != check.want {
+				t.Errorf("KubeRay %s: %s volume %v, want %v (volumes %v)", c.release, check.what, got, check.want, volumes(check.spec))
+			}
+		}
+		if c.workerTk {
+			init := worker.InitContainers[len(worker.InitContainers)-1]
+			if init.Name != waitGCSReadyName || init.VolumeMounts[len(init.VolumeMounts)-1].MountPath != rayTokenPath {
+				t.Errorf("KubeRay %s: %s does not mount the token: %+v", c.release, init.Name, init.VolumeMounts)
+			}
+		}
+	}
+	// The default is the default release.
+	pods, _ := Pods(objs[0], Operator{})
+	if slices.Contains(volumes(pods[0].Spec), rayTokenVolume) != versions.DefaultKubeRay().AtLeast("v1.6.0") {
+		t.Errorf("Operator{} does not derive as KubeRay %s", versions.KubeRay)
 	}
 }

@@ -44,7 +44,8 @@ const (
 type Cluster struct {
 	cluster.Handle
 	version  string
-	prebuilt *binaries.Set // WithPath: prebuilt binaries instead of building
+	kubeRay  versions.KubeRayRelease // WithKubeRay
+	prebuilt *binaries.Set           // WithPath: prebuilt binaries instead of building
 	cluster.Builder
 	cacheDir  string
 	buildStop time.Time // WithBuildDeadline
@@ -85,7 +86,7 @@ func (c *Cluster) Containers() (bool, string) {
 // OperatorSource: the chart's pod runs no container here, so the operator
 // is the binary built from the pinned module, run as a local process.
 func (c *Cluster) OperatorSource() string {
-	return "the ray-operator binary built from the pinned module, run as a local process with the chart's ServiceAccount"
+	return "the ray-operator binary built from the " + c.kubeRay.Version + " module, run as a local process with the chart's ServiceAccount"
 }
 
 // Auditing: the local tier starts kube-apiserver with the audit policy and
@@ -156,7 +157,7 @@ func (c *Cluster) binaries(ctx context.Context, k versions.Kubernetes) (binaries
 	if c.prebuilt != nil {
 		return *c.prebuilt, nil
 	}
-	opts := []binaries.Option{binaries.WithProgress(c.progress), binaries.WithDeadline(c.buildStop)}
+	opts := []binaries.Option{binaries.WithProgress(c.progress), binaries.WithDeadline(c.buildStop), binaries.WithKubeRay(c.kubeRay)}
 	if c.cacheDir != "" {
 		opts = append(opts, binaries.WithCacheDir(c.cacheDir))
 	}

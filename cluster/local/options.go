@@ -81,6 +81,12 @@ func WithStartTimeout(d time.Duration) Option {
 	}
 }
 
+// WithKubeRay runs the operator of KubeRay release r (default: the default
+// release).
+func WithKubeRay(r versions.KubeRayRelease) Option {
+	return func(c *Cluster) error { c.kubeRay = r; return nil }
+}
+
 // WithKeep keeps the run directory (kubeconfig, logs, etcd data) after
 // Destroy, for debugging.
 func WithKeep(keep bool) Option { return func(c *Cluster) error { c.keep = keep; return nil } }
@@ -112,7 +118,7 @@ func WithProgress(w io.Writer) Option { return func(c *Cluster) error { c.progre
 // New returns a local cluster provider, by default for the tutorial's
 // Kubernetes version.
 func New(opts ...Option) (*Cluster, error) {
-	c := &Cluster{Handle: cluster.Handle{ClusterName: "kuberay-e2e"}, version: versions.DefaultKubernetes, progress: os.Stderr, startTimeout: 60 * time.Second}
+	c := &Cluster{Handle: cluster.Handle{ClusterName: "kuberay-e2e"}, version: versions.DefaultKubernetes, kubeRay: versions.DefaultKubeRay(), progress: os.Stderr, startTimeout: 60 * time.Second}
 	c.Builder = cluster.NewBuilder(c, func(name string) error { return WithName(name)(c) },
 		func(version string) error { return WithVersion(version)(c) },
 		func(dir string) error { return WithPath(dir)(c) })

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"time"
 
 	"github.com/kuberay-docs/pod-security-e2e/binaries"
@@ -22,6 +23,7 @@ import (
 
 func main() {
 	version := flag.String("kubernetes", versions.DefaultKubernetes, "pinned Kubernetes version to build (e.g. 1.24, 1.29 or 1.34)")
+	kuberay := flag.String("kuberay", versions.KubeRay, "pinned KubeRay release whose operator to build: "+strings.Join(versions.SupportedKubeRay(), ", "))
 	node := flag.Bool("node", false, "also build the Kind node's kubelet, kubeadm, kubectl, kube-proxy, crictl and CoreDNS")
 	flag.Parse()
 	k, err := versions.LookupKubernetes(*version)
@@ -29,10 +31,15 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
+	r, err := versions.LookupKubeRay(*kuberay)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "-kuberay: %v\n", err)
+		os.Exit(2)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	start := time.Now()
-	set, err := binaries.Ensure(ctx, k)
+	set, err := binaries.Ensure(ctx, k, binaries.WithKubeRay(r))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

@@ -47,6 +47,8 @@ func main() {
 // options are the command line, checked.
 type options struct {
 	version string
+	kuberay string
+	release versions.KubeRayRelease // -kuberay's release
 	envFile string
 }
 
@@ -58,6 +60,7 @@ func parse(args []string, stdout io.Writer) (options, error) {
 	// line that names the problem reads better in a CI log.
 	fl.SetOutput(io.Discard)
 	fl.StringVar(&o.version, "kubernetes", versions.DefaultKubernetes, "pinned Kubernetes version to run (e.g. 1.24, 1.29 or 1.34)")
+	fl.StringVar(&o.kuberay, "kuberay", versions.KubeRay, "pinned KubeRay release whose operator runs for each chart install: "+strings.Join(versions.SupportedKubeRay(), ", "))
 	fl.StringVar(&o.envFile, "env-file", "", "write the export lines to FILE once the cluster is ready (removed at teardown)")
 	if err := fl.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -74,6 +77,10 @@ func parse(args []string, stdout io.Writer) (options, error) {
 		// Its own words would point at E2E_KUBERNETES_VERSION, which this
 		// command does not read.
 		return o, fmt.Errorf("-kubernetes %s is not a pinned version; choose one of %s", o.version, strings.Join(versions.SupportedKubernetes(), ", "))
+	}
+	var err error
+	if o.release, err = versions.LookupKubeRay(o.kuberay); err != nil {
+		return o, fmt.Errorf("-kuberay %s is not a pinned release; choose one of %s", o.kuberay, strings.Join(versions.SupportedKubeRay(), ", "))
 	}
 	if o.envFile != "" {
 		abs, err := filepath.Abs(o.envFile)
@@ -130,7 +137,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		// cluster is ready before it is.
 		_ = os.Remove(o.envFile)
 	}
-	lc, err := local.New(local.WithProgress(stderr), local.WithStartTimeout(startTimeout), local.WithVersion(o.version))
+	lc, err := local.New(local.WithProgress(stderr), local.WithStartTimeout(startTimeout), local.WithVersion(o.version), local.WithKubeRay(o.release))
 	if err != nil {
 		fmt.Fprintf(stderr, "local-cluster: %v\n", err)
 		return 2

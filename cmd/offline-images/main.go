@@ -99,7 +99,13 @@ func run(ctx context.Context, want map[string]bool, load, verbose bool) error {
 		}, r.ImportArgs, []string{"python3.11", "bash", "wget"}})
 	}
 	if want["operator"] {
-		o, err := images.OperatorFromCache(ctx, os.Stderr)
+		// The release the suite runs (E2E_KUBERAY_VERSION), like the node
+		// image follows E2E_KUBERNETES_VERSION.
+		r, err := versions.LookupKubeRay(settings.KubeRayVersion())
+		if err != nil {
+			return err
+		}
+		o, err := images.OperatorFromCache(ctx, r, os.Stderr)
 		if err != nil {
 			return err
 		}

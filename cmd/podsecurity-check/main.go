@@ -23,6 +23,7 @@ import (
 	"strings"
 
 	"github.com/kuberay-docs/pod-security-e2e/podsecurity"
+	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
 // Exit statuses.
@@ -44,6 +45,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fl.StringVar(&opts.Version, "version", podsecurity.DefaultVersion, `policy version: "latest" or "v1.N" (the enforce-version label)`)
 	fl.StringVar(&opts.Kubernetes, "kubernetes-version", "", `answer as the API server of this Kubernetes version (e.g. 1.24) does, which runs its own newest checks for "latest"; default: the newest checks this tool knows`)
 	fl.BoolVar(&opts.Operator.NoInitContainerInjection, "no-init-container-injection", false, "the KubeRay operator runs with ENABLE_INIT_CONTAINER_INJECTION=false (no wait-gcs-ready init container)")
+	kuberay := fl.String("kuberay-version", versions.KubeRay, "derive KubeRay's pods as this pinned operator release builds them: "+strings.Join(versions.SupportedKubeRay(), ", "))
 	output := fl.String("o", "text", "output format: text or json")
 	quiet := fl.Bool("q", false, "text output: print only rejected pods and problems")
 	fl.Usage = func() {
@@ -61,6 +63,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "podsecurity-check: -o %q: choose text or json\n", *output)
 		return exitProblem
 	}
+	var err error
+	if opts.Operator.KubeRay, err = versions.LookupKubeRay(*kuberay); err != nil {
+		fmt.Fprintf(stderr, "podsecurity-check: --kuberay-version: %v\n", strings.Replace(err.Error(), "set E2E_KUBERAY_VERSION", "pass one of them", 1))
+		return exitProblem
+	}
 	checker, err := podsecurity.New(opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "podsecurity-check: %v\n", err)
@@ -70,7 +77,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(files) == 0 {
 		files = []string{"-"}
 	}
-	report := podsecurity.Report{Policy: checker.Policy()}
+	report := podsecurity.Report{Policy: checker.Policy(), KubeRay: checker.KubeRay()}
 	for _, f := range files {
 		report.Add(checkPath(checker, f, stdin))
 	}
@@ -116,7 +123,7 @@ func checkPath(c *podsecurity.Checker, path string, stdin io.Reader) podsecurity
 	if !info.IsDir() {
 		return checkFile(c, path)
 	}
-	report := podsecurity.Report{Policy: c.Policy()}
+	report := podsecurity.Report{Policy: c.Policy(), KubeRay: c.KubeRay()}
 	found := false
 	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {

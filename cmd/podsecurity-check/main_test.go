@@ -11,6 +11,7 @@ import (
 	"github.com/kuberay-docs/pod-security-e2e/fixtures"
 	"github.com/kuberay-docs/pod-security-e2e/podsecurity"
 	"github.com/kuberay-docs/pod-security-e2e/upstream"
+	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
 func runCmd(t *testing.T, stdin string, args ...string) (int, string, string) {
@@ -45,7 +46,7 @@ func TestFixtureIsAdmitted(t *testing.T) {
 }
 
 func TestRejectedSampleFromStdinAsJSON(t *testing.T) {
-	dir, err := upstream.Dir()
+	dir, err := upstream.Dir(versions.DefaultKubeRay())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,5 +116,25 @@ func TestBadInputIsReportedNotFatal(t *testing.T) {
 	}
 	if code, out, _ := runCmd(t, "", t.TempDir()); code != exitProblem || !strings.Contains(out, "directory holds no .yaml or .yml file") {
 		t.Errorf("empty directory: exit %d\n%s", code, out)
+	}
+}
+
+// --kuberay-version picks the release the pods are derived for; an unpinned
+// one is refused with the pins.
+func TestKubeRayVersionFlag(t *testing.T) {
+	dir := t.TempDir()
+	f := write(t, dir, "cluster.yaml", string(fixtures.PodSecurityClusterYAML()))
+	for _, r := range versions.KubeRayReleases {
+		code, out, errOut := runCmd(t, "", "--kuberay-version", r.Version, "-o", "json", f)
+		if code != exitAdmitted || !strings.Contains(out, `"kuberay": "`+r.Version+`"`) {
+			t.Errorf("--kuberay-version %s: exit %d\n%s%s", r.Version, code, out, errOut)
+		}
+	}
+	if _, out, _ := runCmd(t, "", "-o", "json", f); !strings.Contains(out, `"kuberay": "`+versions.KubeRay+`"`) {
+		t.Errorf("the default release is not %s:\n%s", versions.KubeRay, out)
+	}
+	code, _, errOut := runCmd(t, "", "--kuberay-version", "v1.7.0", f)
+	if code != exitProblem || !strings.Contains(errOut, `KubeRay version "v1.7.0" is not pinned; choose one of v1.5.1, v1.6.2 (pass one of them)`) {
+		t.Errorf("an unpinned release: exit %d, %s", code, errOut)
 	}
 }

@@ -29,6 +29,9 @@ var Providers = []string{"local", "kind", "existing"}
 type Settings struct {
 	Provider   string // E2E_PROVIDER
 	Kubernetes string // E2E_KUBERNETES_VERSION, resolved to a pinned version
+	// KubeRay (E2E_KUBERAY_VERSION) is the pinned KubeRay release the run
+	// installs: its operator, CRDs, samples, chart and image.
+	KubeRay versions.KubeRayRelease
 	Keep       bool   // E2E_KEEP: keep the cluster (and its run directory)
 	Chart      string // E2E_CHART: standin, repo, or a chart path; "" = provider default
 	OutputDir  string // E2E_OUTPUT_DIR: the run's evidence directory
@@ -93,6 +96,7 @@ func (s Settings) Requires(c string) bool { return slices.Contains(s.Require, c)
 // Describe lists the variables, for --help-like messages and the README.
 const Describe = `E2E_PROVIDER            local (default), kind, or existing (the cluster in KUBECONFIG)
 E2E_KUBERNETES_VERSION  pinned Kubernetes version: 1.24 (default), 1.29 or 1.34
+E2E_KUBERAY_VERSION     pinned KubeRay release: ` + kubeRayChoices + `
 E2E_CHART               kuberay-operator chart: standin, repo, or a chart directory/.tgz
 E2E_KEEP                1 keeps the cluster and its run directory for debugging
 E2E_OUTPUT_DIR          where the run's evidence goes (default _output/runs/<time>-<provider>)
@@ -108,7 +112,7 @@ E2E_KIND_REUSE          kind: 1 runs on the existing cluster E2E_CLUSTER_NAME (n
 E2E_KIND_PRELOAD        kind: 1 copies the operator, Ray and pause images from the host's engine into the node
 E2E_OFFLINE             kind: 1 runs on the images scripts/offline-images builds, inside the private daemon's namespace
 E2E_RAY_IMAGE           the RayCluster's image (default ` + versions.RayImage + `; offline ` + versions.OfflineRayImage + `)
-E2E_OPERATOR_IMAGE      the operator image the chart deploys (default ` + versions.KubeRayOperatorImage + `)
+E2E_OPERATOR_IMAGE      the operator image the chart deploys (default quay.io/kuberay/operator:<E2E_KUBERAY_VERSION>; offline kuberay-e2e/kuberay-operator:<E2E_KUBERAY_VERSION>)
 E2E_PROBE_IMAGE         step 3's probe pods' image, uid 65535 (default ` + versions.PauseImage + `)
 E2E_PIP_INDEX_URL       the package index step 5.2's pip3 installs from (default PyPI; offline: the run's own)
 E2E_REQUIRE             what the run must prove, not skip: containers,audit (default on kind), none (default elsewhere)
@@ -118,6 +122,10 @@ E2E_REPO_DIR            this repository's root, when the suite runs from a compi
 E2E_DEBIAN_MIRROR       offline images: the Debian archive to build from (default: the one the host's apt uses)
 E2E_DOCKER_NETNS        offline tier: the private Docker daemon's network namespace (default kuberay-e2e; scripts/e2e-kind-offline: kuberay-e2e-tutorial)
 E2E_DOCKER_RUN_DIR      offline tier: the private Docker daemon's run directory (default /tmp/<E2E_DOCKER_NETNS>.docker)`
+
+// kubeRayChoices lists the pinned KubeRay releases for Describe, the
+// default first.
+const kubeRayChoices = versions.KubeRay + " (default) or v1.5.1"
 
 // FromEnv reads and validates the settings.
 func FromEnv(repoRoot string, now time.Time) (Settings, error) {
@@ -150,6 +158,9 @@ func FromEnv(repoRoot string, now time.Time) (Settings, error) {
 		return s, err
 	}
 	s.Kubernetes = k.Version
+	if s.KubeRay, err = versions.LookupKubeRay(KubeRayVersion()); err != nil {
+		return s, err
+	}
 	if s.LocalStartTimeout, err = LocalStartTimeout(); err != nil {
 		return s, err
 	}
@@ -182,7 +193,7 @@ func FromEnv(repoRoot string, now time.Time) (Settings, error) {
 		online, offline string
 	}{
 		{"E2E_RAY_IMAGE", &s.RayImage, versions.RayImage, versions.OfflineRayImage},
-		{"E2E_OPERATOR_IMAGE", &s.OperatorImage, versions.KubeRayOperatorImage, versions.OfflineOperatorImage},
+		{"E2E_OPERATOR_IMAGE", &s.OperatorImage, s.KubeRay.OperatorImage(), s.KubeRay.OfflineOperatorImage()},
 		{"E2E_PROBE_IMAGE", &s.ProbeImage, versions.PauseImage, versions.OfflinePauseImage},
 	}
 	for _, im := range images {
@@ -303,6 +314,10 @@ func parseDuration(name string, def time.Duration) (time.Duration, error) {
 }
 
 // The variables that programs other than the suite read too.
+
+// KubeRayVersion is E2E_KUBERAY_VERSION as written; "" picks the default
+// (versions.LookupKubeRay resolves it).
+func KubeRayVersion() string { return strings.TrimSpace(os.Getenv("E2E_KUBERAY_VERSION")) }
 
 // KubernetesVersion is E2E_KUBERNETES_VERSION as written; "" picks the
 // default (versions.LookupKubernetes resolves it).

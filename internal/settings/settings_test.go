@@ -10,7 +10,7 @@ import (
 )
 
 func clearEnv(t *testing.T) {
-	for _, v := range []string{"E2E_PROVIDER", "E2E_KUBERNETES_VERSION", "E2E_KEEP", "E2E_CHART", "E2E_OUTPUT_DIR", "E2E_ARTIFACTS", "E2E_TIMEOUT", "E2E_HOLD", "E2E_CLUSTER_NAME", "E2E_KIND_NODE_IMAGE", "E2E_KIND_REUSE", "E2E_KIND_PRELOAD", "E2E_OFFLINE", "E2E_RAY_IMAGE", "E2E_OPERATOR_IMAGE", "E2E_PROBE_IMAGE", "E2E_PIP_INDEX_URL", "E2E_REQUIRE", "E2E_LOCAL_START_TIMEOUT", "E2E_KUBE_CONTEXT", "E2E_AUDIT_LOG", "KUBECONFIG"} {
+	for _, v := range []string{"E2E_PROVIDER", "E2E_KUBERNETES_VERSION", "E2E_KUBERAY_VERSION", "E2E_KEEP", "E2E_CHART", "E2E_OUTPUT_DIR", "E2E_ARTIFACTS", "E2E_TIMEOUT", "E2E_HOLD", "E2E_CLUSTER_NAME", "E2E_KIND_NODE_IMAGE", "E2E_KIND_REUSE", "E2E_KIND_PRELOAD", "E2E_OFFLINE", "E2E_RAY_IMAGE", "E2E_OPERATOR_IMAGE", "E2E_PROBE_IMAGE", "E2E_PIP_INDEX_URL", "E2E_REQUIRE", "E2E_LOCAL_START_TIMEOUT", "E2E_KUBE_CONTEXT", "E2E_AUDIT_LOG", "KUBECONFIG"} {
 		t.Setenv(v, "")
 	}
 }
@@ -61,6 +61,7 @@ func TestBadInputNamesTheVariableAndTheFix(t *testing.T) {
 	cases := []struct{ env, val, want string }{
 		{"E2E_PROVIDER", "minikube", "choose one of local, kind, existing"},
 		{"E2E_KUBERNETES_VERSION", "1.19", "is not pinned"},
+		{"E2E_KUBERAY_VERSION", "v1.7.0", `KubeRay version "v1.7.0" is not pinned; choose one of v1.5.1, v1.6.2`},
 		{"E2E_KEEP", "maybe", "E2E_KEEP=\"maybe\": use 1 or 0"},
 		{"E2E_ARTIFACTS", "never", "use on-failure or always"},
 		{"E2E_TIMEOUT", "ten", "E2E_TIMEOUT=\"ten\": use a positive duration"},
@@ -187,5 +188,33 @@ func TestRequire(t *testing.T) {
 				t.Errorf("%s E2E_REQUIRE=%q: Requires(%s) = %v", c.provider, c.env, cap, got)
 			}
 		}
+	}
+}
+
+// The KubeRay release picks the default operator image, online and offline,
+// and Describe lists every pinned release.
+func TestKubeRaySetting(t *testing.T) {
+	for _, r := range versions.KubeRayReleases {
+		if !strings.Contains(Describe, r.Version) {
+			t.Errorf("Describe does not list KubeRay %s", r.Version)
+		}
+		clearEnv(t)
+		t.Setenv("E2E_KUBERAY_VERSION", r.Version)
+		s, err := FromEnv("/repo", time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.KubeRay != r || s.OperatorImage != r.OperatorImage() {
+			t.Errorf("E2E_KUBERAY_VERSION=%s: release %s, operator image %s", r.Version, s.KubeRay.Version, s.OperatorImage)
+		}
+		t.Setenv("E2E_PROVIDER", "kind")
+		t.Setenv("E2E_OFFLINE", "1")
+		if s, err = FromEnv("/repo", time.Now()); err != nil || s.OperatorImage != r.OfflineOperatorImage() {
+			t.Errorf("offline E2E_KUBERAY_VERSION=%s: operator image %s (%v)", r.Version, s.OperatorImage, err)
+		}
+	}
+	clearEnv(t)
+	if s, err := FromEnv("/repo", time.Now()); err != nil || !s.KubeRay.IsDefault() {
+		t.Errorf("default KubeRay %s (%v), want %s", s.KubeRay.Version, err, versions.KubeRay)
 	}
 }

@@ -99,7 +99,7 @@ print("task xgboost", ray.get(v.remote()))
 // testOperatorImage loads the operator image into the same daemon: it runs
 // /manager, the operator built from the pinned module, as 65532.
 func testOperatorImage(ctx context.Context, t *testing.T, cfg dockerns.Config) {
-	o, err := OperatorFromCache(ctx, testlog.Writer{T: t})
+	o, err := OperatorFromCache(ctx, versions.DefaultKubeRay(), testlog.Writer{T: t})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,30 +29,30 @@ type Static struct {
 	recipe string
 }
 
-// Operator is the recipe of the offline KubeRay operator image: the
-// operator binary built from the pinned module, as /manager, uid 65532 like
-// the published image.
+// Operator is the recipe of the offline KubeRay operator image of a
+// release: its operator binary built from the release's module, as
+// /manager, uid 65532 like the published image.
 type Operator = Static
 
 const operatorUID = 65532
 
-// NewOperator is the operator image recipe for the binary at bin.
-func NewOperator(bin string) Operator {
-	return Static{Name: versions.OfflineOperatorImage, Binary: bin, Path: "manager", UID: operatorUID, User: "nonroot", recipe: "kuberay-operator-" + versions.KubeRay}
+// NewOperator is release r's operator image recipe for the binary at bin.
+func NewOperator(r versions.KubeRayRelease, bin string) Operator {
+	return Static{Name: r.OfflineOperatorImage(), Binary: bin, Path: "manager", UID: operatorUID, User: "nonroot", recipe: "kuberay-operator-" + r.Version}
 }
 
 // OperatorFromCache finds (or builds, the first time) the operator binary
-// of the pinned release and returns the recipe.
-func OperatorFromCache(ctx context.Context, progress io.Writer) (Operator, error) {
+// of release r and returns the recipe.
+func OperatorFromCache(ctx context.Context, r versions.KubeRayRelease, progress io.Writer) (Operator, error) {
 	k, err := versions.LookupKubernetes(versions.DefaultKubernetes)
 	if err != nil {
 		return Operator{}, err
 	}
-	paths, err := binaries.EnsureTarget(ctx, k, "ray-operator", binaries.WithProgress(progress))
+	paths, err := binaries.EnsureTarget(ctx, k, "ray-operator", binaries.WithProgress(progress), binaries.WithKubeRay(r))
 	if err != nil {
 		return Operator{}, err
 	}
-	return NewOperator(paths["ray-operator"]), nil
+	return NewOperator(r, paths["ray-operator"]), nil
 }
 
 // pauseUID is the user of registry.k8s.io/pause, which step 3's hardened

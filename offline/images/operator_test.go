@@ -27,7 +27,7 @@ func TestOperatorTarball(t *testing.T) {
 	if err := os.WriteFile(bin, []byte("\x7fELF fake operator"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	o := NewOperator(bin)
+	o := NewOperator(versions.DefaultKubeRay(), bin)
 	path, cached, err := o.Build(cache)
 	if err != nil || cached {
 		t.Fatalf("first build: cached=%v err=%v", cached, err)
@@ -160,7 +160,7 @@ func TestPauseImageRecipe(t *testing.T) {
 	if fi, err := os.Stat(p.Binary); err != nil || fi.Mode()&0o111 == 0 {
 		t.Errorf("pause binary %s: %v", p.Binary, err)
 	}
-	if op := NewOperator(p.Binary); p.Key() == op.Key() {
+	if op := NewOperator(versions.DefaultKubeRay(), p.Binary); p.Key() == op.Key() {
 		t.Error("the pause and operator recipes share a key")
 	}
 	cache, _ := CacheDir()
