@@ -31,11 +31,11 @@ type Settings struct {
 	Kubernetes string // E2E_KUBERNETES_VERSION, resolved to a pinned version
 	// KubeRay (E2E_KUBERAY_VERSION) is the pinned KubeRay release the run
 	// installs: its operator, CRDs, samples, chart and image.
-	KubeRay versions.KubeRayRelease
-	Keep       bool   // E2E_KEEP: keep the cluster (and its run directory)
-	Chart      string // E2E_CHART: standin, repo, or a chart path; "" = provider default
-	OutputDir  string // E2E_OUTPUT_DIR: the run's evidence directory
-	Artifacts  string // E2E_ARTIFACTS: on-failure (default) or always
+	KubeRay   versions.KubeRayRelease
+	Keep      bool   // E2E_KEEP: keep the cluster (and its run directory)
+	Chart     string // E2E_CHART: standin, repo, or a chart path; "" = provider default
+	OutputDir string // E2E_OUTPUT_DIR: the run's evidence directory
+	Artifacts string // E2E_ARTIFACTS: on-failure (default) or always
 	// Timeout is the base wait for objects to reach a state (E2E_TIMEOUT);
 	// longer operations scale it.
 	Timeout time.Duration
