@@ -7,7 +7,7 @@ OUTPUT    ?= _output
 TIMEOUT   ?= 60m
 JUNIT_KIND ?= $(OUTPUT)/junit-kind.xml
 
-.PHONY: all test tutorial unit binaries offline-images offline-check e2e-kind e2e-kind-offline e2e-local-1.34 vet fmt clean
+.PHONY: all test tutorial unit matrix binaries offline-images offline-check e2e-kind e2e-kind-offline e2e-local-1.34 vet fmt clean
 
 all: test
 
@@ -24,6 +24,10 @@ tutorial:
 ## unit: the fast tests (-short): no control plane, no Docker daemon, no cold build
 unit:
 	$(GO) test -short -count=1 $$($(GO) list ./... | grep -v /e2e$$)
+
+## matrix: the tutorial on the local tier for every Kubernetes × KubeRay pin, report in _output/matrix/matrix.md (MATRIX_FLAGS, e.g. -cells 1.24/v1.6.2)
+matrix:
+	$(GO) run ./cmd/matrix $(MATRIX_FLAGS)
 
 ## binaries: build the local tier's pinned binaries into the cache (first run only)
 binaries:

@@ -35,7 +35,11 @@ func LayoutProblems(readme string, packages []string, exists func(string) bool) 
 		if regexp.MustCompile(`\b` + regexp.QuoteMeta(path.Base(dir)) + `\b`).MatchString(parent) {
 			continue
 		}
-		problems = append(problems, fmt.Sprintf("package %s/ is not in README's Layout: add a line for it, or name it in %s/'s line", dir, path.Dir(dir)))
+		fix := "add a line for it"
+		if path.Dir(dir) != "." {
+			fix += ", or name it in " + path.Dir(dir) + "/'s line"
+		}
+		problems = append(problems, fmt.Sprintf("package %s/ is not in README's Layout: %s", dir, fix))
 	}
 	return problems
 }

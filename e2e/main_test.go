@@ -137,6 +137,11 @@ func runMain(m *testing.M) int {
 	table := h.run.Table()
 	fmt.Printf("\n%s\ne2e: evidence in %s\n", table, h.run.Dir)
 	_ = h.run.WriteFile("steps.txt", []byte(table))
+	// steps.json and junit.xml carry the same per-check results for
+	// machines (the matrix command reads steps.json).
+	if err := h.run.WriteReports(); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: writing steps.json and junit.xml: %v\n", err)
+	}
 	return code
 }
 

@@ -31,9 +31,9 @@ const (
 
 // Check is one assessment of a step.
 type Check struct {
-	Name   string
-	Result string // Pass, Fail, Skip, or "" when it never ran
-	Reason string // why it was skipped
+	Name   string `json:"name"`
+	Result string `json:"result,omitempty"` // Pass, Fail, Skip, or "" when it never ran
+	Reason string `json:"reason,omitempty"` // why it was skipped
 }
 
 // Step is one row of the table.
@@ -48,7 +48,12 @@ type Step struct {
 }
 
 // Counts tallies the step's checks.
-type Counts struct{ Passed, Skipped, Failed, NotRun int }
+type Counts struct {
+	Passed  int `json:"passed"`
+	Skipped int `json:"skipped"`
+	Failed  int `json:"failed"`
+	NotRun  int `json:"not_run"`
+}
 
 // Total is the number of checks counted.
 func (c Counts) Total() int { return c.Passed + c.Skipped + c.Failed + c.NotRun }

@@ -56,9 +56,19 @@ type derived struct {
 	pod    workload.Pod
 }
 
+// derivedPods are the pods of the fixture and of every sample of each pinned
+// KubeRay release, as that release builds them, then the corner cases.
 func derivedPods(t *testing.T) []derived {
 	t.Helper()
-	dir, err := upstream.Dir(versions.DefaultKubeRay())
+	var out []derived
+	for _, r := range versions.KubeRayReleases {
+		out = append(out, releasePods(t, r)...)
+	}
+	return append(out, cornerPods()...)
+}
+
+func releasePods(t *testing.T, r versions.KubeRayRelease) []derived {
+	dir, err := upstream.Dir(r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,16 +97,16 @@ func derivedPods(t *testing.T) []derived {
 			if d.Object == nil {
 				continue
 			}
-			pods, err := workload.Pods(d.Object, workload.Operator{})
+			pods, err := workload.Pods(d.Object, workload.Operator{KubeRay: r})
 			if err != nil {
 				continue
 			}
 			for _, p := range pods {
-				out = append(out, derived{name, d.Index, d.Object.GetKind() + "/" + d.Object.GetName(), p})
+				out = append(out, derived{"KubeRay " + r.Version + " " + name, d.Index, d.Object.GetKind() + "/" + d.Object.GetName(), p})
 			}
 		}
 	}
-	return append(out, cornerPods()...)
+	return out
 }
 
 // cornerPods each break one rule of the baseline or restricted standard, or

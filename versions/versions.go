@@ -158,6 +158,15 @@ var KubernetesReleases = []Kubernetes{
 		KindNodeImage: "",
 		Kubeadm:       KubeadmImages{Pause: "3.10.1", Etcd: "3.6.5-0", CoreDNS: "v1.12.1"},
 	},
+	{
+		// The newest Kubernetes the module proxy serves. Its kubelet
+		// refuses cgroup v1 hosts by default (since 1.35); the local tier runs
+		// no kubelet, so that matters only for a Kind node (issue #14).
+		Version:       "v1.37.2",
+		GoToolchain:   "go1.26.10",
+		KindNodeImage: "",
+		Kubeadm:       KubeadmImages{Pause: "3.10.2", Etcd: "3.7.0-0", CoreDNS: "v1.14.6"},
+	},
 }
 
 // LookupKubernetes finds a supported release. It accepts the full version

@@ -22,7 +22,7 @@ import (
 )
 
 func main() {
-	version := flag.String("kubernetes", versions.DefaultKubernetes, "pinned Kubernetes version to build (e.g. 1.24, 1.29 or 1.34)")
+	version := flag.String("kubernetes", versions.DefaultKubernetes, "pinned Kubernetes version to build (e.g. 1.24, 1.29, 1.34 or 1.37)")
 	kuberay := flag.String("kuberay", versions.KubeRay, "pinned KubeRay release whose operator to build: "+strings.Join(versions.SupportedKubeRay(), ", "))
 	node := flag.Bool("node", false, "also build the Kind node's kubelet, kubeadm, kubectl, kube-proxy, crictl and CoreDNS")
 	flag.Parse()

@@ -59,7 +59,7 @@ func parse(args []string, stdout io.Writer) (options, error) {
 	// The flag package would print the whole usage after each error; one
 	// line that names the problem reads better in a CI log.
 	fl.SetOutput(io.Discard)
-	fl.StringVar(&o.version, "kubernetes", versions.DefaultKubernetes, "pinned Kubernetes version to run (e.g. 1.24, 1.29 or 1.34)")
+	fl.StringVar(&o.version, "kubernetes", versions.DefaultKubernetes, "pinned Kubernetes version to run (e.g. 1.24, 1.29, 1.34 or 1.37)")
 	fl.StringVar(&o.kuberay, "kuberay", versions.KubeRay, "pinned KubeRay release whose operator runs for each chart install: "+strings.Join(versions.SupportedKubeRay(), ", "))
 	fl.StringVar(&o.envFile, "env-file", "", "write the export lines to FILE once the cluster is ready (removed at teardown)")
 	if err := fl.Parse(args); err != nil {

@@ -95,7 +95,7 @@ func (s Settings) Requires(c string) bool { return slices.Contains(s.Require, c)
 
 // Describe lists the variables, for --help-like messages and the README.
 const Describe = `E2E_PROVIDER            local (default), kind, or existing (the cluster in KUBECONFIG)
-E2E_KUBERNETES_VERSION  pinned Kubernetes version: 1.24 (default), 1.29 or 1.34
+E2E_KUBERNETES_VERSION  pinned Kubernetes version: 1.24 (default), 1.29, 1.34 or 1.37
 E2E_KUBERAY_VERSION     pinned KubeRay release: ` + kubeRayChoices + `
 E2E_CHART               kuberay-operator chart: standin, repo, or a chart directory/.tgz
 E2E_KEEP                1 keeps the cluster and its run directory for debugging

@@ -1,0 +1,60 @@
+package evidence
+
+import (
+	"encoding/xml"
+	"strings"
+	"testing"
+	"time"
+)
+
+// steps.json and junit.xml count what the table counts: a skipped or
+// unreached check is never a passing test case, and a step whose setup
+// failed is a failure even with no failed check.
+func TestReportsAgreeWithTheTable(t *testing.T) {
+	dir := t.TempDir()
+	r, _ := New(dir)
+	r.SetMeta("KubeRay", "v1.6.2")
+	r.Plan("4 operator", "installs", "hardened")
+	r.RecordCheck("4 operator", "installs", Pass, "")
+	r.RecordCheck("4 operator", "hardened", Pass, "")
+	r.Finish("4 operator", Pass, 2*time.Second)
+	r.Plan("5.2 runs", "admitted", "xgboost", "deleted")
+	r.RecordCheck("5.2 runs", "admitted", Pass, "")
+	r.RecordCheck("5.2 runs", "xgboost", Skip, "no containers on the local tier")
+	r.Finish("5.2 runs", Pass, time.Second)
+	r.Plan("5.3 broken", "a", "b")
+	r.Note("5.3 broken", "setup: the operator never started")
+	r.Finish("5.3 broken", Fail, time.Second)
+	if err := r.WriteReports(); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := ReadReport(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (Counts{Passed: 3, Skipped: 1, NotRun: 3}); rep.Totals != want || rep.Totals != r.Totals() {
+		t.Errorf("totals %+v, table %+v, want %+v", rep.Totals, r.Totals(), want)
+	}
+	if !rep.Failed || rep.Steps[1].Summary != "PASS 1/3 (1 skipped: no containers on the local tier, 1 not run)" || rep.Meta[0] != (MetaEntry{"KubeRay", "v1.6.2"}) {
+		t.Errorf("report: %+v", rep)
+	}
+	data, err := rep.JUnit("tutorial")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var suites junitSuites
+	if err := xml.Unmarshal(data, &suites); err != nil {
+		t.Fatal(err)
+	}
+	// 7 checks and the failed setup of 5.3: 3 pass, 1 skipped, 3 not run
+	// (skipped), 1 failure.
+	if suites.Tests != 8 || suites.Skipped != 4 || suites.Failures != 1 {
+		t.Errorf("JUnit: %d tests, %d skipped, %d failures\n%s", suites.Tests, suites.Skipped, suites.Failures, data)
+	}
+	if !strings.Contains(string(data), `<skipped message="no containers on the local tier"></skipped>`) {
+		t.Errorf("the skip reason is not in the JUnit:\n%s", data)
+	}
+	if _, err := ReadReport(t.TempDir()); err == nil {
+		t.Error("ReadReport of a directory without steps.json succeeded")
+	}
+}
