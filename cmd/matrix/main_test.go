@@ -2,8 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"io"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/kuberay-docs/pod-security-e2e/binaries"
+	"github.com/kuberay-docs/pod-security-e2e/matrix"
 )
 
 // Bad flags and cell names stop the command at once with one line and exit
@@ -17,6 +23,7 @@ func TestBadInputExitsTwo(t *testing.T) {
 		{[]string{"-kuberay", "v1.7.0"}, `matrix: -kuberay: KubeRay version "v1.7.0" is not pinned; choose one of v1.5.1, v1.6.2`},
 		{[]string{"-parallel", "-1"}, "matrix: -parallel takes 0 (automatic) or more"},
 		{[]string{"extra"}, `matrix: unexpected argument "extra"`},
+		{[]string{"-cells", "1.24/v1.6.2", "-kubernetes", "1.37"}, "matrix: -cells names the cells itself"},
 		{[]string{"-nope"}, "matrix: flag provided but not defined: -nope"},
 	} {
 		var stdout, stderr bytes.Buffer
@@ -33,5 +40,34 @@ func TestAutoParallelStaysWithinCoresAndCells(t *testing.T) {
 	}
 	if n := autoParallel(100); n < 1 || n > 100 {
 		t.Errorf("100 cells: %d at a time", n)
+	}
+}
+
+// BenchmarkWarmMatrix runs every cell of the matrix with its binaries
+// cached, as `make matrix` does, and reports the wall time. README gives its
+// figures; run it with
+//
+//	go test ./cmd/matrix -run '^$' -bench WarmMatrix -benchtime 1x -timeout 60m
+//
+// It is skipped, saying which, when a cell's binaries are not cached: a
+// cold build is not what it measures.
+func BenchmarkWarmMatrix(b *testing.B) {
+	cells, err := matrix.Cells("all", "all", "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range cells {
+		if _, err := binaries.Ensure(context.Background(), c.Kubernetes, binaries.WithKubeRay(c.KubeRay), binaries.WithDeadline(time.Now()), binaries.WithProgress(io.Discard)); err != nil {
+			b.Skipf("the binaries of cell %s are not all cached (go run ./cmd/local-binaries -kubernetes %s -kuberay %s): %v", c, c.Kubernetes.Minor(), c.KubeRay.Version, err)
+		}
+	}
+	for b.Loop() {
+		var stdout, stderr bytes.Buffer
+		start := time.Now()
+		code := run([]string{"-out", b.TempDir()}, &stdout, &stderr)
+		b.ReportMetric(time.Since(start).Seconds(), "s/matrix")
+		if code != 0 {
+			b.Fatalf("matrix exit %d\n%s%s", code, stdout.String(), stderr.String())
+		}
 	}
 }

@@ -53,15 +53,27 @@ func spawner() {
 }
 
 // Start runs cmd as a supervised child named name. Output goes to logFile,
-// which the caller owns.
+// which the caller owns. The child is killed (SIGKILL) if the harness dies.
 func Start(name string, cmd *exec.Cmd, log io.Writer) (*Process, error) {
+	return start(name, cmd, log, sysProcAttr())
+}
+
+// StartWithDeathSignal is Start for a child that cleans up after itself on
+// sig: if the harness dies, the kernel sends the child sig instead of
+// SIGKILL (the matrix runs the compiled suite this way, which on SIGTERM
+// stops its cluster and removes its files).
+func StartWithDeathSignal(name string, cmd *exec.Cmd, log io.Writer, sig syscall.Signal) (*Process, error) {
+	return start(name, cmd, log, sysProcAttrDeathSignal(sig))
+}
+
+func start(name string, cmd *exec.Cmd, log io.Writer, attr *syscall.SysProcAttr) (*Process, error) {
 	spawnOnce.Do(func() {
 		spawnReq = make(chan spawnRequest)
 		go spawner()
 	})
 	cmd.Stdout = log
 	cmd.Stderr = log
-	cmd.SysProcAttr = sysProcAttr()
+	cmd.SysProcAttr = attr
 	reply := make(chan error, 1)
 	spawnReq <- spawnRequest{cmd: cmd, reply: reply}
 	if err := <-reply; err != nil {

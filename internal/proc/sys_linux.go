@@ -5,8 +5,10 @@ import (
 	"syscall"
 )
 
-func sysProcAttr() *syscall.SysProcAttr {
-	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+func sysProcAttr() *syscall.SysProcAttr { return sysProcAttrDeathSignal(syscall.SIGKILL) }
+
+func sysProcAttrDeathSignal(sig syscall.Signal) *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: sig}
 }
 
 // SignalOnParentDeath asks the kernel to send this process sig when its
