@@ -13,7 +13,7 @@ import (
 // lines, unchanged).
 const capturedLog = "testdata/kube-apiserver-v1.24.17-audit.log"
 
-var capturedLogs = []string{capturedLog, "testdata/kube-apiserver-v1.29.2-audit.log", "testdata/kube-apiserver-v1.34.4-audit.log"}
+var capturedLogs = []string{capturedLog, "testdata/kube-apiserver-v1.29.2-audit.log", "testdata/kube-apiserver-v1.34.4-audit.log", "testdata/kube-apiserver-v1.37.2-audit.log"}
 
 func readCaptured(t *testing.T) []byte {
 	t.Helper()

@@ -57,10 +57,14 @@ func TestNightlyWorkflow(t *testing.T) {
 	if sched, ok := wf.On["schedule"].([]any); !ok || len(sched) == 0 {
 		t.Error("no nightly schedule")
 	}
-	if len(wf.Jobs) != 1 {
-		t.Fatalf("%d jobs, want one", len(wf.Jobs))
+	if len(wf.Jobs) != 2 {
+		t.Fatalf("%d jobs, want the kind tier's and the local-tier matrix", len(wf.Jobs))
 	}
+	checkMatrixJob(t, wf)
 	for name, job := range wf.Jobs {
+		if name != "tutorial" {
+			continue
+		}
 		var resolved []string
 		for _, v := range job.Strategy.Matrix["kubernetes"] {
 			img, err := ResolveNodeImage(v, "")
@@ -120,5 +124,34 @@ func TestMakeTargetRunsTheKindTier(t *testing.T) {
 		if !strings.Contains(recipe, want) {
 			t.Errorf("e2e-kind recipe lacks %q:\n%s", want, recipe)
 		}
+	}
+}
+
+// checkMatrixJob: the local-tier matrix job caches the binaries under a key
+// of the pins, runs make matrix, publishes the table as the job summary and
+// the cells' JUnit, and uploads the evidence when a cell fails.
+func checkMatrixJob(t *testing.T, wf workflow) {
+	t.Helper()
+	job, ok := wf.Jobs["matrix"]
+	if !ok {
+		t.Fatal("no matrix job")
+	}
+	var cache, run, summary, upload, junit bool
+	for _, s := range job.Steps {
+		uses := strings.ToLower(s.Uses)
+		switch {
+		case strings.HasPrefix(uses, "actions/cache@"):
+			cache = strings.Contains(s.With["key"], "versions/versions.go") && strings.HasSuffix(s.With["path"], "/bin")
+		case strings.HasPrefix(uses, "actions/upload-artifact@"):
+			upload = s.If == "failure()" && s.With["path"] == "_output/matrix"
+		case strings.Contains(uses, "junit"):
+			junit = s.If == "always()" && s.With["report_paths"] == "_output/matrix/cells/*/junit.xml"
+		}
+		run = run || strings.TrimSpace(s.Run) == "make matrix"
+		summary = summary || (s.If == "always()" && strings.Contains(s.Run, "matrix.md") && strings.Contains(s.Run, "GITHUB_STEP_SUMMARY"))
+	}
+	if !cache || !run || !summary || !upload || !junit || job.Env["E2E_CACHE_DIR"] == "" {
+		t.Errorf("matrix job: binaries cached by the pins %v (E2E_CACHE_DIR %q), make matrix %v, table as job summary %v, evidence on failure %v, JUnit %v",
+			cache, job.Env["E2E_CACHE_DIR"], run, summary, upload, junit)
 	}
 }

@@ -38,7 +38,7 @@ import (
 	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
-const usage = "usage: local-cluster [-kubernetes VERSION] [-env-file FILE]"
+const usage = "usage: local-cluster [-kubernetes VERSION] [-kuberay RELEASE] [-env-file FILE]"
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))

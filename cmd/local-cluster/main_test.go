@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
 // The run with a live cluster is in selftest (TestLocalCluster…), which
@@ -18,7 +20,8 @@ func TestBadInputIsOneLineAndExitStatus2(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"-kubernetes", "1.19"}, "local-cluster: -kubernetes 1.19 is not a pinned version; choose one of v1.24.17, v1.29.2, v1.34.4 ("},
+		{[]string{"-kubernetes", "1.19"}, "local-cluster: -kubernetes 1.19 is not a pinned version; choose one of " + strings.Join(versions.SupportedKubernetes(), ", ") + " ("},
+		{[]string{"-kuberay", "v1.7.0"}, "local-cluster: -kuberay v1.7.0 is not a pinned release; choose one of " + strings.Join(versions.SupportedKubeRay(), ", ") + " ("},
 		{[]string{"-nope"}, "local-cluster: flag provided but not defined: -nope"},
 		{[]string{"-env-file"}, "local-cluster: flag needs an argument: -env-file"},
 		{[]string{"now"}, `local-cluster: unexpected argument "now"`},
