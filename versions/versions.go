@@ -6,7 +6,6 @@ package versions
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 )
 
@@ -172,26 +171,38 @@ var KubernetesReleases = []Kubernetes{
 // LookupKubernetes finds a supported release. It accepts the full version
 // ("v1.34.4"), the version without "v", or the minor ("1.34", "v1.34").
 func LookupKubernetes(v string) (Kubernetes, error) {
-	want := strings.TrimPrefix(strings.TrimSpace(v), "v")
-	if want == "" {
-		want = strings.TrimPrefix(DefaultKubernetes, "v")
-	}
-	for _, k := range KubernetesReleases {
-		full := strings.TrimPrefix(k.Version, "v")
-		if want == full || strings.HasPrefix(full, want+".") {
-			return k, nil
-		}
-	}
-	return Kubernetes{}, fmt.Errorf("Kubernetes version %q is not pinned; choose one of %s (set E2E_KUBERNETES_VERSION)", v, strings.Join(SupportedKubernetes(), ", "))
+	return lookup(KubernetesReleases, func(k Kubernetes) string { return k.Version }, v, DefaultKubernetes, "Kubernetes", "E2E_KUBERNETES_VERSION")
 }
 
 // SupportedKubernetes returns the pinned Kubernetes versions, oldest first.
 func SupportedKubernetes() []string {
-	var out []string
-	for _, k := range KubernetesReleases {
-		out = append(out, k.Version)
+	return versionsOf(KubernetesReleases, func(k Kubernetes) string { return k.Version })
+}
+
+// lookup finds the pin of all whose version is v, with or without the "v",
+// or whose version starts with v as a minor ("1.34" for "v1.34.4"); "" is
+// def. what and setting name the axis and its setting in the error.
+func lookup[T any](all []T, version func(T) string, v, def, what, setting string) (T, error) {
+	want := strings.TrimPrefix(strings.TrimSpace(v), "v")
+	if want == "" {
+		want = strings.TrimPrefix(def, "v")
 	}
-	sort.Strings(out)
+	for _, t := range all {
+		full := strings.TrimPrefix(version(t), "v")
+		if want == full || strings.HasPrefix(full, want+".") {
+			return t, nil
+		}
+	}
+	var none T
+	return none, fmt.Errorf("%s version %q is not pinned; choose one of %s (set %s)", what, v, strings.Join(versionsOf(all, version), ", "), setting)
+}
+
+// versionsOf lists the versions of the pins, in their order (oldest first).
+func versionsOf[T any](all []T, version func(T) string) []string {
+	out := make([]string, len(all))
+	for i, t := range all {
+		out[i] = version(t)
+	}
 	return out
 }
 
@@ -225,26 +236,12 @@ var KubeRayReleases = []KubeRayRelease{{Version: "v1.5.1"}, {Version: "v1.6.2"}}
 // LookupKubeRay finds a pinned KubeRay release by its version, with or
 // without the "v" ("v1.5.1", "1.5.1", or the minor "1.5"); "" is the default.
 func LookupKubeRay(v string) (KubeRayRelease, error) {
-	want := strings.TrimPrefix(strings.TrimSpace(v), "v")
-	if want == "" {
-		want = strings.TrimPrefix(KubeRay, "v")
-	}
-	for _, r := range KubeRayReleases {
-		full := strings.TrimPrefix(r.Version, "v")
-		if want == full || strings.HasPrefix(full, want+".") {
-			return r, nil
-		}
-	}
-	return KubeRayRelease{}, fmt.Errorf("KubeRay version %q is not pinned; choose one of %s (set E2E_KUBERAY_VERSION)", v, strings.Join(SupportedKubeRay(), ", "))
+	return lookup(KubeRayReleases, func(r KubeRayRelease) string { return r.Version }, v, KubeRay, "KubeRay", "E2E_KUBERAY_VERSION")
 }
 
 // SupportedKubeRay returns the pinned KubeRay versions, oldest first.
 func SupportedKubeRay() []string {
-	var out []string
-	for _, r := range KubeRayReleases {
-		out = append(out, r.Version)
-	}
-	return out
+	return versionsOf(KubeRayReleases, func(r KubeRayRelease) string { return r.Version })
 }
 
 // OperatorImage is the release's published operator image.

@@ -163,3 +163,15 @@ func TestKubeRayAtLeast(t *testing.T) {
 		}
 	}
 }
+
+// The pins are listed oldest first: messages, the matrix and the docs show
+// them in that order.
+func TestPinsAreOldestFirst(t *testing.T) {
+	for _, list := range [][]string{versions.SupportedKubernetes(), versions.SupportedKubeRay()} {
+		for i := 1; i < len(list); i++ {
+			if (versions.KubeRayRelease{Version: list[i-1]}).AtLeast(list[i]) {
+				t.Errorf("%s comes before %s", list[i-1], list[i])
+			}
+		}
+	}
+}
