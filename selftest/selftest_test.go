@@ -39,11 +39,12 @@ type program struct {
 var (
 	e2eSuite     = &program{pkg: "./e2e", test: true}
 	localCluster = &program{pkg: "./cmd/local-cluster"}
+	matrixCmd    = &program{pkg: "./cmd/matrix"}
 )
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	for _, p := range []*program{e2eSuite, localCluster} {
+	for _, p := range []*program{e2eSuite, localCluster, matrixCmd} {
 		if p.path != "" {
 			os.RemoveAll(filepath.Dir(p.path))
 		}
@@ -281,4 +282,50 @@ func alive(pids []int) []int {
 		}
 	}
 	return out
+}
+
+// Ctrl-C in the matrix stops its running cells through SIGTERM (each suite
+// removes its cluster), writes the report with the cell marked, exits 130,
+// and leaves no process, cluster directory or compiled suite behind.
+func TestCtrlCStopsTheMatrixAndItsCells(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a control plane")
+	}
+	g := gomega.NewWithT(t)
+	tmp := t.TempDir()
+	out := filepath.Join(tmp, "matrix")
+	cmd := exec.Command(matrixCmd.build(t), "-cells", "1.24/v1.6.2", "-out", out)
+	cmd.Env = env(t, tmp, "E2E_HOLD=60s")
+	var stdout, stderr proc.Output
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	g.Expect(cmd.Start()).To(gomega.Succeed())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	// The cell's suite holds step 5.1 for E2E_HOLD: its cluster and operator
+	// run by then.
+	log := filepath.Join(out, "cells", "k1.24-kuberay-v1.6.2", "test.log")
+	g.Eventually(func() string { data, _ := os.ReadFile(log); return string(data) }).
+		WithTimeout(15 * time.Minute).WithPolling(time.Second).Should(gomega.ContainSubstring("no_Ray_pod_appears"), stdout.String())
+	var tree []int
+	for next := []int{cmd.Process.Pid}; len(next) > 0; {
+		var kids []int
+		for _, p := range next {
+			kids = append(kids, children(p)...)
+		}
+		tree, next = append(tree, kids...), kids
+	}
+	g.Expect(len(tree)).To(gomega.BeNumerically(">=", 7), "the suite, etcd, apiserver, controller manager, scheduler, KWOK and the operator")
+	g.Expect(cmd.Process.Signal(syscall.SIGINT)).To(gomega.Succeed())
+	err := cmd.Wait()
+	var exit *exec.ExitError
+	g.Expect(errors.As(err, &exit)).To(gomega.BeTrue())
+	g.Expect(exit.ExitCode()).To(gomega.Equal(130), stdout.String()+stderr.String())
+	g.Expect(stderr.String()).To(gomega.ContainSubstring("matrix: interrupted"))
+	g.Expect(alive(tree)).To(gomega.BeEmpty(), "processes outlived Ctrl-C")
+	report, err := os.ReadFile(filepath.Join(out, "matrix.md"))
+	g.Expect(err).NotTo(gomega.HaveOccurred())
+	g.Expect(string(report)).To(gomega.ContainSubstring("| v1.6.2 | **ERROR: the run left no steps.json: the suite exit status 143"))
+	for _, pattern := range []string{"kuberay-e2e-local-*", "kuberay-e2e-matrix-*"} {
+		left, _ := filepath.Glob(filepath.Join(tmp, pattern))
+		g.Expect(left).To(gomega.BeEmpty(), "left after Ctrl-C")
+	}
 }
