@@ -304,7 +304,7 @@ func TestCtrlCStopsTheMatrixAndItsCells(t *testing.T) {
 	// run by then.
 	log := filepath.Join(out, "cells", "k1.24-kuberay-v1.6.2", "test.log")
 	g.Eventually(func() string { data, _ := os.ReadFile(log); return string(data) }).
-		WithTimeout(15 * time.Minute).WithPolling(time.Second).Should(gomega.ContainSubstring("no_Ray_pod_appears"), stdout.String())
+		WithTimeout(15*time.Minute).WithPolling(time.Second).Should(gomega.ContainSubstring("no_Ray_pod_appears"), stdout.String())
 	var tree []int
 	for next := []int{cmd.Process.Pid}; len(next) > 0; {
 		var kids []int
