@@ -153,7 +153,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 			continue
 		}
 		if built[c.Name()] == nil {
+			mu.Lock()
 			fmt.Fprintf(stdout, "matrix: %s started\n", c)
+			mu.Unlock()
 		}
 		wg.Add(1)
 		go func() {
