@@ -52,6 +52,9 @@ type harness struct {
 	kubeconfig string
 	cs         kubernetes.Interface
 	dyn        dynamic.Interface
+	// server is the API server's own version ("v1.24.17"), as it answered
+	// when the run connected; "" if it did not say.
+	server string
 
 	auditStart          int64  // audit log offset when the run began
 	auditProbe          string // the pod name step 1's audit probe asked for

@@ -248,6 +248,7 @@ func connect(ctx context.Context, c *envconf.Config) (context.Context, error) {
 		return ctx, err
 	}
 	if v, err := h.cs.Discovery().ServerVersion(); err == nil {
+		h.server = v.GitVersion
 		h.run.SetMeta("Kubernetes", v.GitVersion+" (the API server's own version)")
 	} else {
 		h.run.SetMeta("Kubernetes", "unknown: the API server did not say ("+err.Error()+")")

@@ -40,10 +40,11 @@ func (a admission) String() string {
 // the step wait for pods that never come (or for a refusal that never comes).
 func (h *harness) staticCheck(t *testing.T, file string, objs []*unstructured.Unstructured, want admission) podsecurity.Report {
 	t.Helper()
+	server := h.serverVersion()
 	checker, err := podsecurity.New(podsecurity.Options{
 		Level:      namespaceLabels["pod-security.kubernetes.io/enforce"],
 		Version:    namespaceLabels["pod-security.kubernetes.io/enforce-version"],
-		Kubernetes: h.serverVersion(t),
+		Kubernetes: server,
 		Operator:   workload.Operator{KubeRay: h.cfg.KubeRay},
 	})
 	if err != nil {
@@ -64,20 +65,18 @@ func (h *harness) staticCheck(t *testing.T, file string, objs []*unstructured.Un
 			what = "the step would wait for a refusal that never comes"
 		}
 		t.Fatalf("%s: the API server would have its pods %s under %s, but this step needs them %s, so %s:\n%s\n(`go run ./cmd/podsecurity-check --kubernetes-version %s FILE` prints the same verdicts)",
-			file, got, r.Policy, want, what, lines, h.serverVersion(t))
+			file, got, r.Policy, want, what, lines, server)
 	}
 	t.Logf("static Pod Security check of %s:\n%s", file, lines)
 	return r
 }
 
 // serverVersion is the version of the API server under test: the running
-// cluster's when there is one, else the pinned one the provider starts.
-func (h *harness) serverVersion(t *testing.T) string {
-	t.Helper()
-	if h.cs != nil {
-		if v, err := h.cs.Discovery().ServerVersion(); err == nil {
-			return strings.TrimPrefix(strings.SplitN(v.GitVersion, "-", 2)[0], "v")
-		}
+// cluster's when it said (at connect), else the pinned one the provider
+// starts.
+func (h *harness) serverVersion() string {
+	if h.server != "" {
+		return strings.TrimPrefix(strings.SplitN(h.server, "-", 2)[0], "v")
 	}
 	return h.cfg.Kubernetes
 }

@@ -102,12 +102,12 @@ func pinsOnly(err error) string {
 }
 
 func sorted(cells []Cell) []Cell {
-	index := func(all []string, v string) int { return slices.Index(all, v) }
+	ks, rs := versions.SupportedKubernetes(), versions.SupportedKubeRay()
 	slices.SortStableFunc(cells, func(a, b Cell) int {
-		if d := index(versions.SupportedKubernetes(), a.Kubernetes.Version) - index(versions.SupportedKubernetes(), b.Kubernetes.Version); d != 0 {
+		if d := slices.Index(ks, a.Kubernetes.Version) - slices.Index(ks, b.Kubernetes.Version); d != 0 {
 			return d
 		}
-		return index(versions.SupportedKubeRay(), a.KubeRay.Version) - index(versions.SupportedKubeRay(), b.KubeRay.Version)
+		return slices.Index(rs, a.KubeRay.Version) - slices.Index(rs, b.KubeRay.Version)
 	})
 	return cells
 }

@@ -2,6 +2,7 @@ package workload
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -344,20 +345,12 @@ func (rc rayCluster) tokenVolume(op Operator, spec *corev1.PodSpec) {
 	if a == nil || a.Mode != "token" || a.EnableK8sTokenAuth == nil || !*a.EnableK8sTokenAuth || !op.KubeRay.AtLeast("v1.6.0") {
 		return
 	}
-	exists := false
-	for _, v := range spec.Volumes {
-		exists = exists || v.Name == rayTokenVolume
-	}
-	if !exists {
-		spec.Volumes = append(spec.Volumes, corev1.Volume{Name: rayTokenVolume, VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{
-			Sources: []corev1.VolumeProjection{{ServiceAccountToken: &corev1.ServiceAccountTokenProjection{Path: "token"}}},
-		}}})
-	}
+	addVolume(spec, corev1.Volume{Name: rayTokenVolume, VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{
+		Sources: []corev1.VolumeProjection{{ServiceAccountToken: &corev1.ServiceAccountTokenProjection{Path: "token"}}},
+	}}})
 	mount := func(c *corev1.Container) {
-		for _, m := range c.VolumeMounts {
-			if m.Name == rayTokenVolume {
-				return
-			}
+		if slices.ContainsFunc(c.VolumeMounts, func(m corev1.VolumeMount) bool { return m.Name == rayTokenVolume }) {
+			return
 		}
 		c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: rayTokenVolume, MountPath: rayTokenPath, ReadOnly: true})
 	}
@@ -416,14 +409,17 @@ func addEmptyDir(spec *corev1.PodSpec, i int, volume, path string, medium corev1
 			return
 		}
 	}
-	exists := false
-	for _, v := range spec.Volumes {
-		exists = exists || v.Name == volume
-	}
-	if !exists {
-		spec.Volumes = append(spec.Volumes, corev1.Volume{Name: volume, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: medium}}})
-	}
+	addVolume(spec, corev1.Volume{Name: volume, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: medium}}})
 	c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: volume, MountPath: path})
+}
+
+// addVolume adds v to the pod unless a volume of its name is there already,
+// as the operator's utils.VolumeExists checks: the existing one is kept,
+// whatever its type.
+func addVolume(spec *corev1.PodSpec, v corev1.Volume) {
+	if !slices.ContainsFunc(spec.Volumes, func(o corev1.Volume) bool { return o.Name == v.Name }) {
+		spec.Volumes = append(spec.Volumes, v)
+	}
 }
 
 func containerIndex(cs []corev1.Container, name string) int {

@@ -86,6 +86,10 @@ func (c *Cluster) DefaultChart() string {
 }
 func (c *Cluster) Containers() (bool, string) { return true, "" }
 
+// preloads says whether Create copies the images into the nodes: when asked
+// to, and always offline, where the nodes can pull nothing.
+func (c *Cluster) preloads() bool { return c.preload || c.offline }
+
 // Auditing: kind-config.yaml starts the API server with the audit policy,
 // and the log is read from the node.
 func (c *Cluster) Auditing() (bool, string) { return true, "" }
@@ -184,7 +188,7 @@ func (c *Cluster) Create(ctx context.Context, _ ...string) (kubeconfig string, e
 	if err := c.waitReady(ctx, cs); err != nil {
 		return "", err
 	}
-	if c.preload {
+	if c.preloads() {
 		if err := c.preloadImages(ctx); err != nil {
 			return "", err
 		}

@@ -51,7 +51,7 @@ func TestOfflineCreateRefusesMissingImages(t *testing.T) {
 	if runs := callsOf(calls(), "run"); len(runs) > 0 {
 		t.Errorf("kind started containers: %v", runs)
 	}
-	if !c.preload {
+	if !c.preloads() {
 		t.Error("offline mode must preload: the node can pull nothing")
 	}
 }

@@ -60,7 +60,7 @@ func WithReuse(reuse bool) Option { return func(c *Cluster) error { c.reuse = re
 // nodes, so that repeated local runs do not pull them again. Images the host
 // does not have are left for the nodes to pull.
 func WithPreload(preload bool) Option {
-	return func(c *Cluster) error { c.preload = c.preload || preload; return nil }
+	return func(c *Cluster) error { c.preload = preload; return nil }
 }
 
 // WithImages replaces the images WithPreload copies (by default the pinned
@@ -89,7 +89,6 @@ func WithPackageIndex(dir, image string) Option {
 func WithOffline(offline bool) Option {
 	return func(c *Cluster) error {
 		c.offline = offline
-		c.preload = c.preload || offline
 		return nil
 	}
 }

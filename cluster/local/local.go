@@ -43,7 +43,7 @@ const (
 // Cluster is the local tier's cluster provider.
 type Cluster struct {
 	cluster.Handle
-	version  string
+	kube     versions.Kubernetes     // WithVersion
 	kubeRay  versions.KubeRayRelease // WithKubeRay
 	prebuilt *binaries.Set           // WithPath: prebuilt binaries instead of building
 	cluster.Builder
@@ -103,10 +103,7 @@ func (c *Cluster) Create(ctx context.Context, _ ...string) (kubeconfig string, e
 	if err := c.Err(); err != nil {
 		return "", err
 	}
-	k, err := versions.LookupKubernetes(c.version)
-	if err != nil {
-		return "", err
-	}
+	k := c.kube
 	if c.auditPol == "" {
 		policy, err := repo.Path("audit-policy.yaml")
 		if err == nil {

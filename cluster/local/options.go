@@ -30,12 +30,9 @@ func WithName(name string) Option {
 // WithVersion picks the Kubernetes version ("v1.34", "1.24.17", ...); it
 // must be pinned in versions.
 func WithVersion(version string) Option {
-	return func(c *Cluster) error {
-		if _, err := versions.LookupKubernetes(version); err != nil {
-			return err
-		}
-		c.version = version
-		return nil
+	return func(c *Cluster) (err error) {
+		c.kube, err = versions.LookupKubernetes(version)
+		return err
 	}
 }
 
@@ -118,7 +115,10 @@ func WithProgress(w io.Writer) Option { return func(c *Cluster) error { c.progre
 // New returns a local cluster provider, by default for the tutorial's
 // Kubernetes version.
 func New(opts ...Option) (*Cluster, error) {
-	c := &Cluster{Handle: cluster.Handle{ClusterName: "kuberay-e2e"}, version: versions.DefaultKubernetes, kubeRay: versions.DefaultKubeRay(), progress: os.Stderr, startTimeout: 60 * time.Second}
+	c := &Cluster{Handle: cluster.Handle{ClusterName: "kuberay-e2e"}, kubeRay: versions.DefaultKubeRay(), progress: os.Stderr, startTimeout: 60 * time.Second}
+	if err := WithVersion(versions.DefaultKubernetes)(c); err != nil {
+		return nil, err
+	}
 	c.Builder = cluster.NewBuilder(c, func(name string) error { return WithName(name)(c) },
 		func(version string) error { return WithVersion(version)(c) },
 		func(dir string) error { return WithPath(dir)(c) })
