@@ -70,6 +70,12 @@ type PackageIndexer interface {
 	PackageIndexLog(ctx context.Context) (string, error)
 }
 
+// HostAdapter is a provider that may change how it runs the cluster to fit
+// the host (the kind tier on a cgroup v1 host); the run records what it did.
+type HostAdapter interface {
+	HostAdaptation() string
+}
+
 // Planner is a provider that can say, without doing it, what it will do to
 // make and remove its cluster; a dry run prints it.
 type Planner interface {

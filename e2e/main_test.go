@@ -253,6 +253,9 @@ func connect(ctx context.Context, c *envconf.Config) (context.Context, error) {
 	} else {
 		h.run.SetMeta("Kubernetes", "unknown: the API server did not say ("+err.Error()+")")
 	}
+	if p, ok := h.provider.(cluster.HostAdapter); ok && p.HostAdaptation() != "" {
+		h.run.SetMeta("host", p.HostAdaptation())
+	}
 	// What a provider can do may be known only once it is connected (an
 	// existing cluster whose nodes are all fakes).
 	return ctx, h.checkRequired()

@@ -17,7 +17,9 @@ type Kubernetes struct {
 	// go command fetches it through the module proxy (GOTOOLCHAIN), so old
 	// releases build even though today's Go rejects some of their code.
 	GoToolchain string
-	// KindNodeImage is the kindest/node image for this version, pinned by digest.
+	// KindNodeImage is the kindest/node image of this minor release, pinned
+	// by digest, or "" when the pinned kind publishes none. Its patch may
+	// differ from Version (kind v0.33.0 publishes v1.37.0 for v1.37.2).
 	KindNodeImage string
 	// Kubeadm holds the tags of the images `kubeadm config images list
 	// --kubernetes-version <Version>` names; the offline node image builds
@@ -111,31 +113,37 @@ const (
 // KindLibrary is the sigs.k8s.io/kind release the kind tier uses as a Go
 // library; go.mod requires exactly this version (versions_test checks).
 //
-// Why v0.22.0: kind supports a node image only together with the release
-// whose notes list its digest, and v0.22.0 is the release that built and
-// published the tutorial's v1.24.17 image (KindNodeImage124). Later releases
-// publish no Kubernetes 1.24 image, so none of them is known to run it. The
-// price of staying on it: its newest image is Kubernetes v1.29.2, it needs
-// Docker 20.10 or newer (nodes run with --cgroupns=private), and it lacks
-// the retry that kind v0.25.0 added for Docker hosts whose IPv6 has no
-// ip6tables NAT (there, create the "kind" network by hand or disable IPv6 in
-// the Docker daemon).
-const KindLibrary = "v0.22.0"
+// kind supports a node image together with the release whose notes list its
+// digest. v0.33.0 publishes Kubernetes v1.34 to v1.37 images; the newest,
+// v1.37.0, is its default (KindNodeImage137). It writes kubeadm's v1beta3
+// configuration up to Kubernetes 1.35 and v1beta4 from 1.36, which kubeadm
+// 1.37 needs. No kind release after v0.22.0 publishes a Kubernetes 1.24
+// image, so the tutorial's image (KindNodeImage124) stays the one v0.22.0
+// built; the nightly job and the offline tier (a node image built here from
+// v0.33.0's base files) run it with this library. Nodes still run with
+// --cgroupns=private (Docker 20.10 or newer). kind v0.33.0 only warns on a
+// cgroup v1 host; kubelet 1.35 and later refuse one unless told not to,
+// which the kind tier does (cluster/kind, failCgroupV1).
+const KindLibrary = "v0.33.0"
 
-// Node images published with kind v0.22.0, pinned by digest (a tag is
-// rebuilt for every kind release; the digest names this release's build).
+// Node images pinned by digest (a tag is rebuilt for every kind release; the
+// digest names one build).
 const (
-	// KindNodeImage124 is the tutorial's Kubernetes and the kind tier's default.
+	// KindNodeImage124 is the tutorial's Kubernetes and the kind tier's
+	// default: the image kind v0.22.0 built and published.
 	KindNodeImage124 = "kindest/node:v1.24.17@sha256:bad10f9b98d54586cba05a7eaa1b61c6b90bfc4ee174fdc43a7b75ca75c95e51"
-	// KindNodeImage129 is the newest image kind v0.22.0 publishes (its default
-	// image); the nightly job runs it beside 1.24.
-	KindNodeImage129 = "kindest/node:v1.29.2@sha256:51a1434a5397193442f0be2a297b488b6c919ce8a3931be0ce822606ea5ca245"
+	// KindNodeImage137 is the newest image kind v0.33.0 publishes (its
+	// default image). kind publishes v1.37.0; the pinned Kubernetes of that
+	// minor is v1.37.2 (KubernetesReleases), which the local tier and the
+	// offline node image run.
+	KindNodeImage137 = "kindest/node:v1.37.0@sha256:a1ed56cfb0e7b93589bdf97c8cd566405a265939e3620fc4f5de89adff580ae5"
 )
 
 // KindNodeImages are the node images the kind tier can run, oldest first.
 // They are kept apart from KubernetesReleases: every entry there must also
-// be buildable by the local tier (tools/kubernetes/<version>).
-var KindNodeImages = []string{KindNodeImage124, KindNodeImage129}
+// be buildable by the local tier (tools/kubernetes/<version>), and kind
+// publishes its own patch releases.
+var KindNodeImages = []string{KindNodeImage124, KindNodeImage137}
 
 // KubernetesReleases lists the Kubernetes versions the harness supports.
 var KubernetesReleases = []Kubernetes{
@@ -148,7 +156,7 @@ var KubernetesReleases = []Kubernetes{
 	{
 		Version:       "v1.29.2",
 		GoToolchain:   "go1.21.7",
-		KindNodeImage: KindNodeImage129,
+		KindNodeImage: "", // published by kind v0.22.0 only
 		Kubeadm:       KubeadmImages{Pause: "3.9", Etcd: "3.5.10-0", CoreDNS: "v1.11.1"},
 	},
 	{
@@ -160,10 +168,11 @@ var KubernetesReleases = []Kubernetes{
 	{
 		// The newest Kubernetes the module proxy serves. Its kubelet
 		// refuses cgroup v1 hosts by default (since 1.35); the local tier runs
-		// no kubelet, so that matters only for a Kind node (issue #14).
+		// no kubelet, and the kind tier tells a node on such a host to accept
+		// it (cluster/kind).
 		Version:       "v1.37.2",
 		GoToolchain:   "go1.26.10",
-		KindNodeImage: "",
+		KindNodeImage: KindNodeImage137,
 		Kubeadm:       KubeadmImages{Pause: "3.10.2", Etcd: "3.7.0-0", CoreDNS: "v1.14.6"},
 	},
 }

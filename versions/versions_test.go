@@ -57,8 +57,9 @@ func TestKindNodeImagesArePinnedByDigest(t *testing.T) {
 		if k.KindNodeImage == "" {
 			continue
 		}
-		if !regexp.MustCompile(`^kindest/node:` + regexp.QuoteMeta(k.Version) + `@sha256:[0-9a-f]{64}$`).MatchString(k.KindNodeImage) {
-			t.Errorf("%s: node image %q is not kindest/node:%s@sha256:<digest>", k.Version, k.KindNodeImage, k.Version)
+		// kind publishes its own patch of the minor (v1.37.0 for v1.37.2).
+		if !regexp.MustCompile(`^kindest/node:v` + regexp.QuoteMeta(k.Minor()) + `\.\d+@sha256:[0-9a-f]{64}$`).MatchString(k.KindNodeImage) {
+			t.Errorf("%s: node image %q is not kindest/node:v%s.<patch>@sha256:<digest>", k.Version, k.KindNodeImage, k.Minor())
 		}
 	}
 }

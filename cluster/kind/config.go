@@ -2,6 +2,7 @@ package kind
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -166,16 +167,39 @@ func (cfg *Config) check(dir string) error {
 }
 
 // apiServer is the part of a kubeadm ClusterConfiguration patch the check
-// reads. extraArgs is a map in kubeadm v1beta3, the API kind v0.22.0 writes
-// for every Kubernetes version it supports.
+// reads.
 type apiServer struct {
-	ExtraArgs    map[string]string `json:"extraArgs"`
+	ExtraArgs    extraArgs `json:"extraArgs"`
 	ExtraVolumes []struct {
 		Name      string `json:"name"`
 		HostPath  string `json:"hostPath"`
 		MountPath string `json:"mountPath"`
 		ReadOnly  bool   `json:"readOnly"`
 	} `json:"extraVolumes"`
+}
+
+// extraArgs reads both of kubeadm's forms: a map (v1beta3, which kind
+// v0.33.0 writes up to Kubernetes 1.35) and a list of name/value pairs
+// (v1beta4, from 1.36). kind converts a map in a patch without apiVersion
+// to the list where it writes v1beta4, so the repository's file keeps the
+// map and serves both.
+type extraArgs map[string]string
+
+func (a *extraArgs) UnmarshalJSON(b []byte) error {
+	var m map[string]string
+	if err := json.Unmarshal(b, &m); err == nil {
+		*a = m
+		return nil
+	}
+	var list []struct{ Name, Value string }
+	if err := json.Unmarshal(b, &list); err != nil {
+		return errors.New("extraArgs is neither a map (kubeadm v1beta3) nor a list of name/value pairs (v1beta4)")
+	}
+	*a = extraArgs{}
+	for _, kv := range list {
+		(*a)[kv.Name] = kv.Value
+	}
+	return nil
 }
 
 func apiServerPatch(patches []string) (*apiServer, error) {

@@ -102,6 +102,35 @@ func TestRelativeHostPathResolvesAgainstTheFile(t *testing.T) {
 	}
 }
 
+// kubeadm v1beta4 (kind writes it from Kubernetes 1.36) lists extraArgs as
+// name/value pairs; a patch in that form reads like the map form.
+func TestExtraArgsInEitherKubeadmForm(t *testing.T) {
+	dir, _ := policyDir(t)
+	list := strings.Replace(good, `    extraArgs:
+      audit-policy-file: /etc/audit/policy.yaml
+      audit-log-path: /var/log/audit/api.log
+`, `    extraArgs:
+    - name: audit-policy-file
+      value: /etc/audit/policy.yaml
+    - name: audit-log-path
+      value: /var/log/audit/api.log
+`, 1)
+	if list == good {
+		t.Fatal("the case does not apply")
+	}
+	cfg, err := LoadConfig(writeConfig(t, dir, list))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.AuditPolicyFile != "/etc/audit/policy.yaml" || cfg.AuditLogPath != "/var/log/audit/api.log" {
+		t.Errorf("v1beta4 extraArgs read as policy %q log %q", cfg.AuditPolicyFile, cfg.AuditLogPath)
+	}
+	scalar := strings.Replace(good, "    extraArgs:\n      audit-policy-file", "    extraArgs: 3\n    x:\n      audit-policy-file", 1)
+	if _, err := LoadConfig(writeConfig(t, dir, scalar)); err == nil || !strings.Contains(err.Error(), "neither a map") {
+		t.Errorf("extraArgs that is neither form: %v", err)
+	}
+}
+
 func TestPathsFollowTheVolumes(t *testing.T) {
 	dir, policy := policyDir(t)
 	// The pod sees /etc/kubernetes/audit, the node has it at /srv/audit and

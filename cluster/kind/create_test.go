@@ -242,7 +242,7 @@ func TestBadOptionsFailWhereTheyAreApplied(t *testing.T) {
 			}
 		})
 	}
-	if c, err := New(WithName("fine"), WithVersion("1.29"), WithTimeout(time.Minute)); err != nil || c.Name() != "fine" {
+	if c, err := New(WithName("fine"), WithVersion("1.37"), WithTimeout(time.Minute)); err != nil || c.Name() != "fine" {
 		t.Errorf("good options: %v, %v", c, err)
 	}
 }

@@ -1,6 +1,7 @@
 package kind
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -24,6 +25,7 @@ const (
 	fakeClustersEnv = "KUBERAY_E2E_FAKE_DOCKER_CLUSTERS" // comma-separated existing clusters
 	fakeNoEngineEnv = "KUBERAY_E2E_FAKE_DOCKER_NO_ENGINE"
 	fakeImagesEnv   = "KUBERAY_E2E_FAKE_DOCKER_IMAGES" // comma-separated images `image inspect` finds
+	fakeCgroupEnv   = "KUBERAY_E2E_FAKE_DOCKER_CGROUP" // the host's cgroup version (default 2)
 	fakeRunRefused  = "fake docker: no container can run in this test"
 	noDaemon        = "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?"
 )
@@ -58,8 +60,8 @@ func fakeDocker(log string, args []string) int {
 			return 1
 		}
 		switch joined {
-		case "info --format {{.ServerVersion}}":
-			fmt.Println("99.0.0-fake")
+		case "info --format {{.ServerVersion}} {{.CgroupVersion}}":
+			fmt.Println("99.0.0-fake " + cmp.Or(os.Getenv(fakeCgroupEnv), "2"))
 		case "info --format {{json .}}":
 			fmt.Println("{}")
 		case "info":

@@ -106,6 +106,12 @@ func ResolveNodeImage(setting, kubernetes string) (NodeImage, error) {
 	if img, ok := pinnedImage(want); ok {
 		return img, nil
 	}
+	// kind publishes its own patch of a minor (v1.37.0 where v1.37.2 is
+	// pinned): the pinned release names the image of its minor. The run
+	// records the API server's own version, so the patch is not hidden.
+	if k, err := versions.LookupKubernetes(want); err == nil && k.KindNodeImage != "" {
+		return ParseNodeImage(k.KindNodeImage)
+	}
 	var have []string
 	for _, ref := range versions.KindNodeImages {
 		img, _ := ParseNodeImage(ref)

@@ -80,10 +80,13 @@ func TestResolveNodeImage(t *testing.T) {
 	for _, tc := range []struct{ setting, kubernetes, want string }{
 		{"", "v1.24.17", versions.KindNodeImage124},
 		{"", "1.24", versions.KindNodeImage124},
-		{"1.29", "v1.24.17", versions.KindNodeImage129},
-		{"v1.29.2", "v1.24.17", versions.KindNodeImage129},
+		{"1.37", "v1.24.17", versions.KindNodeImage137},
+		{"v1.37.0", "v1.24.17", versions.KindNodeImage137},
+		// kind publishes v1.37.0; the pinned release of that minor is v1.37.2.
+		{"", "v1.37.2", versions.KindNodeImage137},
+		{"v1.37.2", "v1.24.17", versions.KindNodeImage137},
 		{"1.24", "v1.34.4", versions.KindNodeImage124},
-		{versions.KindNodeImage129, "v1.24.17", versions.KindNodeImage129},
+		{versions.KindNodeImage137, "v1.24.17", versions.KindNodeImage137},
 		{"registry.example/node:v1.30.0@" + digest, "", "registry.example/node:v1.30.0@" + digest},
 	} {
 		got, err := ResolveNodeImage(tc.setting, tc.kubernetes)
@@ -94,14 +97,15 @@ func TestResolveNodeImage(t *testing.T) {
 }
 
 func TestResolveNodeImageRefuses(t *testing.T) {
-	// The local tier's v1.34 has no node image from kind v0.22.0.
-	_, err := ResolveNodeImage("", "v1.34.4")
-	for _, want := range []string{"v1.34.4", versions.KindLibrary, "E2E_KIND_NODE_IMAGE", "E2E_PROVIDER=local", "v1.29.2"} {
+	// The local tier's v1.29 has no node image from kind v0.33.0 (only
+	// v0.22.0 published one).
+	_, err := ResolveNodeImage("", "v1.29.2")
+	for _, want := range []string{"v1.29.2", versions.KindLibrary, "E2E_KIND_NODE_IMAGE", "E2E_PROVIDER=local", "v1.37.0"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("no image for v1.34.4: %v; want it to mention %s", err, want)
+			t.Errorf("no image for v1.29.2: %v; want it to mention %s", err, want)
 		}
 	}
-	for _, setting := range []string{"1.30", "1.2", "2"} {
+	for _, setting := range []string{"1.30", "1.2", "2", "1.29"} {
 		_, err := ResolveNodeImage(setting, "v1.24.17")
 		if err == nil || !strings.Contains(err.Error(), "E2E_KIND_NODE_IMAGE="+setting) {
 			t.Errorf("E2E_KIND_NODE_IMAGE=%s: %v", setting, err)

@@ -60,9 +60,11 @@ type Cluster struct {
 	offline bool
 
 	engine Engine
-	kind   *kindcluster.Provider
-	cfg    *Config
-	dir    string
+	// hostNote says what the nodes were given to fit the host (cgroup.go).
+	hostNote string
+	kind     *kindcluster.Provider
+	cfg      *Config
+	dir      string
 	// owned is set once this run asks kind to create the cluster: only an
 	// owned cluster is ever deleted.
 	owned        atomic.Bool
@@ -85,6 +87,11 @@ func (c *Cluster) DefaultChart() string {
 	return "repo"
 }
 func (c *Cluster) Containers() (bool, string) { return true, "" }
+
+// HostAdaptation says what the nodes were given to fit this host (a
+// cgroup v1 host and kubelet 1.35 or later), or that nothing was; "" before
+// Create or for a reused cluster.
+func (c *Cluster) HostAdaptation() string { return c.hostNote }
 
 // preloads says whether Create copies the images into the nodes: when asked
 // to, and always offline, where the nodes can pull nothing.
@@ -214,7 +221,7 @@ func (c *Cluster) create() error {
 		return fmt.Errorf("a Kind cluster named %s already exists: set E2E_KIND_REUSE=1 to run on it, delete it (kind delete cluster --name %s), or unset E2E_CLUSTER_NAME for a new cluster with a unique name", c.ClusterName, c.ClusterName)
 	}
 	resolved := filepath.Join(c.dir, "kind-config.yaml")
-	if err := c.cfg.Write(resolved); err != nil {
+	if err := c.writeConfig(resolved); err != nil {
 		return fmt.Errorf("write the resolved kind config: %w", err)
 	}
 	note := ""
@@ -244,6 +251,19 @@ func (c *Cluster) create() error {
 	}
 	fmt.Fprintf(c.progress, "kind: cluster %s created in %s\n", c.ClusterName, time.Since(start).Round(time.Second))
 	return nil
+}
+
+// writeConfig writes the checked kind config for kind's loader, with what
+// the nodes need on this host added (hostAdaptations), and notes that.
+func (c *Cluster) writeConfig(file string) error {
+	patches, note := hostAdaptations(c.engine, c.image.Kubernetes())
+	c.hostNote = note
+	fmt.Fprintf(c.progress, "kind: %s\n", note)
+	cfg := *c.cfg
+	cl := *cfg.Cluster
+	cl.KubeadmConfigPatches = append(slices.Clone(cl.KubeadmConfigPatches), patches...)
+	cfg.Cluster = &cl
+	return cfg.Write(file)
 }
 
 func (c *Cluster) attach() error {

@@ -58,6 +58,7 @@ func (c *Cluster) Plan() ([]string, error) {
 		fmt.Sprintf("kind config %s, checked; %s mounted at %s on the node; the API server reads --audit-policy-file=%s and writes --audit-log-path=%s", cfg.Path, cfg.AuditPolicyHost, cfg.AuditPolicyNode, cfg.AuditPolicyFile, cfg.AuditLogPath),
 		name,
 		image,
+		fmt.Sprintf("on a cgroup v1 host (the engine says) with kubelet 1.%d or later: add a KubeletConfiguration patch with failCgroupV1: false, and record it in the run's evidence", failCgroupV1Since),
 		"kubeconfig: a file of its own in a temporary directory; ~/.kube/config is neither read nor written",
 		fmt.Sprintf("wait up to %s for the nodes and the API server to be Ready", c.timeout),
 		preload,

@@ -24,6 +24,10 @@ type Engine struct {
 	Name string
 	// Version is the engine's (server's) version.
 	Version string
+	// Cgroup is the host's cgroup version as the engine reports it: "1",
+	// "2", or "" when it does not say. Kubelet 1.35 and later refuse a
+	// cgroup v1 host unless told otherwise (cgroup.go).
+	Cgroup string
 }
 
 func (e Engine) providerOption() kindcluster.ProviderOption {
@@ -36,9 +40,10 @@ func (e Engine) providerOption() kindcluster.ProviderOption {
 // engineProbes are the commands that answer only when an engine runs:
 // `docker -v` (all that kind's DetectNodeProvider asks) answers from the CLI
 // alone, and its answer does not say which engine it picked.
+// The second word is the host's cgroup version.
 var engineProbes = map[string][]string{
-	"docker": {"info", "--format", "{{.ServerVersion}}"},
-	"podman": {"info", "--format", "{{.Version.Version}}"},
+	"docker": {"info", "--format", "{{.ServerVersion}} {{.CgroupVersion}}"},
+	"podman": {"info", "--format", "{{.Version.Version}} {{.Host.CgroupsVersion}}"},
 }
 
 // DetectEngine finds a running Docker or Podman engine, in that order, or
@@ -63,7 +68,8 @@ func DetectEngine(ctx context.Context) (Engine, error) {
 		cancel()
 		out := strings.TrimSpace(strings.Join(nonEmpty(lines), "; "))
 		if err == nil && out != "" {
-			return Engine{Name: name, Version: out}, nil
+			version, cgroup, _ := strings.Cut(out, " ")
+			return Engine{Name: name, Version: version, Cgroup: strings.TrimPrefix(strings.TrimSpace(cgroup), "v")}, nil
 		}
 		if out == "" {
 			out = fmt.Sprint(err)
