@@ -130,11 +130,41 @@ type junitMessage struct {
 // that failed outside its checks (setup, teardown) gets a failing case of
 // its own.
 func (rep Report) JUnit(name string) ([]byte, error) {
-	all := junitSuites{Name: name}
+	return marshalJUnit(name, rep.junitSuites(""))
+}
+
+// JUnitRun is one run of a combined JUnit document: its name and its
+// report, or nil and why there is none.
+type JUnitRun struct {
+	Name   string
+	Report *Report
+	Error  string
+}
+
+// JUnitRuns renders several runs (the nightly's cells) as one JUnit
+// document, so that one check shows them all: each run's steps are suites
+// named "RUN / STEP". A run without a report is a suite with one failing
+// case saying why, so that a run that crashed before writing steps.json
+// fails the document instead of leaving it.
+func JUnitRuns(name string, runs []JUnitRun) ([]byte, error) {
+	var suites []junitSuite
+	for _, r := range runs {
+		if r.Report == nil {
+			suites = append(suites, countSuite(junitSuite{Name: r.Name, Time: "0.000", Cases: []junitCase{{
+				Name: "the run's " + ReportFile, Class: r.Name, Failure: &junitMessage{Message: r.Error}}}}))
+			continue
+		}
+		suites = append(suites, r.Report.junitSuites(r.Name+" / ")...)
+	}
+	return marshalJUnit(name, suites)
+}
+
+func (rep Report) junitSuites(prefix string) []junitSuite {
+	var suites []junitSuite
 	for _, s := range rep.Steps {
-		suite := junitSuite{Name: s.Name, Time: fmt.Sprintf("%.3f", s.Seconds)}
+		suite := junitSuite{Name: prefix + s.Name, Time: fmt.Sprintf("%.3f", s.Seconds)}
 		for _, c := range s.Checks {
-			jc := junitCase{Name: c.Name, Class: s.Name}
+			jc := junitCase{Name: c.Name, Class: prefix + s.Name}
 			switch c.Result {
 			case Pass:
 			case Skip:
@@ -147,20 +177,31 @@ func (rep Report) JUnit(name string) ([]byte, error) {
 			suite.Cases = append(suite.Cases, jc)
 		}
 		if s.Outcome == Fail && s.Counts.Failed == 0 {
-			suite.Cases = append(suite.Cases, junitCase{Name: "setup and teardown", Class: s.Name,
+			suite.Cases = append(suite.Cases, junitCase{Name: "setup and teardown", Class: prefix + s.Name,
 				Failure: &junitMessage{Message: s.Summary + ": " + s.Evidence}})
 		}
-		for _, c := range suite.Cases {
-			suite.Tests++
-			switch {
-			case c.Failure != nil:
-				suite.Failures++
-			case c.Skipped != nil:
-				suite.Skipped++
-			}
+		suites = append(suites, countSuite(suite))
+	}
+	return suites
+}
+
+func countSuite(suite junitSuite) junitSuite {
+	for _, c := range suite.Cases {
+		suite.Tests++
+		switch {
+		case c.Failure != nil:
+			suite.Failures++
+		case c.Skipped != nil:
+			suite.Skipped++
 		}
-		all.Tests, all.Failures, all.Skipped = all.Tests+suite.Tests, all.Failures+suite.Failures, all.Skipped+suite.Skipped
-		all.Suites = append(all.Suites, suite)
+	}
+	return suite
+}
+
+func marshalJUnit(name string, suites []junitSuite) ([]byte, error) {
+	all := junitSuites{Name: name, Suites: suites}
+	for _, s := range suites {
+		all.Tests, all.Failures, all.Skipped = all.Tests+s.Tests, all.Failures+s.Failures, all.Skipped+s.Skipped
 	}
 	data, err := xml.MarshalIndent(all, "", "  ")
 	if err != nil {

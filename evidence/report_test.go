@@ -58,3 +58,31 @@ func TestReportsAgreeWithTheTable(t *testing.T) {
 		t.Error("ReadReport of a directory without steps.json succeeded")
 	}
 }
+
+// One JUnit document for several runs: each run's steps under its name, and
+// a run that left no report is a failure of its own, never a gap.
+func TestJUnitRuns(t *testing.T) {
+	passed := &Report{Steps: []StepReport{{Name: "1 audit", Outcome: Pass, Counts: Counts{Passed: 1},
+		Checks: []Check{{Name: "logged", Result: Pass}}}}}
+	parse := func(runs ...JUnitRun) (junitSuites, string) {
+		t.Helper()
+		data, err := JUnitRuns("nightly", runs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s junitSuites
+		if err := xml.Unmarshal(data, &s); err != nil {
+			t.Fatal(err)
+		}
+		return s, string(data)
+	}
+	quiet, data := parse(JUnitRun{Name: "kind-k1.24", Report: passed}, JUnitRun{Name: "kind-k1.37", Report: passed})
+	if quiet.Tests != 2 || quiet.Failures != 0 || len(quiet.Suites) != 2 || quiet.Suites[1].Name != "kind-k1.37 / 1 audit" || quiet.Suites[1].Cases[0].Class != "kind-k1.37 / 1 audit" {
+		t.Errorf("two passing runs:\n%s", data)
+	}
+	fired, data := parse(JUnitRun{Name: "kind-k1.24", Report: passed}, JUnitRun{Name: "kind-k1.37", Error: "the run left no steps.json: its job uploaded no evidence"})
+	if fired.Tests != 2 || fired.Failures != 1 || fired.Suites[1].Failures != 1 ||
+		!strings.Contains(data, `<testcase name="the run&#39;s steps.json" classname="kind-k1.37">`+"\n"+`      <failure message="the run left no steps.json: its job uploaded no evidence">`) {
+		t.Errorf("a run without a report is not a failure:\n%s", data)
+	}
+}

@@ -115,9 +115,14 @@ func sorted(cells []Cell) []Cell {
 // Result is what one cell's run proved.
 type Result struct {
 	Cell Cell `json:"-"`
-	// Kubernetes and KubeRay name the cell in matrix.json.
+	// Name is the cell as the report names it: "1.24/v1.6.2" for a cell
+	// of this command, the directory's name for one Collect read.
+	Name string `json:"cell"`
+	// Kubernetes, KubeRay and Ray say what the cell ran: the cell's pins,
+	// or for a cell Collect read, what its steps.json records.
 	Kubernetes string `json:"kubernetes"`
 	KubeRay    string `json:"kuberay"`
+	Ray        string `json:"ray,omitempty"`
 	// Outcome is pass (every step passed, however many checks were
 	// skipped: Totals says), fail, or error (the run left no report).
 	Outcome string  `json:"outcome"`
@@ -135,7 +140,14 @@ const ErrorOutcome = "error"
 // NewResult makes a cell's result from its report (nil when the run left
 // none, with runErr saying why).
 func NewResult(c Cell, dir string, d time.Duration, rep *evidence.Report, runErr error) Result {
-	r := Result{Cell: c, Kubernetes: c.Kubernetes.Version, KubeRay: c.KubeRay.Version, Dir: dir, Seconds: d.Round(time.Second).Seconds(), Report: rep}
+	r := Result{Cell: c, Name: c.String(), Kubernetes: c.Kubernetes.Version, KubeRay: c.KubeRay.Version, Dir: dir, Seconds: d.Round(time.Second).Seconds(), Report: rep}
+	r.judge(rep, runErr)
+	return r
+}
+
+// judge sets the outcome from the report (nil when the run left none, with
+// runErr saying why).
+func (r *Result) judge(rep *evidence.Report, runErr error) {
 	switch {
 	case rep == nil:
 		r.Outcome = ErrorOutcome
@@ -153,7 +165,6 @@ func NewResult(c Cell, dir string, d time.Duration, rep *evidence.Report, runErr
 			r.Error = runErr.Error()
 		}
 	}
-	return r
 }
 
 // Summary is the cell's one line: "PASS 23/26 (3 skipped)".
@@ -205,14 +216,21 @@ func Markdown(results []Result, header string) []byte {
 				row = append(row, "not in this run")
 				continue
 			}
-			row = append(row, cellText(r))
+			row = append(row, cellText(r, true))
 		}
 		b.WriteString("| " + strings.Join(row, " | ") + " |\n")
 	}
+	b.WriteString(notPassed(results))
+	return []byte(b.String())
+}
+
+// notPassed lists every check that did not pass, cell by cell, with its
+// reason, and every cell that left no report.
+func notPassed(results []Result) string {
 	var rest []string
 	for _, r := range results {
 		if r.Report == nil {
-			rest = append(rest, fmt.Sprintf("- %s: ERROR %s", r.Cell, r.Error))
+			rest = append(rest, fmt.Sprintf("- %s: ERROR %s", r.Name, r.Error))
 			continue
 		}
 		for _, s := range r.Report.Steps {
@@ -224,7 +242,7 @@ func Markdown(results []Result, header string) []byte {
 				if c.Result == "" {
 					what = "NOT RUN"
 				}
-				line := fmt.Sprintf("- %s: %s %s / %s", r.Cell, what, s.Name, c.Name)
+				line := fmt.Sprintf("- %s: %s %s / %s", r.Name, what, s.Name, c.Name)
 				if c.Reason != "" {
 					line += ": " + strings.Join(strings.Fields(c.Reason), " ")
 				}
@@ -232,13 +250,16 @@ func Markdown(results []Result, header string) []byte {
 			}
 		}
 	}
-	if len(rest) > 0 {
-		b.WriteString("\nChecks that did not pass:\n\n" + strings.Join(rest, "\n") + "\n")
+	if len(rest) == 0 {
+		return ""
 	}
-	return []byte(b.String())
+	return "\nChecks that did not pass:\n\n" + strings.Join(rest, "\n") + "\n"
 }
 
-func cellText(r Result) string {
+// cellText is a cell of the table: its counts, its steps' results, its
+// time and, when links is set, links to its evidence and JUnit (not in a
+// job summary, where no relative link leads anywhere).
+func cellText(r Result, links bool) string {
 	parts := []string{"**" + r.Summary() + "**"}
 	if r.Report != nil {
 		var steps []string
@@ -248,11 +269,14 @@ func cellText(r Result) string {
 		}
 		parts = append(parts, strings.Join(steps, "<br>"))
 	}
-	links := fmt.Sprintf("%.0fs · [evidence](%s/)", r.Seconds, r.Dir)
-	if r.Report != nil {
-		links += fmt.Sprintf(" · [JUnit](%s)", path.Join(r.Dir, evidence.JUnitFile))
+	last := fmt.Sprintf("%.0fs", r.Seconds)
+	if links {
+		last += fmt.Sprintf(" · [evidence](%s/)", r.Dir)
+		if r.Report != nil {
+			last += fmt.Sprintf(" · [JUnit](%s)", path.Join(r.Dir, evidence.JUnitFile))
+		}
 	}
-	parts = append(parts, links)
+	parts = append(parts, last)
 	return strings.ReplaceAll(strings.Join(parts, "<br>"), "|", "\\|")
 }
 

@@ -10,6 +10,15 @@
 // as -parallel allows (by default twice the cores, as the free memory
 // allows). A failed cell never stops the others. Exit status: 0 when every
 // cell passed, 1 when one did not, 2 for bad flags.
+//
+//	go run ./cmd/matrix -collect DIR -expect CELL,CELL [-title TITLE] [-out DIR]
+//
+// reports cells that ran elsewhere instead: the nightly workflow runs each
+// kind cell in a job of its own and downloads their evidence directories
+// into DIR, one per cell, named for it. It writes matrix.md (a row per
+// cell, for the job summary), matrix.json and one junit.xml of every cell's
+// checks. An expected cell without a readable steps.json is an error, so a
+// job that crashed before uploading fails the report too.
 package main
 
 import (
@@ -45,6 +54,7 @@ func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
 type options struct {
 	kubernetes, kuberay, cells string
+	collect, expect, title     string
 	parallel                   int
 	out                        string
 	timeout                    time.Duration
@@ -60,6 +70,9 @@ func parse(args []string, stderr io.Writer) (options, []matrix.Cell, error) {
 	fl.IntVar(&o.parallel, "parallel", 0, "cells run at once (default: twice the cores, as free memory allows)")
 	fl.StringVar(&o.out, "out", "", "output directory (default _output/matrix in the repository)")
 	fl.DurationVar(&o.timeout, "timeout", 20*time.Minute, "go test -timeout of each cell")
+	fl.StringVar(&o.collect, "collect", "", "report the cells whose evidence directories are in this directory instead of running cells")
+	fl.StringVar(&o.expect, "expect", "", "with -collect: the cells (directory names, comma-separated) that must be there")
+	fl.StringVar(&o.title, "title", "The tutorial, cell by cell", "with -collect: the report's title")
 	if err := fl.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fl.SetOutput(stderr)
@@ -72,6 +85,20 @@ func parse(args []string, stderr io.Writer) (options, []matrix.Cell, error) {
 	}
 	set := map[string]bool{}
 	fl.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if o.collect != "" {
+		for _, f := range []string{"kubernetes", "kuberay", "cells", "parallel", "timeout"} {
+			if set[f] {
+				return o, nil, fmt.Errorf("-collect reports cells that ran elsewhere: -%s runs cells here; give one or the other", f)
+			}
+		}
+		if strings.TrimSpace(o.expect) == "" {
+			return o, nil, errors.New("-collect needs -expect: the cells that must be there, or a cell that left nothing would go unnoticed")
+		}
+		return o, nil, nil
+	}
+	if set["expect"] || set["title"] {
+		return o, nil, errors.New("-expect and -title go with -collect")
+	}
 	if set["cells"] && (set["kubernetes"] || set["kuberay"]) {
 		return o, nil, errors.New("-cells names the cells itself: give it, or -kubernetes and -kuberay, not both")
 	}
@@ -90,6 +117,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stderr, "matrix: %v\n", err)
 		return 2
+	}
+	if o.collect != "" {
+		return collect(o, stdout, stderr)
 	}
 	// Ctrl-C or SIGTERM stops the cells in order: each suite gets SIGTERM
 	// and removes its cluster, the report says which cells were stopped,
@@ -192,6 +222,44 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "matrix: interrupted; the cells that were running were stopped")
 		return 130
 	}
+	if matrix.Failed(results) {
+		return 1
+	}
+	return 0
+}
+
+// collect reports the cells of o.collect: matrix.md, matrix.json and
+// junit.xml in o.out (by default o.collect itself).
+func collect(o options, stdout, stderr io.Writer) int {
+	var expect []string
+	for _, name := range strings.Split(o.expect, ",") {
+		expect = append(expect, strings.TrimSpace(name))
+	}
+	results, err := matrix.Collect(o.collect, expect)
+	if err != nil {
+		fmt.Fprintf(stderr, "matrix: -collect: %v\n", err)
+		return 2
+	}
+	if o.out == "" {
+		o.out = o.collect
+	}
+	now := time.Now().UTC().Format(time.RFC3339)
+	header := fmt.Sprintf("Read by `go run ./cmd/matrix -collect` on %s from the evidence of %d cells (each cell's steps.json). "+
+		"A cell that left no steps.json is an ERROR, never a pass.", now, len(results))
+	md := matrix.RunsMarkdown(results, o.title, header)
+	js, err := matrix.JSON(results, map[string]any{"generated": now, "title": o.title})
+	var junit []byte
+	if err == nil {
+		junit, err = matrix.JUnit(results, o.title)
+	}
+	if err == nil {
+		err = errors.Join(evidence.Write(o.out, "matrix.md", md), evidence.Write(o.out, "matrix.json", js), evidence.Write(o.out, evidence.JUnitFile, junit))
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "matrix: writing the report: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s\nmatrix: %s, %s\n", md, filepath.Join(o.out, "matrix.md"), filepath.Join(o.out, evidence.JUnitFile))
 	if matrix.Failed(results) {
 		return 1
 	}
