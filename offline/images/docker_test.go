@@ -186,17 +186,26 @@ print("jobs api", repr(sys.argv[1][:7]), status, body)
 	}
 	start(head, "ray start --head --num-cpus=1 --disable-usage-stats --dashboard-host=127.0.0.1 --block")
 	start(head+"-worker", "ray start --address="+head+":6379 --num-cpus=1 --block")
-	shell := `python -c "$SCRIPT"; rc=$?
+	// The script runs once the head's Ray answers, as kubectl exec runs it
+	// once KubeRay's readiness probe passes: a ray.init() before that would
+	// start a Ray instance of its own in the container instead.
+	shell := `for i in $(seq 120); do ray status >/dev/null 2>&1 && break; sleep 1; done
+python -c "$SCRIPT"; rc=$?
 python -c '` + jobs + `' ""
 python -c '` + jobs + `' "Bearer wrong"
 python -c '` + jobs + `' "Bearer ${RAY_AUTH_TOKEN:-none}"
 exit $rc`
 	t0 := time.Now()
-	out, err := docker(ctx, cfg.Env(), append(append([]string{"exec"}, env...), head, "bash", "-lc", shell)...)
+	// KubeRay gives the head container RAY_ADDRESS, so that ray.init() joins
+	// the cluster; without it Ray 2.60 starts a local instance of its own.
+	out, err := docker(ctx, cfg.Env(), append(append([]string{"exec", "-e", "RAY_ADDRESS=127.0.0.1:6379"}, env...), head, "bash", "-lc", shell)...)
 	t.Logf("the fixture's script on Ray %s, token authentication %v (%s):\n%s", r.Release.Version, token != "", time.Since(t0).Round(time.Second), out)
 	if err != nil {
 		logs, _ := docker(ctx, cfg.Env(), "logs", head+"-worker")
 		t.Fatalf("the fixture's script failed: %v\nworker:\n%s", err, logs)
+	}
+	if strings.Contains(out, "Started a local Ray instance") {
+		t.Errorf("the script started a Ray of its own instead of joining the head's")
 	}
 	for _, want := range []string{"ray " + r.Release.Version + ", xgboost " + r.Release.XGBoost + " final metrics:", "'training_iteration': 10", "XGBoost training succeeded"} {
 		if !strings.Contains(out, want) {
