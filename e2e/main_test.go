@@ -31,7 +31,6 @@ import (
 	"github.com/kuberay-docs/pod-security-e2e/internal/repo"
 	"github.com/kuberay-docs/pod-security-e2e/internal/settings"
 	"github.com/kuberay-docs/pod-security-e2e/upstream"
-	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
 // testenv is the suite's environment: e2e-framework's, whose context carries
@@ -156,7 +155,7 @@ func (h *harness) recordWhatRuns() {
 		operator = p.OperatorSource()
 	}
 	h.run.SetMeta("KubeRay", h.cfg.KubeRay.Version+" ("+operator+")")
-	h.run.SetMeta("Ray", versions.Ray+" (image "+h.cfg.RayImage+")")
+	h.run.SetMeta("Ray", h.cfg.Ray.Version+" (image "+h.cfg.RayImage+")")
 	h.run.SetMeta("chart", chart.Describe(h.cfg.Chart, h.cfg.KubeRay))
 	if len(h.cfg.Require) > 0 {
 		h.run.SetMeta("required", strings.Join(h.cfg.Require, ", "))

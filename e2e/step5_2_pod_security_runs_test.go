@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/e2e-framework/pkg/envconf"
 	"sigs.k8s.io/e2e-framework/pkg/features"
@@ -42,14 +44,20 @@ func step52PodSecurityRuns() features.Feature {
 			if objs, err = fixtures.PodSecurityCluster(); err != nil {
 				t.Fatal(err)
 			}
-			h.staticCheck(t, fixtures.PodSecurityClusterFile, objs, admitted)
-			if h.cfg.RayImage != versions.RayImage {
-				n, err := fixtures.SetRayImage(objs, h.cfg.RayImage)
-				if err != nil || n == 0 {
-					t.Fatalf("E2E_RAY_IMAGE=%s: %d of the fixture's containers run %s (%v)", h.cfg.RayImage, n, versions.RayImage, err)
-				}
-				note(ctx, t, "Ray image %s instead of %s in %d containers (E2E_RAY_IMAGE)", h.cfg.RayImage, versions.RayImage, n)
+			// The fixture is written for the default Ray; the chosen release
+			// (E2E_RAY_VERSION) and image (E2E_RAY_IMAGE) are set before the
+			// static check, so it derives the pods that are applied.
+			n, err := fixtures.SetRay(objs, h.cfg.Ray, h.cfg.RayImage)
+			if err != nil || n == 0 {
+				t.Fatalf("Ray %s, image %s: %d of the fixture's containers run %s (%v)", h.cfg.Ray.Version, h.cfg.RayImage, n, versions.RayImage, err)
 			}
+			if !h.cfg.Ray.IsDefault() {
+				note(ctx, t, "Ray %s (E2E_RAY_VERSION): rayVersion, xgboost-cpu==%s, token authentication %v", h.cfg.Ray.Version, h.cfg.Ray.XGBoost, h.cfg.Ray.TokenAuth())
+			}
+			if h.cfg.RayImage != versions.RayImage {
+				note(ctx, t, "Ray image %s instead of %s in %d containers", h.cfg.RayImage, versions.RayImage, n)
+			}
+			h.staticCheck(t, fixtures.PodSecurityClusterFile, objs, admitted)
 			mark = h.applyMarked(ctx, t, objs)
 			return ctx
 		}).
@@ -85,6 +93,10 @@ func step52PodSecurityRuns() features.Feature {
 			}
 			n := compareDerivedPods(t, h.cfg.KubeRay, objs, pods)
 			note(ctx, t, "%d pods made by the operator match the static check's derivation: containers, init containers, every securityContext", n)
+			if h.cfg.Ray.TokenAuth() {
+				h.checkTokenAuth(ctx, t, name, pods)
+				note(ctx, t, "token authentication: Secret %s holds %s, and every Ray container takes it as RAY_AUTH_TOKEN with RAY_AUTH_MODE=token", name, fixtures.TokenSecretKey)
+			}
 			return ctx
 		}).
 		Assess("the RayCluster is ready", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
@@ -171,9 +183,21 @@ func step52PodSecurityRuns() features.Feature {
 			defer stop()
 			base := fmt.Sprintf("http://127.0.0.1:%d", port)
 			client := &http.Client{Timeout: 10 * time.Second}
+			// With token authentication the dashboard refuses a request
+			// without the cluster's token, which KubeRay keeps in a Secret
+			// named after the RayCluster.
+			token := ""
+			if h.cfg.Ray.TokenAuth() {
+				token, err = h.rayToken(ctx, name)
+				g.Expect(err).NotTo(gomega.HaveOccurred())
+			}
 			var job rayjobs.Job
 			h.eventually(g, func() (string, error) {
-				jobs, err := rayjobs.List(ctx, client, base)
+				jobs, err := rayjobs.List(ctx, client, base, token)
+				var auth *rayjobs.AuthError
+				if errors.As(err, &auth) {
+					return "", gomega.StopTrying("the dashboard refused the request").Wrap(err)
+				}
 				if err != nil {
 					return "", err
 				}
@@ -183,7 +207,11 @@ func step52PodSecurityRuns() features.Feature {
 				}
 				return job.Status, nil
 			}).Should(gomega.Equal(rayjobs.StatusSucceeded))
-			note(ctx, t, "dashboard: DRIVER job %s %s", job.ID(), job.Status)
+			if token != "" {
+				note(ctx, t, "dashboard (token from Secret %s as %s): DRIVER job %s %s", name, rayjobs.TokenHeader, job.ID(), job.Status)
+			} else {
+				note(ctx, t, "dashboard: DRIVER job %s %s", job.ID(), job.Status)
+			}
 			return ctx
 		}).
 		Assess("pip3 install jsonpatch installs it in the head pod", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
@@ -319,4 +347,48 @@ func (h *harness) rayStatus(ctx context.Context, head string) string {
 // carry the generated pod name.
 func (h *harness) lateRetryOf51(v audit.Verdict) bool {
 	return h.completeClusterName != "" && strings.HasPrefix(v.Name, h.completeClusterName+"-")
+}
+
+// rayToken is the RayCluster's Ray token, from the Secret KubeRay made for
+// it (authOptions.mode token without a secretName of its own).
+func (h *harness) rayToken(ctx context.Context, cluster string) (string, error) {
+	sec, err := h.cs.CoreV1().Secrets(namespace).Get(ctx, cluster, metav1.GetOptions{})
+	if err != nil {
+		return "", fmt.Errorf("the Ray token of RayCluster %s: %w (KubeRay makes Secret %s when authOptions.mode is token)", cluster, err, cluster)
+	}
+	token := string(sec.Data[fixtures.TokenSecretKey])
+	if token == "" {
+		return "", fmt.Errorf("Secret %s has no %s: the Ray token KubeRay should have written is missing", cluster, fixtures.TokenSecretKey)
+	}
+	return token, nil
+}
+
+// checkTokenAuth asserts what KubeRay does for authOptions.mode token: the
+// Secret with the token exists, and every Ray container and wait-gcs-ready
+// init container runs with RAY_AUTH_MODE=token and RAY_AUTH_TOKEN from it.
+func (h *harness) checkTokenAuth(ctx context.Context, t *testing.T, cluster string, pods []corev1.Pod) {
+	t.Helper()
+	if _, err := h.rayToken(ctx, cluster); err != nil {
+		t.Error(err)
+	}
+	for _, p := range pods {
+		for _, c := range append(p.Spec.InitContainers, p.Spec.Containers...) {
+			if c.Name != "wait-gcs-ready" && c.Image != h.cfg.RayImage {
+				continue
+			}
+			mode, fromSecret := "", false
+			for _, e := range c.Env {
+				switch e.Name {
+				case "RAY_AUTH_MODE":
+					mode = e.Value
+				case "RAY_AUTH_TOKEN":
+					r := e.ValueFrom
+					fromSecret = r != nil && r.SecretKeyRef != nil && r.SecretKeyRef.Name == cluster && r.SecretKeyRef.Key == fixtures.TokenSecretKey
+				}
+			}
+			if mode != "token" || !fromSecret {
+				t.Errorf("pod %s container %s: RAY_AUTH_MODE %q, RAY_AUTH_TOKEN from Secret %s key %s: %v", p.Name, c.Name, mode, cluster, fixtures.TokenSecretKey, fromSecret)
+			}
+		}
+	}
 }

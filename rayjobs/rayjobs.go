@@ -81,11 +81,37 @@ func Parse(body []byte) ([]Job, error) {
 	return jobs, nil
 }
 
-// List fetches and parses GET <baseURL>/api/jobs/.
-func List(ctx context.Context, client *http.Client, baseURL string) ([]Job, error) {
+// TokenHeader is the header a client sends Ray's token in when the cluster
+// has token authentication on ("Bearer <token>"). Ray's dashboard reads it
+// when the standard Authorization header is absent; it is the one meant for
+// requests through a proxy, such as a port-forward or KubeRay's own.
+const TokenHeader = "X-Ray-Authorization"
+
+// AuthError is the dashboard's refusal of a request for want of a valid
+// token: 401 when none was sent, 403 when it was not the cluster's.
+// Retrying does not help.
+type AuthError struct {
+	Status   string // e.g. "401 Unauthorized"
+	Body     string // the dashboard's words
+	HadToken bool   // whether the request carried a token
+}
+
+func (e *AuthError) Error() string {
+	if !e.HadToken {
+		return fmt.Sprintf("Ray Jobs API: %s: %s: the cluster has token authentication on and the request carried no token (send the RayCluster's token as %s: Bearer <token>)", e.Status, e.Body, TokenHeader)
+	}
+	return fmt.Sprintf("Ray Jobs API: %s: %s: the token sent is not the cluster's", e.Status, e.Body)
+}
+
+// List fetches and parses GET <baseURL>/api/jobs/. token, unless "", is
+// sent as TokenHeader; a refusal for want of a valid one is an *AuthError.
+func List(ctx context.Context, client *http.Client, baseURL, token string) ([]Job, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(baseURL, "/")+"/api/jobs/", nil)
 	if err != nil {
 		return nil, err
+	}
+	if token != "" {
+		req.Header.Set(TokenHeader, "Bearer "+token)
 	}
 	resp, err := client.Do(req)
 	if err != nil {
@@ -96,10 +122,13 @@ func List(ctx context.Context, client *http.Client, baseURL string) ([]Job, erro
 	if err != nil {
 		return nil, err
 	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("Ray Jobs API: %s: %s", resp.Status, strings.TrimSpace(string(body)))
+	switch resp.StatusCode {
+	case http.StatusOK:
+		return Parse(body)
+	case http.StatusUnauthorized, http.StatusForbidden:
+		return nil, &AuthError{Status: resp.Status, Body: strings.TrimSpace(string(body)), HadToken: token != ""}
 	}
-	return Parse(body)
+	return nil, fmt.Errorf("Ray Jobs API: %s: %s", resp.Status, strings.TrimSpace(string(body)))
 }
 
 // FindDriver returns the most recent DRIVER job whose entrypoint contains

@@ -2,6 +2,7 @@ package rayjobs
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -230,7 +231,7 @@ func TestListAgainstServer(t *testing.T) {
 	defer cancel()
 	client := &http.Client{Timeout: 5 * time.Second}
 	// A trailing slash on the base must not double up.
-	jobs, err := List(ctx, client, base+"/")
+	jobs, err := List(ctx, client, base+"/", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,8 +242,40 @@ func TestListAgainstServer(t *testing.T) {
 	failing := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "dashboard agent unavailable", http.StatusServiceUnavailable)
 	}))
-	_, err = List(ctx, client, failing)
+	_, err = List(ctx, client, failing, "")
 	if err == nil || !strings.Contains(err.Error(), "503") || !strings.Contains(err.Error(), "dashboard agent unavailable") {
 		t.Errorf("List on a 503: %v; want the status and the body", err)
+	}
+}
+
+// A dashboard with token authentication, as Ray 2.52 and newer answer: no
+// token is a 401 and a wrong one a 403, both an *AuthError that says what
+// is missing; the cluster's token in TokenHeader lists the jobs.
+func TestListWithToken(t *testing.T) {
+	const token = "s3cret"
+	base := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Header.Get(TokenHeader) {
+		case "":
+			http.Error(w, "Unauthorized: Missing authentication token", http.StatusUnauthorized)
+		case "Bearer " + token:
+			_, _ = w.Write([]byte("[]"))
+		default:
+			http.Error(w, "Forbidden: Invalid authentication token", http.StatusForbidden)
+		}
+	}))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	client := &http.Client{Timeout: 5 * time.Second}
+	if jobs, err := List(ctx, client, base, token); err != nil || len(jobs) != 0 {
+		t.Errorf("with the token: %v, %v", jobs, err)
+	}
+	var auth *AuthError
+	_, err := List(ctx, client, base, "")
+	if !errors.As(err, &auth) || auth.HadToken || !strings.Contains(err.Error(), "401") || !strings.Contains(err.Error(), "carried no token") {
+		t.Errorf("without a token: %v", err)
+	}
+	_, err = List(ctx, client, base, "other")
+	if !errors.As(err, &auth) || !auth.HadToken || !strings.Contains(err.Error(), "403") || !strings.Contains(err.Error(), "not the cluster's") {
+		t.Errorf("with another token: %v", err)
 	}
 }

@@ -273,14 +273,18 @@ func (r KubeRayRelease) IsDefault() bool { return r.Version == KubeRay }
 func DefaultKubeRay() KubeRayRelease { return KubeRayRelease{Version: KubeRay} }
 
 // AtLeast says whether r is release v ("v1.6.0") or newer.
-func (r KubeRayRelease) AtLeast(v string) bool {
+func (r KubeRayRelease) AtLeast(v string) bool { return atLeast(r.Version, v) }
+
+// atLeast says whether version have is want or newer; both are
+// major.minor.patch, with or without "v".
+func atLeast(have, want string) bool {
 	parse := func(s string) (n [3]int) {
 		for i, part := range strings.SplitN(strings.TrimPrefix(s, "v"), ".", 3) {
 			fmt.Sscanf(part, "%d", &n[i])
 		}
 		return n
 	}
-	a, b := parse(r.Version), parse(v)
+	a, b := parse(have), parse(want)
 	for i := range a {
 		if a[i] != b[i] {
 			return a[i] > b[i]
@@ -288,3 +292,75 @@ func (r KubeRayRelease) AtLeast(v string) bool {
 	}
 	return true
 }
+
+// RayRelease is one Ray release the fixture's RayCluster can run: its
+// rayVersion, its images and the XGBoost its script installs all follow
+// Version, and the offline tier builds its image from a lock of its own
+// (offline/images/ray-requirements-<Version>.lock).
+type RayRelease struct {
+	// Version is the Ray release, e.g. "2.46.0": the fixture's rayVersion
+	// and the images' tag.
+	Version string
+	// XGBoost is the xgboost-cpu version the fixture's script asks the
+	// job's runtime_env for; it must install on the Python of both the
+	// published image and the offline one (3.11).
+	XGBoost string
+	// LockDate bounds the offline image's lock: nothing newer than the day
+	// Version was published on PyPI (uv --exclude-newer), so the image gets
+	// what a user installing Ray that day got.
+	LockDate string
+}
+
+// RayReleases are the Ray releases the harness runs, oldest first; Ray
+// names the default, the tutorial's. 2.60.0 is there for what changed
+// since: Ray Train V2 is the default (since 2.51), and Ray has token
+// authentication (2.52), which KubeRay turns on with authOptions.
+//
+// xgboost-cpu stays 2.1.4 on 2.60.0: rayproject/ray:2.60.0 runs Python
+// 3.10 (the images' default since Ray 2.52), where 2.1.4 installs, Ray
+// 2.60's XGBoost trainer accepts it (it needs 1.7 or newer), and the
+// offline images of both releases then share the script unchanged.
+var RayReleases = []RayRelease{
+	{Version: Ray, XGBoost: XGBoost, LockDate: RayImageLockDate},
+	{Version: "2.60.0", XGBoost: "2.1.4", LockDate: "2026-11-05T00:00:00Z"},
+}
+
+// LookupRay finds a pinned Ray release by its version ("2.60.0", or the
+// minor "2.60"); "" is the default.
+func LookupRay(v string) (RayRelease, error) {
+	return lookup(RayReleases, func(r RayRelease) string { return r.Version }, v, Ray, "Ray", "E2E_RAY_VERSION")
+}
+
+// SupportedRay returns the pinned Ray versions, oldest first.
+func SupportedRay() []string {
+	return versionsOf(RayReleases, func(r RayRelease) string { return r.Version })
+}
+
+// DefaultRay is the release Ray names, the one the fixture is written for.
+func DefaultRay() RayRelease {
+	r, _ := LookupRay(Ray)
+	return r
+}
+
+// IsDefault says whether r is the default release.
+func (r RayRelease) IsDefault() bool { return r.Version == Ray }
+
+// Image is the release's published image.
+func (r RayRelease) Image() string { return rayRepository + ":" + r.Version }
+
+// OfflineImage is the offline tier's image of the release, built by
+// scripts/offline-images ray.
+func (r RayRelease) OfflineImage() string { return offlineRayRepository + ":" + r.Version }
+
+// TokenAuth says whether KubeRay can turn on Ray's token authentication
+// for the release (authOptions.mode token): the operator refuses it below
+// Ray 2.52.0, the first release with token authentication.
+func (r RayRelease) TokenAuth() bool { return atLeast(r.Version, rayTokenAuthSince) }
+
+const (
+	rayRepository        = "rayproject/ray"
+	offlineRayRepository = "kuberay-e2e/ray"
+	// rayTokenAuthSince is the minimum KubeRay's validation names for
+	// authOptions.mode token (ray-operator/controllers/ray/utils/validation.go).
+	rayTokenAuthSince = "2.52.0"
+)

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kuberay-docs/pod-security-e2e/internal/repo"
 	"github.com/kuberay-docs/pod-security-e2e/versions"
@@ -168,11 +169,54 @@ func TestKubeRayAtLeast(t *testing.T) {
 // The pins are listed oldest first: messages, the matrix and the docs show
 // them in that order.
 func TestPinsAreOldestFirst(t *testing.T) {
-	for _, list := range [][]string{versions.SupportedKubernetes(), versions.SupportedKubeRay()} {
+	for _, list := range [][]string{versions.SupportedKubernetes(), versions.SupportedKubeRay(), versions.SupportedRay()} {
 		for i := 1; i < len(list); i++ {
 			if (versions.KubeRayRelease{Version: list[i-1]}).AtLeast(list[i]) {
 				t.Errorf("%s comes before %s", list[i-1], list[i])
 			}
+		}
+	}
+}
+
+// Ray is an axis like KubeRay: the default is the tutorial's 2.46.0, each
+// release's images carry its version, and an unpinned version is refused
+// with the pins and the setting named.
+func TestRayIsAPinnedAxis(t *testing.T) {
+	for _, v := range []string{"", "2.46.0", "2.46", "2.60.0", "2.60"} {
+		r, err := versions.LookupRay(v)
+		if err != nil {
+			t.Errorf("LookupRay(%q): %v", v, err)
+		}
+		if v == "" && (!r.IsDefault() || r.Version != "2.46.0") {
+			t.Errorf("the default is %s, want the tutorial's 2.46.0", r.Version)
+		}
+	}
+	for _, v := range []string{"2.47.0", "2.6", "3", "latest"} {
+		if _, err := versions.LookupRay(v); err == nil || !strings.Contains(err.Error(), "2.46.0, 2.60.0") || !strings.Contains(err.Error(), "E2E_RAY_VERSION") {
+			t.Errorf("LookupRay(%q) = %v; want an error listing the pins and the setting", v, err)
+		}
+	}
+	d := versions.DefaultRay()
+	if d.Image() != versions.RayImage || d.OfflineImage() != versions.OfflineRayImage || d.XGBoost != versions.XGBoost || d.LockDate != versions.RayImageLockDate {
+		t.Errorf("the default release %+v disagrees with the default's constants", d)
+	}
+	for _, r := range versions.RayReleases {
+		if r.Image() != "rayproject/ray:"+r.Version || r.OfflineImage() != "kuberay-e2e/ray:"+r.Version {
+			t.Errorf("Ray %s: image %s, offline %s", r.Version, r.Image(), r.OfflineImage())
+		}
+		if _, err := time.Parse(time.RFC3339, r.LockDate); err != nil || !strings.HasSuffix(r.LockDate, "T00:00:00Z") {
+			t.Errorf("Ray %s: lock date %q is not a day's start in UTC (%v)", r.Version, r.LockDate, err)
+		}
+		if r.XGBoost == "" {
+			t.Errorf("Ray %s: no XGBoost pin", r.Version)
+		}
+	}
+}
+
+func TestRayTokenAuth(t *testing.T) {
+	for v, want := range map[string]bool{"2.46.0": false, "2.51.2": false, "2.52.0": true, "2.60.0": true, "3.0.0": true} {
+		if got := (versions.RayRelease{Version: v}).TokenAuth(); got != want {
+			t.Errorf("Ray %s: TokenAuth %v", v, got)
 		}
 	}
 }

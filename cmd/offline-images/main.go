@@ -5,7 +5,9 @@
 //
 //	offline-images [-load] [ray] [operator] [pause] [node] [pip-index]     (no name: all)
 //
-// node is the Kind node image of E2E_KUBERNETES_VERSION (default v1.24.17).
+// ray is the Ray image of E2E_RAY_VERSION (default 2.46.0), operator the
+// operator image of E2E_KUBERAY_VERSION, and node the Kind node image of
+// E2E_KUBERNETES_VERSION (default v1.24.17).
 // pause is step 3's probe image. pip-index is not an image: the wheels and
 // static index step 5.2's pip installs from, served by the kind provider.
 //
@@ -90,7 +92,15 @@ func run(ctx context.Context, want map[string]bool, load, verbose bool) error {
 	}
 	var list []image
 	if want["ray"] {
-		r := images.DefaultRay()
+		// The release the suite runs (E2E_RAY_VERSION), each from its own lock.
+		rel, err := versions.LookupRay(settings.RayVersion())
+		if err != nil {
+			return err
+		}
+		r, err := images.RayFor(rel)
+		if err != nil {
+			return err
+		}
 		list = append(list, image{r.Name, r.Key(), func() (string, bool, error) {
 			if _, err := os.Stat(r.Tarball(cache)); err != nil && !verbose {
 				fmt.Printf("  build log: %s\n", logPath)

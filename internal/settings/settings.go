@@ -31,7 +31,10 @@ type Settings struct {
 	Kubernetes string // E2E_KUBERNETES_VERSION, resolved to a pinned version
 	// KubeRay (E2E_KUBERAY_VERSION) is the pinned KubeRay release the run
 	// installs: its operator, CRDs, samples, chart and image.
-	KubeRay   versions.KubeRayRelease
+	KubeRay versions.KubeRayRelease
+	// Ray (E2E_RAY_VERSION) is the pinned Ray release of the fixture's
+	// RayCluster: its rayVersion, image and XGBoost pin.
+	Ray       versions.RayRelease
 	Keep      bool   // E2E_KEEP: keep the cluster (and its run directory)
 	Chart     string // E2E_CHART: standin, repo, or a chart path; "" = provider default
 	OutputDir string // E2E_OUTPUT_DIR: the run's evidence directory
@@ -97,6 +100,7 @@ func (s Settings) Requires(c string) bool { return slices.Contains(s.Require, c)
 const Describe = `E2E_PROVIDER            local (default), kind, or existing (the cluster in KUBECONFIG)
 E2E_KUBERNETES_VERSION  pinned Kubernetes version: 1.24 (default), 1.29, 1.34 or 1.37
 E2E_KUBERAY_VERSION     pinned KubeRay release: ` + kubeRayChoices + `
+E2E_RAY_VERSION         pinned Ray release of the RayCluster: ` + rayChoices + `; its image and XGBoost follow
 E2E_CHART               kuberay-operator chart: standin, repo, or a chart directory/.tgz
 E2E_KEEP                1 keeps the cluster and its run directory for debugging
 E2E_OUTPUT_DIR          where the run's evidence goes (default _output/runs/<time>-<provider>)
@@ -111,7 +115,7 @@ E2E_KIND_NODE_IMAGE     kind: node image, 1.24 (default) or 1.29, or kindest/nod
 E2E_KIND_REUSE          kind: 1 runs on the existing cluster E2E_CLUSTER_NAME (never deleted)
 E2E_KIND_PRELOAD        kind: 1 copies the operator, Ray and pause images from the host's engine into the node
 E2E_OFFLINE             kind: 1 runs on the images scripts/offline-images builds, inside the private daemon's namespace
-E2E_RAY_IMAGE           the RayCluster's image (default ` + versions.RayImage + `; offline ` + versions.OfflineRayImage + `)
+E2E_RAY_IMAGE           the RayCluster's image (default rayproject/ray:<E2E_RAY_VERSION>; offline kuberay-e2e/ray:<E2E_RAY_VERSION>)
 E2E_OPERATOR_IMAGE      the operator image the chart deploys (default quay.io/kuberay/operator:<E2E_KUBERAY_VERSION>; offline kuberay-e2e/kuberay-operator:<E2E_KUBERAY_VERSION>)
 E2E_PROBE_IMAGE         step 3's probe pods' image, uid 65535 (default ` + versions.PauseImage + `)
 E2E_PIP_INDEX_URL       the package index step 5.2's pip3 installs from (default PyPI; offline: the run's own)
@@ -126,6 +130,9 @@ E2E_DOCKER_RUN_DIR      offline tier: the private Docker daemon's run directory 
 // kubeRayChoices lists the pinned KubeRay releases for Describe, the
 // default first.
 const kubeRayChoices = versions.KubeRay + " (default) or v1.5.1"
+
+// rayChoices lists the pinned Ray releases for Describe, the default first.
+const rayChoices = versions.Ray + " (default) or 2.60.0"
 
 // FromEnv reads and validates the settings.
 func FromEnv(repoRoot string, now time.Time) (Settings, error) {
@@ -161,6 +168,9 @@ func FromEnv(repoRoot string, now time.Time) (Settings, error) {
 	if s.KubeRay, err = versions.LookupKubeRay(KubeRayVersion()); err != nil {
 		return s, err
 	}
+	if s.Ray, err = versions.LookupRay(RayVersion()); err != nil {
+		return s, err
+	}
 	if s.LocalStartTimeout, err = LocalStartTimeout(); err != nil {
 		return s, err
 	}
@@ -192,7 +202,7 @@ func FromEnv(repoRoot string, now time.Time) (Settings, error) {
 		dst             *string
 		online, offline string
 	}{
-		{"E2E_RAY_IMAGE", &s.RayImage, versions.RayImage, versions.OfflineRayImage},
+		{"E2E_RAY_IMAGE", &s.RayImage, s.Ray.Image(), s.Ray.OfflineImage()},
 		{"E2E_OPERATOR_IMAGE", &s.OperatorImage, s.KubeRay.OperatorImage(), s.KubeRay.OfflineOperatorImage()},
 		{"E2E_PROBE_IMAGE", &s.ProbeImage, versions.PauseImage, versions.OfflinePauseImage},
 	}
@@ -318,6 +328,10 @@ func parseDuration(name string, def time.Duration) (time.Duration, error) {
 // KubeRayVersion is E2E_KUBERAY_VERSION as written; "" picks the default
 // (versions.LookupKubeRay resolves it).
 func KubeRayVersion() string { return strings.TrimSpace(os.Getenv("E2E_KUBERAY_VERSION")) }
+
+// RayVersion is E2E_RAY_VERSION as written; "" picks the default
+// (versions.LookupRay resolves it).
+func RayVersion() string { return strings.TrimSpace(os.Getenv("E2E_RAY_VERSION")) }
 
 // KubernetesVersion is E2E_KUBERNETES_VERSION as written; "" picks the
 // default (versions.LookupKubernetes resolves it).

@@ -10,7 +10,7 @@ import (
 )
 
 func clearEnv(t *testing.T) {
-	for _, v := range []string{"E2E_PROVIDER", "E2E_KUBERNETES_VERSION", "E2E_KUBERAY_VERSION", "E2E_KEEP", "E2E_CHART", "E2E_OUTPUT_DIR", "E2E_ARTIFACTS", "E2E_TIMEOUT", "E2E_HOLD", "E2E_CLUSTER_NAME", "E2E_KIND_NODE_IMAGE", "E2E_KIND_REUSE", "E2E_KIND_PRELOAD", "E2E_OFFLINE", "E2E_RAY_IMAGE", "E2E_OPERATOR_IMAGE", "E2E_PROBE_IMAGE", "E2E_PIP_INDEX_URL", "E2E_REQUIRE", "E2E_LOCAL_START_TIMEOUT", "E2E_KUBE_CONTEXT", "E2E_AUDIT_LOG", "KUBECONFIG"} {
+	for _, v := range []string{"E2E_PROVIDER", "E2E_KUBERNETES_VERSION", "E2E_KUBERAY_VERSION", "E2E_RAY_VERSION", "E2E_KEEP", "E2E_CHART", "E2E_OUTPUT_DIR", "E2E_ARTIFACTS", "E2E_TIMEOUT", "E2E_HOLD", "E2E_CLUSTER_NAME", "E2E_KIND_NODE_IMAGE", "E2E_KIND_REUSE", "E2E_KIND_PRELOAD", "E2E_OFFLINE", "E2E_RAY_IMAGE", "E2E_OPERATOR_IMAGE", "E2E_PROBE_IMAGE", "E2E_PIP_INDEX_URL", "E2E_REQUIRE", "E2E_LOCAL_START_TIMEOUT", "E2E_KUBE_CONTEXT", "E2E_AUDIT_LOG", "KUBECONFIG"} {
 		t.Setenv(v, "")
 	}
 }
@@ -62,6 +62,7 @@ func TestBadInputNamesTheVariableAndTheFix(t *testing.T) {
 		{"E2E_PROVIDER", "minikube", "choose one of local, kind, existing"},
 		{"E2E_KUBERNETES_VERSION", "1.19", "is not pinned"},
 		{"E2E_KUBERAY_VERSION", "v1.7.0", `KubeRay version "v1.7.0" is not pinned; choose one of v1.5.1, v1.6.2`},
+		{"E2E_RAY_VERSION", "2.47.0", `Ray version "2.47.0" is not pinned; choose one of 2.46.0, 2.60.0 (set E2E_RAY_VERSION)`},
 		{"E2E_KEEP", "maybe", "E2E_KEEP=\"maybe\": use 1 or 0"},
 		{"E2E_ARTIFACTS", "never", "use on-failure or always"},
 		{"E2E_TIMEOUT", "ten", "E2E_TIMEOUT=\"ten\": use a positive duration"},
@@ -191,6 +192,24 @@ func TestRequire(t *testing.T) {
 	}
 }
 
+// fromEnvOnAndOffline reads the settings with only env=value set, then
+// again on the offline kind tier.
+func fromEnvOnAndOffline(t *testing.T, env, value string) (online, offline Settings) {
+	t.Helper()
+	clearEnv(t)
+	t.Setenv(env, value)
+	online, err := FromEnv("/repo", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("E2E_PROVIDER", "kind")
+	t.Setenv("E2E_OFFLINE", "1")
+	if offline, err = FromEnv("/repo", time.Now()); err != nil {
+		t.Fatalf("offline %s=%s: %v", env, value, err)
+	}
+	return online, offline
+}
+
 // The KubeRay release picks the default operator image, online and offline,
 // and Describe lists every pinned release.
 func TestKubeRaySetting(t *testing.T) {
@@ -198,23 +217,35 @@ func TestKubeRaySetting(t *testing.T) {
 		if !strings.Contains(Describe, r.Version) {
 			t.Errorf("Describe does not list KubeRay %s", r.Version)
 		}
-		clearEnv(t)
-		t.Setenv("E2E_KUBERAY_VERSION", r.Version)
-		s, err := FromEnv("/repo", time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if s.KubeRay != r || s.OperatorImage != r.OperatorImage() {
-			t.Errorf("E2E_KUBERAY_VERSION=%s: release %s, operator image %s", r.Version, s.KubeRay.Version, s.OperatorImage)
-		}
-		t.Setenv("E2E_PROVIDER", "kind")
-		t.Setenv("E2E_OFFLINE", "1")
-		if s, err = FromEnv("/repo", time.Now()); err != nil || s.OperatorImage != r.OfflineOperatorImage() {
-			t.Errorf("offline E2E_KUBERAY_VERSION=%s: operator image %s (%v)", r.Version, s.OperatorImage, err)
+		on, off := fromEnvOnAndOffline(t, "E2E_KUBERAY_VERSION", r.Version)
+		if on.KubeRay != r || on.OperatorImage != r.OperatorImage() || off.OperatorImage != r.OfflineOperatorImage() {
+			t.Errorf("E2E_KUBERAY_VERSION=%s: release %s, operator image %s, offline %s", r.Version, on.KubeRay.Version, on.OperatorImage, off.OperatorImage)
 		}
 	}
 	clearEnv(t)
 	if s, err := FromEnv("/repo", time.Now()); err != nil || !s.KubeRay.IsDefault() {
 		t.Errorf("default KubeRay %s (%v), want %s", s.KubeRay.Version, err, versions.KubeRay)
+	}
+}
+
+// E2E_RAY_VERSION picks the Ray release, and the Ray image follows it online
+// and offline unless E2E_RAY_IMAGE names one; Describe lists every release.
+func TestRaySetting(t *testing.T) {
+	for _, r := range versions.RayReleases {
+		if !strings.Contains(Describe, r.Version) {
+			t.Errorf("Describe does not list Ray %s", r.Version)
+		}
+		on, off := fromEnvOnAndOffline(t, "E2E_RAY_VERSION", r.Version)
+		if on.Ray != r || on.RayImage != "rayproject/ray:"+r.Version || off.RayImage != "kuberay-e2e/ray:"+r.Version {
+			t.Errorf("E2E_RAY_VERSION=%s: release %s, image %s, offline %s", r.Version, on.Ray.Version, on.RayImage, off.RayImage)
+		}
+		t.Setenv("E2E_RAY_IMAGE", "mirror.example/ray:"+r.Version)
+		if s, err := FromEnv("/repo", time.Now()); err != nil || s.RayImage != "mirror.example/ray:"+r.Version || s.Ray != r {
+			t.Errorf("E2E_RAY_IMAGE with E2E_RAY_VERSION=%s: image %s, release %s (%v)", r.Version, s.RayImage, s.Ray.Version, err)
+		}
+	}
+	clearEnv(t)
+	if s, err := FromEnv("/repo", time.Now()); err != nil || !s.Ray.IsDefault() || s.RayImage != versions.RayImage {
+		t.Errorf("default Ray %s, image %s (%v), want %s", s.Ray.Version, s.RayImage, err, versions.Ray)
 	}
 }

@@ -12,7 +12,10 @@ import (
 	"time"
 
 	"github.com/onsi/gomega"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/kuberay-docs/pod-security-e2e/fixtures"
+	"github.com/kuberay-docs/pod-security-e2e/internal/settings"
 	"github.com/kuberay-docs/pod-security-e2e/internal/testlog"
 	"github.com/kuberay-docs/pod-security-e2e/offline/dockerns"
 	"github.com/kuberay-docs/pod-security-e2e/offline/ocicaps"
@@ -23,18 +26,27 @@ import (
 // TestRayImageRuns loads the built Ray and operator images into a private daemon in a new
 // network namespace and runs it: Ray and xgboost import at their pinned
 // versions, the user is uid 1000, a login shell (as KubeRay starts Ray)
-// finds ray, pip3, bash and wget, a one-node Ray runs a task, and the
-// fixture's runtime_env pip requirement is satisfied without any network.
+// finds ray, pip3, bash and wget, a one-node Ray runs a task, the
+// fixture's runtime_env pip requirement is satisfied without any network,
+// and the fixture's XGBoost script succeeds (testFixtureScript).
 //
 // The image is built by scripts/offline-images ray (minutes when cold);
-// set E2E_BUILD_IMAGES=1 to let the test build it.
+// set E2E_BUILD_IMAGES=1 to let the test build it. E2E_RAY_VERSION picks
+// the release, as for the build.
 func TestRayImageRuns(t *testing.T) {
 	requirePrivateDaemon(t, "a real dockerd")
 	cache, err := CacheDir()
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := DefaultRay()
+	rel, err := versions.LookupRay(settings.RayVersion())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := RayFor(rel)
+	if err != nil {
+		t.Fatal(err)
+	}
 	tarball := r.Tarball(cache)
 	if _, err := os.Stat(tarball); err != nil {
 		if os.Getenv("E2E_BUILD_IMAGES") != "1" {
@@ -68,8 +80,8 @@ func TestRayImageRuns(t *testing.T) {
 		}
 		return out
 	}
-	if out := run("python", "-c", "import ray, xgboost, ray.train.xgboost; print(ray.__version__, xgboost.__version__)"); !strings.Contains(out, versions.Ray+" "+versions.XGBoost) {
-		t.Errorf("want Ray %s and xgboost %s", versions.Ray, versions.XGBoost)
+	if out := run("python", "-c", "import ray, xgboost, ray.train.xgboost; print(ray.__version__, xgboost.__version__)"); !strings.Contains(out, rel.Version+" "+rel.XGBoost) {
+		t.Errorf("want Ray %s and xgboost %s", rel.Version, rel.XGBoost)
 	}
 	if out := run("id"); !strings.HasPrefix(out, "uid=1000(ray) gid=100(users)") {
 		t.Errorf("want uid 1000 (ray), gid 100")
@@ -84,15 +96,147 @@ func TestRayImageRuns(t *testing.T) {
 	// A one-node Ray runs a task, and the fixture's runtime_env pip
 	// requirement installs with no network at all: the image has it.
 	script := `import ray
-ray.init(runtime_env={"pip": ["xgboost-cpu==` + versions.XGBoost + `"]})
+ray.init(runtime_env={"pip": ["xgboost-cpu==` + rel.XGBoost + `"]})
 @ray.remote
 def v():
     import xgboost
     return xgboost.__version__
 print("task xgboost", ray.get(v.remote()))
 `
-	if out := run("bash", "-lc", "ray start --head --num-cpus=1 --disable-usage-stats --include-dashboard=false >/dev/null && python -c '"+script+"'; rc=$?; ray stop >/dev/null; exit $rc"); !strings.Contains(out, "task xgboost "+versions.XGBoost) {
-		t.Errorf("want a Ray task with the runtime_env pip requirement to report xgboost %s", versions.XGBoost)
+	if out := run("bash", "-lc", "ray start --head --num-cpus=1 --disable-usage-stats --include-dashboard=false >/dev/null && python -c '"+script+"'; rc=$?; ray stop >/dev/null; exit $rc"); !strings.Contains(out, "task xgboost "+rel.XGBoost) {
+		t.Errorf("want a Ray task with the runtime_env pip requirement to report xgboost %s", rel.XGBoost)
+	}
+	testFixtureScript(ctx, t, cfg, r)
+}
+
+// testFixtureScript runs the fixture's XGBoost script, set for the image's
+// Ray release as step 5.2 sets it, on a two-node Ray of two containers (a
+// head and a worker of one CPU each, like the fixture's pods), with nothing
+// outside the private daemon's namespace reachable. Where the release has token authentication it runs as KubeRay
+// runs it with authOptions.mode token (RAY_AUTH_MODE and RAY_AUTH_TOKEN in
+// every Ray process), and the dashboard's Jobs API is asked without a
+// token, with a wrong one and with the right one; a head started without
+// RAY_AUTH_MODE, as KubeRay starts it without authOptions, is asked too.
+func testFixtureScript(ctx context.Context, t *testing.T, cfg dockerns.Config, r Ray) {
+	objs, err := fixtures.PodSecurityCluster()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fixtures.SetRay(objs, r.Release, r.Name); err != nil {
+		t.Fatal(err)
+	}
+	var script string
+	for _, o := range objs {
+		if o.GetName() == fixtures.ConfigMapName {
+			script, _, _ = unstructured.NestedString(o.Object, "data", fixtures.ScriptKey)
+		}
+	}
+	env := []string{"-e", "SCRIPT=" + script}
+	token := ""
+	if r.Release.TokenAuth() {
+		b := make([]byte, 16)
+		_, _ = rand.Read(b)
+		token = hex.EncodeToString(b)
+		env = append(env, "-e", "RAY_AUTH_MODE=token", "-e", "RAY_AUTH_TOKEN="+token)
+	}
+	// jobs asks the Jobs API with the given header value ("" for none)
+	// once the dashboard answers, and prints the status.
+	const jobs = `import sys, time, urllib.request, urllib.error
+def ask(auth):
+    req = urllib.request.Request("http://127.0.0.1:8265/api/jobs/")
+    if auth:
+        req.add_header("X-Ray-Authorization", auth)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, ""
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+    except OSError:
+        return None, ""
+deadline = time.time() + 120
+while time.time() < deadline:
+    status, body = ask(sys.argv[1])
+    if status is not None:
+        break
+    time.sleep(1)
+print("jobs api", repr(sys.argv[1][:7]), status, body)
+`
+	// Head and worker are containers of their own on a network of the
+	// private daemon, as the fixture's pods are: two raylets sharing one
+	// /tmp/ray would race to build the same runtime_env. A network rather
+	// than --network none because xgboost's collective tracker needs a
+	// route to find the address it listens on; the daemon's namespace
+	// reaches nothing outside it, so the runtime_env's pip has no index.
+	suffix := make([]byte, 4)
+	_, _ = rand.Read(suffix)
+	net, head := "ray-"+hex.EncodeToString(suffix), "ray-head-"+hex.EncodeToString(suffix)
+	if out, err := docker(ctx, cfg.Env(), "network", "create", net); err != nil {
+		t.Fatalf("docker network create: %v\n%s", err, out)
+	}
+	t.Cleanup(func() {
+		_, _ = docker(context.Background(), cfg.Env(), "rm", "-f", head, head+"-worker")
+		_, _ = docker(context.Background(), cfg.Env(), "network", "rm", net)
+	})
+	start := func(name, cmd string) {
+		t.Helper()
+		args := append(append([]string{"run", "-d", "--name", name, "--hostname", name, "--network", net}, env...), r.Name, "bash", "-lc", cmd)
+		if out, err := docker(ctx, cfg.Env(), args...); err != nil {
+			t.Fatalf("docker run %s: %v\n%s", name, err, out)
+		}
+	}
+	start(head, "ray start --head --num-cpus=1 --disable-usage-stats --dashboard-host=127.0.0.1 --block")
+	start(head+"-worker", "ray start --address="+head+":6379 --num-cpus=1 --block")
+	// The script runs once the head's Ray answers, as kubectl exec runs it
+	// once KubeRay's readiness probe passes: a ray.init() before that would
+	// start a Ray instance of its own in the container instead.
+	shell := `for i in $(seq 120); do ray status >/dev/null 2>&1 && break; sleep 1; done
+python -c "$SCRIPT"; rc=$?
+python -c '` + jobs + `' ""
+python -c '` + jobs + `' "Bearer wrong"
+python -c '` + jobs + `' "Bearer ${RAY_AUTH_TOKEN:-none}"
+exit $rc`
+	t0 := time.Now()
+	// KubeRay gives the head container RAY_ADDRESS, so that ray.init() joins
+	// the cluster; without it Ray 2.60 starts a local instance of its own.
+	out, err := docker(ctx, cfg.Env(), append(append([]string{"exec", "-e", "RAY_ADDRESS=127.0.0.1:6379"}, env...), head, "bash", "-lc", shell)...)
+	t.Logf("the fixture's script on Ray %s, token authentication %v (%s):\n%s", r.Release.Version, token != "", time.Since(t0).Round(time.Second), out)
+	if err != nil {
+		logs, _ := docker(ctx, cfg.Env(), "logs", head+"-worker")
+		t.Fatalf("the fixture's script failed: %v\nworker:\n%s", err, logs)
+	}
+	if strings.Contains(out, "Started a local Ray instance") {
+		t.Errorf("the script started a Ray of its own instead of joining the head's")
+	}
+	for _, want := range []string{"ray " + r.Release.Version + ", xgboost " + r.Release.XGBoost + " final metrics:", "'training_iteration': 10", "XGBoost training succeeded"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the script's output lacks %q", want)
+		}
+	}
+	// Without a token the Jobs API answers 401 exactly when the cluster
+	// runs with token authentication.
+	unauth, wrong := "jobs api '' 200", "jobs api 'Bearer ' 200"
+	if token != "" {
+		unauth, wrong = "jobs api '' 401 Unauthorized: Missing authentication token", "jobs api 'Bearer ' 403 Forbidden: Invalid authentication token"
+	}
+	for _, want := range []string{unauth, wrong} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the Jobs API: want %q", want)
+		}
+	}
+	if token != "" && strings.Count(out, "jobs api 'Bearer ' 200") != 1 {
+		t.Errorf("the Jobs API must answer 200 to the cluster's token alone")
+	}
+	if !r.Release.TokenAuth() {
+		return
+	}
+	// The same head without RAY_AUTH_MODE, as KubeRay starts one without
+	// authOptions: is the Jobs API open?
+	out, err = docker(ctx, cfg.Env(), "run", "--rm", "--network", "none", r.Name, "bash", "-lc",
+		`ray start --head --num-cpus=1 --disable-usage-stats --dashboard-host=127.0.0.1 >/tmp/head.log 2>&1 || { cat /tmp/head.log; exit 1; }
+grep -i "token auth" /tmp/head.log; python -c '`+jobs+`' ""; ray stop >/dev/null`)
+	t.Logf("Ray %s head without RAY_AUTH_MODE:\n%s", r.Release.Version, out)
+	if err != nil || !strings.Contains(out, "jobs api '' 200") {
+		t.Errorf("a head started without RAY_AUTH_MODE: want the Jobs API to answer 200 without a token (%v)", err)
 	}
 }
 

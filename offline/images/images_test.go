@@ -1,6 +1,7 @@
 package images
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -36,46 +37,98 @@ Components: main
 	}
 }
 
-// The lock pins what versions.go pins, and every line is name==version.
-func TestRayLock(t *testing.T) {
+// Each pinned Ray release has a lock that pins what versions.go pins for
+// it, whose header names the release's resolution date, and every line is
+// name==version.
+func TestRayLocks(t *testing.T) {
+	for _, r := range versions.RayReleases {
+		lock, err := RayLock(r)
+		if err != nil {
+			t.Error(err)
+			continue
+		}
+		if problems := checkRayLock(r, lock); len(problems) > 0 {
+			t.Errorf("%s: %s", rayLockFile(r), strings.Join(problems, "; "))
+		}
+	}
+	if _, err := RayLock(versions.RayRelease{Version: "2.47.0"}); err == nil || !strings.Contains(err.Error(), "ray-requirements-2.47.0.lock") {
+		t.Errorf("a release without a lock: got %v", err)
+	}
+}
+
+// The lock check itself fires on a lock resolved on another day, for
+// another Ray or XGBoost, or with a range instead of a pin.
+func TestRayLockCheckFires(t *testing.T) {
+	r := versions.DefaultRay()
+	lock, err := RayLock(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]struct{ from, to, want string }{
+		"date":    {r.LockDate, "2025-06-01T00:00:00Z", "resolution date"},
+		"ray":     {"\nray==" + r.Version, "\nray==2.47.0", "lacks ray=="},
+		"xgboost": {"\nxgboost-cpu==" + r.XGBoost, "\nxgboost-cpu==3.0.0", "lacks xgboost-cpu=="},
+		"range":   {"\nsix==", "\nsix>=", "not an exact pin"},
+	} {
+		bad := strings.ReplaceAll(lock, c.from, c.to)
+		if bad == lock {
+			t.Fatalf("%s: the lock has no %q to change", name, c.from)
+		}
+		if p := strings.Join(checkRayLock(r, bad), "; "); !strings.Contains(p, c.want) {
+			t.Errorf("%s: got %q, want %q", name, p, c.want)
+		}
+	}
+}
+
+// checkRayLock lists what is wrong with lock as release r's.
+func checkRayLock(r versions.RayRelease, lock string) []string {
+	var problems []string
 	lines := 0
-	for _, l := range strings.Split(RayLock(), "\n") {
+	for _, l := range strings.Split(lock, "\n") {
 		l = strings.TrimSpace(l)
 		if l == "" || strings.HasPrefix(l, "#") {
 			continue
 		}
 		lines++
 		if n, v, ok := strings.Cut(l, "=="); !ok || n == "" || v == "" || strings.ContainsAny(l, "<>~ ;") {
-			t.Errorf("not an exact pin: %q", l)
+			problems = append(problems, fmt.Sprintf("not an exact pin: %q", l))
 		}
 	}
-	for _, want := range []string{"ray==" + versions.Ray, "xgboost-cpu==" + versions.XGBoost, "virtualenv=="} {
-		if !strings.Contains(RayLock(), "\n"+want) {
-			t.Errorf("ray-requirements.lock lacks %s", want)
+	for _, want := range []string{"ray==" + r.Version, "xgboost-cpu==" + r.XGBoost, "virtualenv=="} {
+		if !strings.Contains(lock, "\n"+want) {
+			problems = append(problems, "lacks "+want)
 		}
 	}
-	if !strings.Contains(RayLock(), versions.RayImageLockDate) {
-		t.Errorf("ray-requirements.lock's header does not name the resolution date %s", versions.RayImageLockDate)
+	for _, want := range []string{"--exclude-newer " + r.LockDate, `"ray[default,train]==` + r.Version + `\nxgboost-cpu==` + r.XGBoost + `\n"`} {
+		if !strings.Contains(lock, want) {
+			problems = append(problems, fmt.Sprintf("the header does not name the resolution date and requirements (%s)", want))
+		}
 	}
 	if lines < 20 {
-		t.Errorf("only %d pins: the lock must pin Ray's dependencies too", lines)
+		problems = append(problems, fmt.Sprintf("only %d pins: the lock must pin Ray's dependencies too", lines))
 	}
+	return problems
 }
 
 func TestCheckFreeze(t *testing.T) {
+	r := versions.DefaultRay()
+	lock, err := RayLock(r)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var freeze strings.Builder
-	for _, l := range strings.Split(RayLock(), "\n") {
+	for _, l := range strings.Split(lock, "\n") {
 		if l != "" && !strings.HasPrefix(l, "#") {
 			// pip freeze spells some names differently (case, _ for -).
 			freeze.WriteString(strings.ReplaceAll(strings.ToUpper(l[:1])+l[1:], "-", "_") + "\n")
 		}
 	}
 	freeze.WriteString("pip==23.0.1\nsetuptools==66.1.1\n")
-	if err := checkFreeze(freeze.String()); err != nil {
+	if err := checkFreeze(freeze.String(), lock, "the lock"); err != nil {
 		t.Errorf("the lock itself: %v", err)
 	}
-	bad := strings.Replace(freeze.String(), "Ray=="+versions.Ray, "Ray==2.47.0", 1)
-	if err := checkFreeze(bad); err == nil || !strings.Contains(err.Error(), "ray: locked "+versions.Ray) {
+	bad := strings.Replace(freeze.String(), "Ray=="+r.Version, "Ray==2.47.0", 1)
+	if err := checkFreeze(bad, lock, "the lock"); err == nil || !strings.Contains(err.Error(), "ray: locked "+r.Version) {
 		t.Errorf("a different ray: got %v", err)
 	}
 }
@@ -84,6 +137,21 @@ func TestRayImageConfig(t *testing.T) {
 	r := DefaultRay()
 	if r.Name != versions.OfflineRayImage || strings.HasPrefix(r.Name, "rayproject/") {
 		t.Errorf("image name %q: must be the offline tier's own name", r.Name)
+	}
+	// Each release's image, cache entries and recipe are its own.
+	keys := map[string]string{}
+	for _, rel := range versions.RayReleases {
+		o, err := RayFor(rel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.Name != rel.OfflineImage() || !strings.Contains(o.Tarball("/c"), "/ray-"+rel.Version+"-") || !strings.Contains(o.wheelDir("/c"), "/ray-"+rel.Version+"-") {
+			t.Errorf("Ray %s: image %s, tarball %s, wheels %s", rel.Version, o.Name, o.Tarball("/c"), o.wheelDir("/c"))
+		}
+		if other, dup := keys[o.Key()]; dup {
+			t.Errorf("Ray %s and %s share the recipe key %s", rel.Version, other, o.Key())
+		}
+		keys[o.Key()] = rel.Version
 	}
 	args := strings.Join(r.ImportArgs("/x.tar"), "\x00")
 	for _, want := range []string{"USER 1000", "ENV HOME=/home/ray", "ENV PATH=/home/ray/venv/bin:", RecipeLabel + "=" + r.Key(), "/x.tar\x00" + r.Name} {
@@ -94,7 +162,8 @@ func TestRayImageConfig(t *testing.T) {
 	if r.Key() != DefaultRay().Key() || len(r.Key()) != 12 {
 		t.Errorf("recipe key not stable: %s", r.Key())
 	}
-	other := Ray{Name: r.Name, Suite: "trixie"}
+	other := r
+	other.Suite = "trixie"
 	if other.Key() == r.Key() {
 		t.Error("the Debian suite must change the recipe key")
 	}

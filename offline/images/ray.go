@@ -2,7 +2,7 @@ package images
 
 import (
 	"context"
-	_ "embed"
+	"embed"
 	"errors"
 	"fmt"
 	"io"
@@ -15,20 +15,49 @@ import (
 	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
-//go:embed ray-requirements.lock
-var rayLock string
+// The locks of the Ray images, one per Ray release:
+// ray-requirements-<version>.lock.
+//
+//go:embed ray-requirements-*.lock
+var rayLocks embed.FS
 
-// RayLock is the pinned Python package set of the Ray image.
-func RayLock() string { return rayLock }
-
-// Ray is the recipe of the offline Ray image.
-type Ray struct {
-	Name  string // image name, versions.OfflineRayImage
-	Suite string // Debian suite, versions.DebianSuite
+// RayLock is the pinned Python package set of release v's Ray image.
+func RayLock(v versions.RayRelease) (string, error) {
+	data, err := rayLocks.ReadFile(rayLockFile(v))
+	if err != nil {
+		return "", fmt.Errorf("Ray %s has no lock %s in offline/images (fix: resolve one with uv as the header of another lock explains)", v.Version, rayLockFile(v))
+	}
+	return string(data), nil
 }
 
-// DefaultRay is the recipe pinned in versions.
-func DefaultRay() Ray { return Ray{Name: versions.OfflineRayImage, Suite: versions.DebianSuite} }
+func rayLockFile(v versions.RayRelease) string { return "ray-requirements-" + v.Version + ".lock" }
+
+// Ray is the recipe of the offline Ray image of one Ray release.
+type Ray struct {
+	Name    string // image name, the release's OfflineImage
+	Suite   string // Debian suite, versions.DebianSuite
+	Release versions.RayRelease
+	lock    string // the release's lock
+}
+
+// RayFor is the recipe of release r's image.
+func RayFor(r versions.RayRelease) (Ray, error) {
+	lock, err := RayLock(r)
+	if err != nil {
+		return Ray{}, err
+	}
+	return Ray{Name: r.OfflineImage(), Suite: versions.DebianSuite, Release: r, lock: lock}, nil
+}
+
+// DefaultRay is the recipe of the default Ray release, whose lock is
+// always there (a test checks every pinned release's).
+func DefaultRay() Ray {
+	r, err := RayFor(versions.DefaultRay())
+	if err != nil {
+		panic(err)
+	}
+	return r
+}
 
 // rayPackages are the Debian packages of the image besides minbase: Python
 // with venv, and bash and wget, which KubeRay's probes run.
@@ -65,17 +94,17 @@ rm -rf /var/lib/apt/lists/* /root/.cache /tmp/requirements.lock
 
 // Key is the cache key of the recipe: everything that changes the image.
 func (r Ray) Key() string {
-	return key("ray-image/1", r.Suite, strings.Join(rayPackages, ","), rayScript, rayLock, rayPath)
+	return key("ray-image/1", r.Suite, strings.Join(rayPackages, ","), rayScript, r.lock, rayPath)
 }
 
 // Tarball is where the built root file system is cached.
 func (r Ray) Tarball(cache string) string {
-	return filepath.Join(cache, "images", fmt.Sprintf("ray-%s-%s-%s.tar", versions.Ray, r.Suite, r.Key()))
+	return filepath.Join(cache, "images", fmt.Sprintf("ray-%s-%s-%s.tar", r.Release.Version, r.Suite, r.Key()))
 }
 
 // wheelDir caches the downloaded wheels; the lock decides what is in it.
 func (r Ray) wheelDir(cache string) string {
-	return filepath.Join(cache, "wheels", fmt.Sprintf("ray-%s-%s-%s", versions.Ray, r.Suite, key(rayLock)))
+	return filepath.Join(cache, "wheels", fmt.Sprintf("ray-%s-%s-%s", r.Release.Version, r.Suite, key(r.lock)))
 }
 
 // Build makes the image's root file system tarball unless the cache has
@@ -122,7 +151,7 @@ func (r Ray) Build(ctx context.Context, cache string, log io.Writer, logf Logf) 
 	if err := linkOrCopyTree(wheels, inRoot); err != nil {
 		return "", false, err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "tmp", "requirements.lock"), []byte(rayLock), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "tmp", "requirements.lock"), []byte(r.lock), 0o644); err != nil {
 		return "", false, err
 	}
 	if err := Chroot(ctx, log, dir, rayScript); err != nil {
@@ -134,7 +163,7 @@ func (r Ray) Build(ctx context.Context, cache string, log io.Writer, logf Logf) 
 	freeze, _ := os.ReadFile(filepath.Join(dir, "tmp", "freeze.txt"))
 	_ = os.Remove(filepath.Join(dir, "tmp", "freeze.txt"))
 	logf("python packages installed: %s", time.Since(t).Round(time.Second))
-	if err := checkFreeze(string(freeze)); err != nil {
+	if err := checkFreeze(string(freeze), r.lock, rayLockFile(r.Release)); err != nil {
 		return "", false, err
 	}
 
@@ -147,9 +176,9 @@ func (r Ray) Build(ctx context.Context, cache string, log io.Writer, logf Logf) 
 	return tarball, false, nil
 }
 
-// checkFreeze asserts that what pip installed is the lock, package for
+// checkFreeze asserts that what pip installed is lock (the file name), package for
 // package (pip, setuptools and the like, which the venv brings, aside).
-func checkFreeze(freeze string) error {
+func checkFreeze(freeze, lock, name string) error {
 	got := map[string]string{}
 	for _, l := range strings.Split(freeze, "\n") {
 		if n, v, ok := strings.Cut(strings.TrimSpace(l), "=="); ok {
@@ -157,7 +186,7 @@ func checkFreeze(freeze string) error {
 		}
 	}
 	var bad []string
-	for _, l := range strings.Split(rayLock, "\n") {
+	for _, l := range strings.Split(lock, "\n") {
 		l = strings.TrimSpace(l)
 		if l == "" || strings.HasPrefix(l, "#") {
 			continue
@@ -168,7 +197,7 @@ func checkFreeze(freeze string) error {
 		}
 	}
 	if len(bad) > 0 {
-		return fmt.Errorf("the image's Python packages differ from ray-requirements.lock: %s", strings.Join(bad, "; "))
+		return fmt.Errorf("the image's Python packages differ from %s: %s", name, strings.Join(bad, "; "))
 	}
 	return nil
 }
@@ -180,7 +209,7 @@ func (r Ray) downloadWheels(ctx context.Context, log io.Writer, dir string) erro
 	for _, p := range wheelPlatforms() {
 		args = append(args, "--platform", p)
 	}
-	_, err := pipDownload(ctx, log, pipDownloadSpec{dir: dir, lock: rayLock, what: "the Ray image's wheels", args: args})
+	_, err := pipDownload(ctx, log, pipDownloadSpec{dir: dir, lock: r.lock, what: "the Ray " + r.Release.Version + " image's wheels", args: args})
 	return err
 }
 
