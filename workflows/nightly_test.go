@@ -88,6 +88,8 @@ func tutorialProblems(j job, fail func(string, ...any)) []string {
 		}
 		if strings.Count(c["ray"], ".") != 2 {
 			fail("tutorial: cell %v: ray is a full Ray version, e.g. %s", c, versions.Ray)
+		} else if _, err := versions.LookupRay(c["ray"]); err != nil {
+			fail("tutorial: cell %v: %v", c, err)
 		}
 		name := j.Env["CELL"]
 		for k, v := range c {
@@ -219,6 +221,7 @@ func TestNightlyWorkflow(t *testing.T) {
 		{"an unpinned node image", "          - kubernetes: \"1.37\"\n", "          - kubernetes: \"1.30\"\n", `tutorial: cell map[kubernetes:1.30 ray:2.60.0]`},
 		{"1.24 off the tutorial's Ray", "            ray: \"2.46.0\"\n", "            ray: \"2.60.0\"\n", "the Kubernetes 1.24 cell runs Ray \"2.60.0\""},
 		{"a Ray minor", "            ray: \"2.60.0\"\n", "            ray: \"2.60\"\n", "ray is a full Ray version"},
+		{"an unpinned Ray", "            ray: \"2.60.0\"\n", "            ray: \"2.61.0\"\n", "Ray version \"2.61.0\" is not pinned"},
 		{"cells named alike", "CELL: kind-k${{ matrix.kubernetes }}-ray-${{ matrix.ray }}", "CELL: kind-k${{ matrix.kubernetes }}", "does not name the cell by its Kubernetes and its Ray"},
 		{"Ray not set", "      E2E_RAY_VERSION: ${{ matrix.ray }}\n", "", "E2E_RAY_VERSION is \"\""},
 		{"audit not required", "E2E_REQUIRE: containers,audit", "E2E_REQUIRE: containers", "E2E_REQUIRE \"containers\""},
