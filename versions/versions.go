@@ -309,6 +309,14 @@ type RayRelease struct {
 	// Version was published on PyPI (uv --exclude-newer), so the image gets
 	// what a user installing Ray that day got.
 	LockDate string
+	// HeadMemory is the memory limit of the head's Ray container for the
+	// release, or "" for the fixture's own (2Gi). Ray 2.60's head runs each
+	// dashboard module in a process of its own and, under Train V2, the
+	// run's controller and data actors beside the driver: measured on the
+	// offline kind tier, 1.37 GB idle and past 2Gi during the XGBoost run,
+	// where Ray's memory monitor (95% of the limit) killed the script's
+	// task and Ray retried it without end.
+	HeadMemory string
 }
 
 // RayReleases are the Ray releases the harness runs, oldest first; Ray
@@ -322,7 +330,7 @@ type RayRelease struct {
 // offline images of both releases then share the script unchanged.
 var RayReleases = []RayRelease{
 	{Version: Ray, XGBoost: XGBoost, LockDate: RayImageLockDate},
-	{Version: "2.60.0", XGBoost: "2.1.4", LockDate: "2026-11-05T00:00:00Z"},
+	{Version: "2.60.0", XGBoost: "2.1.4", LockDate: "2026-11-05T00:00:00Z", HeadMemory: "4Gi"},
 }
 
 // LookupRay finds a pinned Ray release by its version ("2.60.0", or the
