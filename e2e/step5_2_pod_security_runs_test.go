@@ -190,6 +190,18 @@ func step52PodSecurityRuns() features.Feature {
 			if h.cfg.Ray.TokenAuth() {
 				token, err = h.rayToken(ctx, name)
 				g.Expect(err).NotTo(gomega.HaveOccurred())
+				// Shown, not assumed: the same request without the token is
+				// refused (until the dashboard answers, the error is another).
+				var refused *rayjobs.AuthError
+				h.eventually(g, func() error {
+					_, err := rayjobs.List(ctx, client, base, "")
+					if errors.As(err, &refused) {
+						return nil
+					}
+					return fmt.Errorf("a request without the token got %v, not a refusal", err)
+				}).Should(gomega.Succeed())
+				g.Expect(refused.HadToken).To(gomega.BeFalse())
+				note(ctx, t, "dashboard without the token: %s (%s)", refused.Status, refused.Body)
 			}
 			var job rayjobs.Job
 			h.eventually(g, func() (string, error) {
