@@ -55,7 +55,7 @@ func step52PodSecurityRuns() features.Feature {
 				note(ctx, t, "Ray %s (E2E_RAY_VERSION): rayVersion, xgboost-cpu==%s, token authentication %v", h.cfg.Ray.Version, h.cfg.Ray.XGBoost, h.cfg.Ray.TokenAuth())
 			}
 			if h.cfg.RayImage != versions.RayImage {
-				note(ctx, t, "Ray image %s instead of %s in %d containers", h.cfg.RayImage, versions.RayImage, n)
+				note(ctx, t, "Ray image %s in %d containers, in place of the fixture's %s", h.cfg.RayImage, n, versions.RayImage)
 			}
 			h.staticCheck(t, fixtures.PodSecurityClusterFile, objs, admitted)
 			mark = h.applyMarked(ctx, t, objs)
