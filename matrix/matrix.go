@@ -49,11 +49,11 @@ func Cells(kubernetes, kuberay, cells string) ([]Cell, error) {
 			}
 			k, err := versions.LookupKubernetes(kv)
 			if err != nil {
-				return nil, fmt.Errorf("cell %q: %s", pair, pinsOnly(err))
+				return nil, fmt.Errorf("cell %q: %v", pair, err)
 			}
 			r, err := versions.LookupKubeRay(rv)
 			if err != nil {
-				return nil, fmt.Errorf("cell %q: %s", pair, pinsOnly(err))
+				return nil, fmt.Errorf("cell %q: %v", pair, err)
 			}
 			add(k, r)
 		}
@@ -61,11 +61,11 @@ func Cells(kubernetes, kuberay, cells string) ([]Cell, error) {
 	}
 	ks, err := list(kubernetes, versions.SupportedKubernetes(), func(v string) (versions.Kubernetes, error) { return versions.LookupKubernetes(v) })
 	if err != nil {
-		return nil, fmt.Errorf("-kubernetes: %s", pinsOnly(err))
+		return nil, fmt.Errorf("-kubernetes: %v", err)
 	}
 	rs, err := list(kuberay, versions.SupportedKubeRay(), versions.LookupKubeRay)
 	if err != nil {
-		return nil, fmt.Errorf("-kuberay: %s", pinsOnly(err))
+		return nil, fmt.Errorf("-kuberay: %v", err)
 	}
 	for _, k := range ks {
 		for _, r := range rs {
@@ -89,16 +89,6 @@ func list[T any](csv string, all []string, lookup func(string) (T, error)) ([]T,
 		out = append(out, t)
 	}
 	return out, nil
-}
-
-// pinsOnly drops the lookups' advice to set an E2E_ variable, which the
-// matrix command does not read.
-func pinsOnly(err error) string {
-	msg := err.Error()
-	if i := strings.Index(msg, " (set E2E_"); i > 0 {
-		msg = msg[:i]
-	}
-	return msg
 }
 
 func sorted(cells []Cell) []Cell {

@@ -119,10 +119,10 @@ current-context: x
 		code int
 	}{
 		{"unknown provider", []string{"E2E_PROVIDER=minikube"}, `E2E_PROVIDER="minikube" is not a provider; choose one of local, kind, existing`, 2},
-		{"unpinned Kubernetes", []string{"E2E_KUBERNETES_VERSION=1.19"}, `Kubernetes version "1.19" is not pinned; choose one of v1.24.17, v1.29.2, v1.34.4, v1.37.2`, 2},
+		{"unpinned Kubernetes", []string{"E2E_KUBERNETES_VERSION=1.19"}, `E2E_KUBERNETES_VERSION=1.19: Kubernetes version "1.19" is not pinned; choose one of v1.24.17, v1.29.2, v1.34.4, v1.37.2`, 2},
 		{"missing chart", []string{"E2E_CHART=/no/such/chart"}, "E2E_CHART=/no/such/chart: no such file or directory; use \"standin\", \"repo\", or the path of a chart directory", 2},
-		{"unpinned KubeRay", []string{"E2E_KUBERAY_VERSION=v1.7.0"}, `KubeRay version "v1.7.0" is not pinned; choose one of v1.5.1, v1.6.2 (set E2E_KUBERAY_VERSION)`, 2},
-		{"unpinned Ray", []string{"E2E_RAY_VERSION=2.47"}, `Ray version "2.47" is not pinned; choose one of 2.46.0, 2.60.0 (set E2E_RAY_VERSION)`, 2},
+		{"unpinned KubeRay", []string{"E2E_KUBERAY_VERSION=v1.7.0"}, `E2E_KUBERAY_VERSION=v1.7.0: KubeRay version "v1.7.0" is not pinned; choose one of v1.5.1, v1.6.2`, 2},
+		{"unpinned Ray", []string{"E2E_RAY_VERSION=2.47"}, `E2E_RAY_VERSION=2.47: Ray version "2.47" is not pinned; choose one of 2.46.0, 2.60.0`, 2},
 		{"bad timeout", []string{"E2E_TIMEOUT=soon"}, `E2E_TIMEOUT="soon": use a positive duration`, 2},
 		{"missing KubeRay checkout", []string{"E2E_KUBERAY_DIR=/no/such/kuberay"}, "E2E_KUBERAY_DIR=/no/such/kuberay: stat /no/such/kuberay: no such file or directory; point it at a KubeRay checkout", 2},
 		// DOCKER_HOST at a socket nobody serves: the same answer on a machine

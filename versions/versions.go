@@ -180,7 +180,7 @@ var KubernetesReleases = []Kubernetes{
 // LookupKubernetes finds a supported release. It accepts the full version
 // ("v1.34.4"), the version without "v", or the minor ("1.34", "v1.34").
 func LookupKubernetes(v string) (Kubernetes, error) {
-	return lookup(KubernetesReleases, func(k Kubernetes) string { return k.Version }, v, DefaultKubernetes, "Kubernetes", "E2E_KUBERNETES_VERSION")
+	return lookup(KubernetesReleases, func(k Kubernetes) string { return k.Version }, v, DefaultKubernetes, "Kubernetes")
 }
 
 // SupportedKubernetes returns the pinned Kubernetes versions, oldest first.
@@ -190,8 +190,9 @@ func SupportedKubernetes() []string {
 
 // lookup finds the pin of all whose version is v, with or without the "v",
 // or whose version starts with v as a minor ("1.34" for "v1.34.4"); "" is
-// def. what and setting name the axis and its setting in the error.
-func lookup[T any](all []T, version func(T) string, v, def, what, setting string) (T, error) {
+// def. what names the axis in the error, which names the pins; where v came
+// from (a setting, a flag) is the caller's to say.
+func lookup[T any](all []T, version func(T) string, v, def, what string) (T, error) {
 	want := strings.TrimPrefix(strings.TrimSpace(v), "v")
 	if want == "" {
 		want = strings.TrimPrefix(def, "v")
@@ -203,7 +204,7 @@ func lookup[T any](all []T, version func(T) string, v, def, what, setting string
 		}
 	}
 	var none T
-	return none, fmt.Errorf("%s version %q is not pinned; choose one of %s (set %s)", what, v, strings.Join(versionsOf(all, version), ", "), setting)
+	return none, fmt.Errorf("%s version %q is not pinned; choose one of %s", what, v, strings.Join(versionsOf(all, version), ", "))
 }
 
 // versionsOf lists the versions of the pins, in their order (oldest first).
@@ -245,7 +246,7 @@ var KubeRayReleases = []KubeRayRelease{{Version: "v1.5.1"}, {Version: "v1.6.2"}}
 // LookupKubeRay finds a pinned KubeRay release by its version, with or
 // without the "v" ("v1.5.1", "1.5.1", or the minor "1.5"); "" is the default.
 func LookupKubeRay(v string) (KubeRayRelease, error) {
-	return lookup(KubeRayReleases, func(r KubeRayRelease) string { return r.Version }, v, KubeRay, "KubeRay", "E2E_KUBERAY_VERSION")
+	return lookup(KubeRayReleases, func(r KubeRayRelease) string { return r.Version }, v, KubeRay, "KubeRay")
 }
 
 // SupportedKubeRay returns the pinned KubeRay versions, oldest first.
@@ -336,7 +337,7 @@ var RayReleases = []RayRelease{
 // LookupRay finds a pinned Ray release by its version ("2.60.0", or the
 // minor "2.60"); "" is the default.
 func LookupRay(v string) (RayRelease, error) {
-	return lookup(RayReleases, func(r RayRelease) string { return r.Version }, v, Ray, "Ray", "E2E_RAY_VERSION")
+	return lookup(RayReleases, func(r RayRelease) string { return r.Version }, v, Ray, "Ray")
 }
 
 // SupportedRay returns the pinned Ray versions, oldest first.

@@ -28,7 +28,7 @@ func main() {
 	flag.Parse()
 	k, err := versions.LookupKubernetes(*version)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
+		fmt.Fprintf(os.Stderr, "-kubernetes: %v\n", err)
 		os.Exit(2)
 	}
 	r, err := versions.LookupKubeRay(*kuberay)

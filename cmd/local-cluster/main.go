@@ -74,13 +74,11 @@ func parse(args []string, stdout io.Writer) (options, error) {
 		return o, fmt.Errorf("unexpected argument %q", fl.Arg(0))
 	}
 	if _, err := versions.LookupKubernetes(o.version); err != nil {
-		// Its own words would point at E2E_KUBERNETES_VERSION, which this
-		// command does not read.
-		return o, fmt.Errorf("-kubernetes %s is not a pinned version; choose one of %s", o.version, strings.Join(versions.SupportedKubernetes(), ", "))
+		return o, fmt.Errorf("-kubernetes: %w", err)
 	}
 	var err error
 	if o.release, err = versions.LookupKubeRay(o.kuberay); err != nil {
-		return o, fmt.Errorf("-kuberay %s is not a pinned release; choose one of %s", o.kuberay, strings.Join(versions.SupportedKubeRay(), ", "))
+		return o, fmt.Errorf("-kuberay: %w", err)
 	}
 	if o.envFile != "" {
 		abs, err := filepath.Abs(o.envFile)

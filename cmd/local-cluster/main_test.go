@@ -20,8 +20,8 @@ func TestBadInputIsOneLineAndExitStatus2(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"-kubernetes", "1.19"}, "local-cluster: -kubernetes 1.19 is not a pinned version; choose one of " + strings.Join(versions.SupportedKubernetes(), ", ") + " ("},
-		{[]string{"-kuberay", "v1.7.0"}, "local-cluster: -kuberay v1.7.0 is not a pinned release; choose one of " + strings.Join(versions.SupportedKubeRay(), ", ") + " ("},
+		{[]string{"-kubernetes", "1.19"}, "local-cluster: -kubernetes: Kubernetes version \"1.19\" is not pinned; choose one of " + strings.Join(versions.SupportedKubernetes(), ", ") + " ("},
+		{[]string{"-kuberay", "v1.7.0"}, "local-cluster: -kuberay: KubeRay version \"v1.7.0\" is not pinned; choose one of " + strings.Join(versions.SupportedKubeRay(), ", ") + " ("},
 		{[]string{"-nope"}, "local-cluster: flag provided but not defined: -nope"},
 		{[]string{"-env-file"}, "local-cluster: flag needs an argument: -env-file"},
 		{[]string{"now"}, `local-cluster: unexpected argument "now"`},

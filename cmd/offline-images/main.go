@@ -93,7 +93,7 @@ func run(ctx context.Context, want map[string]bool, load, verbose bool) error {
 	var list []image
 	if want["ray"] {
 		// The release the suite runs (E2E_RAY_VERSION), each from its own lock.
-		rel, err := versions.LookupRay(settings.RayVersion())
+		rel, err := settings.RayRelease()
 		if err != nil {
 			return err
 		}
@@ -111,7 +111,7 @@ func run(ctx context.Context, want map[string]bool, load, verbose bool) error {
 	if want["operator"] {
 		// The release the suite runs (E2E_KUBERAY_VERSION), like the node
 		// image follows E2E_KUBERNETES_VERSION.
-		r, err := versions.LookupKubeRay(settings.KubeRayVersion())
+		r, err := settings.KubeRayRelease()
 		if err != nil {
 			return err
 		}
@@ -129,7 +129,7 @@ func run(ctx context.Context, want map[string]bool, load, verbose bool) error {
 		list = append(list, image{p.Name, p.Key(), func() (string, bool, error) { return p.Build(cache) }, p.ImportArgs, nil})
 	}
 	if want["node"] {
-		k, err := versions.LookupKubernetes(settings.KubernetesVersion())
+		k, err := settings.KubernetesRelease()
 		if err != nil {
 			return err
 		}

@@ -65,7 +65,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	var err error
 	if opts.Operator.KubeRay, err = versions.LookupKubeRay(*kuberay); err != nil {
-		fmt.Fprintf(stderr, "podsecurity-check: --kuberay-version: %v\n", strings.Replace(err.Error(), "set E2E_KUBERAY_VERSION", "pass one of them", 1))
+		fmt.Fprintf(stderr, "podsecurity-check: --kuberay-version: %v\n", err)
 		return exitProblem
 	}
 	checker, err := podsecurity.New(opts)

@@ -134,7 +134,7 @@ func TestKubeRayVersionFlag(t *testing.T) {
 		t.Errorf("the default release is not %s:\n%s", versions.KubeRay, out)
 	}
 	code, _, errOut := runCmd(t, "", "--kuberay-version", "v1.7.0", f)
-	if code != exitProblem || !strings.Contains(errOut, `KubeRay version "v1.7.0" is not pinned; choose one of v1.5.1, v1.6.2 (pass one of them)`) {
+	if code != exitProblem || !strings.Contains(errOut, `--kuberay-version: KubeRay version "v1.7.0" is not pinned; choose one of v1.5.1, v1.6.2`) {
 		t.Errorf("an unpinned release: exit %d, %s", code, errOut)
 	}
 }

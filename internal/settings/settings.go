@@ -160,15 +160,15 @@ func FromEnv(repoRoot string, now time.Time) (Settings, error) {
 	if !known {
 		return s, fmt.Errorf("E2E_PROVIDER=%q is not a provider; choose one of %s", s.Provider, strings.Join(Providers, ", "))
 	}
-	k, err := versions.LookupKubernetes(KubernetesVersion())
+	k, err := KubernetesRelease()
 	if err != nil {
 		return s, err
 	}
 	s.Kubernetes = k.Version
-	if s.KubeRay, err = versions.LookupKubeRay(KubeRayVersion()); err != nil {
+	if s.KubeRay, err = KubeRayRelease(); err != nil {
 		return s, err
 	}
-	if s.Ray, err = versions.LookupRay(RayVersion()); err != nil {
+	if s.Ray, err = RayRelease(); err != nil {
 		return s, err
 	}
 	if s.LocalStartTimeout, err = LocalStartTimeout(); err != nil {
@@ -328,6 +328,31 @@ func parseDuration(name string, def time.Duration) (time.Duration, error) {
 // KubeRayVersion is E2E_KUBERAY_VERSION as written; "" picks the default
 // (versions.LookupKubeRay resolves it).
 func KubeRayVersion() string { return strings.TrimSpace(os.Getenv("E2E_KUBERAY_VERSION")) }
+
+// KubernetesRelease is the pin E2E_KUBERNETES_VERSION names, or the default.
+func KubernetesRelease() (versions.Kubernetes, error) {
+	return pinned("E2E_KUBERNETES_VERSION", KubernetesVersion(), versions.LookupKubernetes)
+}
+
+// KubeRayRelease is the pin E2E_KUBERAY_VERSION names, or the default.
+func KubeRayRelease() (versions.KubeRayRelease, error) {
+	return pinned("E2E_KUBERAY_VERSION", KubeRayVersion(), versions.LookupKubeRay)
+}
+
+// RayRelease is the pin E2E_RAY_VERSION names, or the default.
+func RayRelease() (versions.RayRelease, error) {
+	return pinned("E2E_RAY_VERSION", RayVersion(), versions.LookupRay)
+}
+
+// pinned looks value up and, when it is not pinned, says which setting
+// holds it: the lookup's error names the pins, this the place to fix.
+func pinned[T any](name, value string, lookup func(string) (T, error)) (T, error) {
+	t, err := lookup(value)
+	if err != nil {
+		return t, fmt.Errorf("%s=%s: %w", name, value, err)
+	}
+	return t, nil
+}
 
 // RayVersion is E2E_RAY_VERSION as written; "" picks the default
 // (versions.LookupRay resolves it).

@@ -60,9 +60,9 @@ func TestVersionMinorSelects(t *testing.T) {
 func TestBadInputNamesTheVariableAndTheFix(t *testing.T) {
 	cases := []struct{ env, val, want string }{
 		{"E2E_PROVIDER", "minikube", "choose one of local, kind, existing"},
-		{"E2E_KUBERNETES_VERSION", "1.19", "is not pinned"},
-		{"E2E_KUBERAY_VERSION", "v1.7.0", `KubeRay version "v1.7.0" is not pinned; choose one of v1.5.1, v1.6.2`},
-		{"E2E_RAY_VERSION", "2.47.0", `Ray version "2.47.0" is not pinned; choose one of 2.46.0, 2.60.0 (set E2E_RAY_VERSION)`},
+		{"E2E_KUBERNETES_VERSION", "1.19", `E2E_KUBERNETES_VERSION=1.19: Kubernetes version "1.19" is not pinned`},
+		{"E2E_KUBERAY_VERSION", "v1.7.0", `E2E_KUBERAY_VERSION=v1.7.0: KubeRay version "v1.7.0" is not pinned; choose one of v1.5.1, v1.6.2`},
+		{"E2E_RAY_VERSION", "2.47.0", `E2E_RAY_VERSION=2.47.0: Ray version "2.47.0" is not pinned; choose one of 2.46.0, 2.60.0`},
 		{"E2E_KEEP", "maybe", "E2E_KEEP=\"maybe\": use 1 or 0"},
 		{"E2E_ARTIFACTS", "never", "use on-failure or always"},
 		{"E2E_TIMEOUT", "ten", "E2E_TIMEOUT=\"ten\": use a positive duration"},
