@@ -64,7 +64,7 @@ const (
 
 	// Ray is the Ray release of the fixture cluster; RayImage is its image.
 	Ray      = "2.46.0"
-	RayImage = "rayproject/ray:" + Ray
+	RayImage = rayRepository + ":" + Ray
 	// XGBoost is what the fixture's script asks Ray's runtime_env to install
 	// (as xgboost-cpu: the plain wheel drags in GPU libraries). 2.1 is the last
 	// line that supports the Python 3.9 of rayproject/ray:2.46.0.
@@ -83,7 +83,7 @@ const (
 	// extras, xgboost-cpu, bash and wget, user ray (uid 1000). Its own name:
 	// the suite uses it through the image setting a user would use, never
 	// by calling it rayproject/ray.
-	OfflineRayImage = "kuberay-e2e/ray:" + Ray
+	OfflineRayImage = offlineRayRepository + ":" + Ray
 	// OfflineOperatorImage is the KubeRay operator image of the offline tier:
 	// the operator binary built from the pinned module (package binaries) as
 	// /manager, run as uid 65532 like the published image.
