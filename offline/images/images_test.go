@@ -133,8 +133,18 @@ func TestCheckFreeze(t *testing.T) {
 	}
 }
 
+// defaultRay is the recipe of the default Ray release.
+func defaultRay(t *testing.T) Ray {
+	t.Helper()
+	r, err := RayFor(versions.DefaultRay())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 func TestRayImageConfig(t *testing.T) {
-	r := DefaultRay()
+	r := defaultRay(t)
 	if r.Name != versions.OfflineRayImage || strings.HasPrefix(r.Name, "rayproject/") {
 		t.Errorf("image name %q: must be the offline tier's own name", r.Name)
 	}
@@ -159,7 +169,7 @@ func TestRayImageConfig(t *testing.T) {
 			t.Errorf("import arguments lack %q: %q", want, args)
 		}
 	}
-	if r.Key() != DefaultRay().Key() || len(r.Key()) != 12 {
+	if r.Key() != defaultRay(t).Key() || len(r.Key()) != 12 {
 		t.Errorf("recipe key not stable: %s", r.Key())
 	}
 	other := r

@@ -49,16 +49,6 @@ func RayFor(r versions.RayRelease) (Ray, error) {
 	return Ray{Name: r.OfflineImage(), Suite: versions.DebianSuite, Release: r, lock: lock}, nil
 }
 
-// DefaultRay is the recipe of the default Ray release, whose lock is
-// always there (a test checks every pinned release's).
-func DefaultRay() Ray {
-	r, err := RayFor(versions.DefaultRay())
-	if err != nil {
-		panic(err)
-	}
-	return r
-}
-
 // rayPackages are the Debian packages of the image besides minbase: Python
 // with venv, and bash and wget, which KubeRay's probes run.
 var rayPackages = []string{"python3", "python3-venv", "bash", "wget", "ca-certificates", "procps"}
