@@ -89,6 +89,44 @@ const (
 	EventFailedToCreateHeadPod = "FailedToCreateHeadPod"
 )
 
+// Step 6 goes beyond the tutorial, to a RayJob. KubeRay (every pinned
+// release) builds its submitter container with no securityContext and no
+// RayJob field to set one, so restricted refuses it; what refuses it, and
+// where the refusal shows, depends on where the container runs.
+const (
+	// SubmitterContainer is KubeRay's submitter container, in the Job's Pod
+	// (K8sJobMode) or in the head Pod (SidecarMode).
+	SubmitterContainer = fixtures.SubmitterContainer
+	// SubmitterViolation is the first reason for it.
+	SubmitterViolation = `allowPrivilegeEscalation != false (container "ray-job-submitter" must set securityContext.allowPrivilegeEscalation=false)`
+
+	// EventFailedCreate is the Warning the Job controller records on a Job
+	// whose Pod the API server refused (step 6.1).
+	EventFailedCreate = "FailedCreate"
+	// EventCreatedRayJobSubmitter is KubeRay's event on a RayJob when it has
+	// created the submitter's Job.
+	EventCreatedRayJobSubmitter = "CreatedRayJobSubmitter"
+	// JobControllerUser is who creates a Job's Pods: the controller manager
+	// with its per-controller credentials (kubeadm's default, and the local
+	// tier's).
+	JobControllerUser = "system:serviceaccount:kube-system:job-controller"
+	// JobNameLabel is the label a Job's Pods carry on every Kubernetes
+	// release the suite runs (batch.kubernetes.io/job-name only from 1.27).
+	JobNameLabel = "job-name"
+
+	// A RayJob's status: jobStatus is the Ray job's, jobDeploymentStatus
+	// KubeRay's own for the whole RayJob.
+	JobStatusSucceeded     = "SUCCEEDED"
+	DeploymentInitializing = "Initializing"
+	DeploymentRunning      = "Running"
+	DeploymentComplete     = "Complete"
+	// DeploymentValidationFailed is where KubeRay leaves a RayJob whose spec
+	// it refuses, with ValidationRefusal in status.message for a SidecarMode
+	// RayJob that brings a submitterPodTemplate.
+	DeploymentValidationFailed = "ValidationFailed"
+	SidecarTemplateRefusal     = "SidecarMode doesn't support SubmitterPodTemplate"
+)
+
 // Labels KubeRay puts on the Pods it makes.
 const (
 	ClusterLabel  = "ray.io/cluster"
@@ -199,6 +237,9 @@ const (
 	OperatorValuesFile     = "fixtures/" + fixtures.OperatorValuesFile
 	PodSecurityClusterFile = "fixtures/" + fixtures.PodSecurityClusterFile
 	StandInChartDir        = "fixtures/charts/kuberay-operator"
+	RayJobDefaultFile      = "fixtures/" + fixtures.RayJobDefaultSubmitterFile
+	RayJobSidecarFile      = "fixtures/" + fixtures.RayJobSidecarFile
+	RayJobHardenedFile     = "fixtures/" + fixtures.RayJobHardenedFile
 )
 
 // Step is one step of the tutorial and the e2e feature that proves it.
@@ -220,6 +261,9 @@ var Steps = []Step{
 	{"4", "4 the kuberay-operator chart installs with a hardened securityContext"},
 	{"5.1", "5.1 complete.yaml is rejected"},
 	{"5.2", "5.2 pod-security.yaml runs the XGBoost job"},
+	{"6.1", "6.1 a RayJob's default submitter is refused"},
+	{"6.2", "6.2 a SidecarMode RayJob's head is refused"},
+	{"6.3", "6.3 a hardened submitterPodTemplate runs the RayJob"},
 }
 
 // StepTitle returns the title of step id. An unknown id is a programming

@@ -34,10 +34,11 @@ func TestRunPatternSelectsItsStepAlone(t *testing.T) {
 			t.Errorf("step %s's title %q must start with its ID and a space, which RunPattern relies on", s.ID, s.Title)
 		}
 	}
-	// Why the patterns are anchored: without ^, "1_" also matches "5.1_".
+	// Why the patterns are anchored: without ^, "1_" also matches "5.1_"
+	// and "6.1_".
 	got, _ := Selected(SuiteTest + "/1_")
-	if !slices.Equal(StepIDs(got), []string{"1", "5.1"}) {
-		t.Errorf("unanchored TestTutorial/1_ selects %v; the testing package selects 1 and 5.1", StepIDs(got))
+	if !slices.Equal(StepIDs(got), []string{"1", "5.1", "6.1"}) {
+		t.Errorf("unanchored TestTutorial/1_ selects %v; the testing package selects 1, 5.1 and 6.1", StepIDs(got))
 	}
 }
 
@@ -124,8 +125,8 @@ func TestNamespaceLabelsArePodSecurityAdmissionsOwn(t *testing.T) {
 
 // The refusals the documents quote are the ones real API servers wrote.
 func TestViolationsAreTheAPIServersWords(t *testing.T) {
-	if HeadViolation != PrivilegeEscalationViolation(HeadContainer) || ProbeViolation != PrivilegeEscalationViolation(ProbeContainer) {
-		t.Errorf("HeadViolation or ProbeViolation differs from PrivilegeEscalationViolation's wording")
+	if HeadViolation != PrivilegeEscalationViolation(HeadContainer) || ProbeViolation != PrivilegeEscalationViolation(ProbeContainer) || SubmitterViolation != PrivilegeEscalationViolation(SubmitterContainer) {
+		t.Errorf("HeadViolation, ProbeViolation or SubmitterViolation differs from PrivilegeEscalationViolation's wording")
 	}
 	for _, k := range versions.KubernetesReleases {
 		file, err := repo.Path("audit", "testdata", "kube-apiserver-"+k.Version+"-audit.log")
@@ -178,6 +179,9 @@ func checkKubeRayFacts(t *testing.T, r versions.KubeRayRelease) {
 	utils := read("controllers/ray/utils/constant.go")
 	types := read("apis/ray/v1/raycluster_types.go")
 	util := read("controllers/ray/utils/util.go")
+	jobTypes := read("apis/ray/v1/rayjob_types.go")
+	job := read("controllers/ray/common/job.go")
+	validation := read("controllers/ray/utils/validation.go")
 	for _, c := range []struct{ what, pattern, src string }{
 		{"ClusterLabel", `RayClusterLabelKey\s*=\s*"` + regexp.QuoteMeta(ClusterLabel) + `"`, utils},
 		{"NodeTypeLabel", `RayNodeTypeLabelKey\s*=\s*"` + regexp.QuoteMeta(NodeTypeLabel) + `"`, utils},
@@ -187,10 +191,23 @@ func checkKubeRayFacts(t *testing.T, r versions.KubeRayRelease) {
 		// HeadServiceName: "<owner>-<HeadNode>-svc" with HeadNode "head".
 		{"HeadServiceName", `headSvcName\s*:=\s*fmt\.Sprintf\("%s-%s-%s",\s*ownerName,\s*rayv1\.HeadNode,\s*"svc"\)`, util},
 		{"HeadServiceName", `HeadNode\s+RayNodeType\s*=\s*"head"`, types},
+		{"SubmitterContainer", `SubmitterContainerName\s*=\s*"` + SubmitterContainer + `"`, utils},
+		{"EventCreatedRayJobSubmitter", `CreatedRayJobSubmitter\s+K8sEventType\s*=\s*"` + EventCreatedRayJobSubmitter + `"`, utils},
+		{"JobStatusSucceeded", `JobStatusSucceeded\s+JobStatus\s*=\s*"` + JobStatusSucceeded + `"`, jobTypes},
+		{"DeploymentInitializing", `JobDeploymentStatusInitializing\s+JobDeploymentStatus\s*=\s*"` + DeploymentInitializing + `"`, jobTypes},
+		{"DeploymentRunning", `JobDeploymentStatusRunning\s+JobDeploymentStatus\s*=\s*"` + DeploymentRunning + `"`, jobTypes},
+		{"DeploymentComplete", `JobDeploymentStatusComplete\s+JobDeploymentStatus\s*=\s*"` + DeploymentComplete + `"`, jobTypes},
+		{"DeploymentValidationFailed", `JobDeploymentStatusValidationFailed\s+JobDeploymentStatus\s*=\s*"` + DeploymentValidationFailed + `"`, jobTypes},
+		{"SidecarTemplateRefusal", regexp.QuoteMeta(SidecarTemplateRefusal), validation},
 	} {
 		if !regexp.MustCompile(c.pattern).MatchString(c.src) {
 			t.Errorf("KubeRay %s (%s) no longer matches `%s`: update facts.%s to what KubeRay does now", r.Version, dir, c.pattern, c.what)
 		}
+	}
+	// Step 6 rests on KubeRay's own submitter container having no
+	// securityContext: its builder must not mention one.
+	if body := funcBody(job, "GetDefaultSubmitterContainer"); body == "" || strings.Contains(body, "SecurityContext") {
+		t.Errorf("KubeRay %s: GetDefaultSubmitterContainer in controllers/ray/common/job.go is missing or now sets a SecurityContext; step 6.1's refusal and the docs' claim need revisiting:\n%s", r.Version, body)
 	}
 	if got := HeadServiceName("x"); got != "x-head-svc" {
 		t.Errorf("HeadServiceName(x) = %s", got)
@@ -206,6 +223,34 @@ func checkKubeRayFacts(t *testing.T, r versions.KubeRayRelease) {
 	if head.Spec.Containers[0].Name != HeadContainer || head.Spec.Containers[0].SecurityContext != nil {
 		t.Errorf("%s's head container is %q with securityContext %v; step 5.1 needs %s without one", CompleteSample, head.Spec.Containers[0].Name, head.Spec.Containers[0].SecurityContext, HeadContainer)
 	}
+}
+
+func TestFuncBody(t *testing.T) {
+	src := "package x\n\nfunc A() int {\n\treturn 1\n}\n\nfunc B() {\n\tc.SecurityContext = nil\n}\n"
+	if got := funcBody(src, "A"); got != "\nfunc A() int {\n\treturn 1\n}\n" {
+		t.Errorf("funcBody(A) = %q", got)
+	}
+	// Fires: B mentions a SecurityContext.
+	if !strings.Contains(funcBody(src, "B"), "SecurityContext") {
+		t.Errorf("funcBody(B) = %q, want B's body", funcBody(src, "B"))
+	}
+	if funcBody(src, "C") != "" {
+		t.Error("funcBody of a missing function must be empty")
+	}
+}
+
+// funcBody is the source of Go function name in src, up to the closing
+// brace at the start of a line; "" when src has no such function.
+func funcBody(src, name string) string {
+	i := strings.Index(src, "\nfunc "+name+"(")
+	if i < 0 {
+		return ""
+	}
+	end := strings.Index(src[i:], "\n}\n")
+	if end < 0 {
+		return ""
+	}
+	return src[i : i+end+3]
 }
 
 func podTemplate(t *testing.T, objs []*unstructured.Unstructured, path ...string) corev1.PodTemplateSpec {
