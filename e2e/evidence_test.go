@@ -30,6 +30,9 @@ func (h *harness) cleanup(ctx context.Context) {
 	if h.cs == nil || h.cfg.Keep {
 		return
 	}
+	// KubeRay holds each RayJob by a finalizer it removes itself: the
+	// RayJobs go while the operator still runs.
+	h.deleteRayJobs(ctx)
 	h.stopOperator()
 	h.stopOperator = func() {}
 	if list, err := h.dyn.Resource(rayClusterGVR).Namespace(namespace).List(ctx, metav1.ListOptions{}); err == nil {
@@ -85,7 +88,7 @@ func saveStepEvidence(ctx context.Context, t *testing.T, dir string) {
 }
 
 // saveNamespace writes the tutorial namespace's events and its pods,
-// Deployments and RayClusters as YAML into dir.
+// Deployments, RayClusters, RayJobs and Jobs as YAML into dir.
 func (h *harness) saveNamespace(ctx context.Context, dir string) {
 	if h.cs == nil {
 		return
@@ -112,6 +115,10 @@ func (h *harness) saveNamespace(ctx context.Context, dir string) {
 	dump("deployments", deps, err)
 	rcs, err := h.dyn.Resource(rayClusterGVR).Namespace(namespace).List(ctx, metav1.ListOptions{})
 	dump("rayclusters", rcs, err)
+	rjs, err := h.dyn.Resource(rayJobGVR).Namespace(namespace).List(ctx, metav1.ListOptions{})
+	dump("rayjobs", rjs, err)
+	jobs, err := h.cs.BatchV1().Jobs(namespace).List(ctx, metav1.ListOptions{})
+	dump("jobs", jobs, err)
 }
 
 // report says on stderr what could not be saved; saving evidence never fails

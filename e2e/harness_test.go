@@ -56,9 +56,8 @@ type harness struct {
 	// when the run connected; "" if it did not say.
 	server string
 
-	auditStart          int64  // audit log offset when the run began
-	auditProbe          string // the pod name step 1's audit probe asked for
-	completeClusterName string // the RayCluster of 5.1, once 5.1 has run
+	auditStart int64  // audit log offset when the run began
+	auditProbe string // the pod name step 1's audit probe asked for
 
 	mu           sync.Mutex
 	nsReady      bool

@@ -90,6 +90,11 @@ func runMain(m *testing.M) int {
 	if _, err := fixtures.PodSecurityCluster(); err != nil {
 		return fatal(err)
 	}
+	for _, f := range fixtures.RayJobFiles {
+		if _, err := fixtures.RayJob(f); err != nil {
+			return fatal(err)
+		}
+	}
 	if _, err := upstream.Sample(h.cfg.KubeRay, CompleteSample); err != nil {
 		return fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/kuberay-docs/pod-security-e2e/facts"
 	"github.com/kuberay-docs/pod-security-e2e/podsecurity"
 	"github.com/kuberay-docs/pod-security-e2e/versions"
 	"github.com/kuberay-docs/pod-security-e2e/workload"
@@ -81,27 +82,9 @@ func (h *harness) serverVersion() string {
 	return h.cfg.Kubernetes
 }
 
-// crossCheckHeadMessage checks that the API server refused the head pod of
-// the RayCluster in static with the very words the static check predicts.
-// apiMessage is the refusal as the operator's FailedToCreateHeadPod event
-// or the audit log's 403 records it.
-func crossCheckHeadMessage(t *testing.T, static podsecurity.Report, apiMessage string) {
-	t.Helper()
-	for _, v := range static.Pods {
-		if v.Kind == "RayCluster" && v.Role == "head" {
-			if err := v.CompareAPIServer(apiMessage); err != nil {
-				t.Errorf("static Pod Security check vs the API server: %v", err)
-				return
-			}
-			t.Logf("the API server refused %s with the words the static check predicts", v.Pod)
-			return
-		}
-	}
-	t.Fatalf("the static report holds no RayCluster head pod to compare with the API server's message:\n%s", strings.Join(static.Lines(), "\n"))
-}
-
-// compareDerivedPods checks that the pods the operator really made for the
-// RayCluster in objs are the ones package workload derives for it, in what
+// compareDerivedPods checks that the pods the operator (and, for a RayJob's
+// submitter, the Job controller) really made for the RayCluster or RayJob in
+// objs are the ones package workload derives for it, in what
 // Pod Security reads of them: the names and order of containers and init
 // containers, every container's securityContext and the pod's. This is what
 // the static check's verdicts rest on. It returns how many pods it compared.
@@ -109,12 +92,12 @@ func compareDerivedPods(t *testing.T, r versions.KubeRayRelease, objs []*unstruc
 	t.Helper()
 	var derived []workload.Pod
 	for _, o := range objs {
-		if o.GetKind() != "RayCluster" {
+		if o.GetKind() != "RayCluster" && o.GetKind() != "RayJob" {
 			continue
 		}
 		pods, err := workload.Pods(o, workload.Operator{KubeRay: r})
 		if err != nil {
-			t.Fatalf("derive the pods of RayCluster %s: %v", o.GetName(), err)
+			t.Fatalf("derive the pods of %s %s: %v", o.GetKind(), o.GetName(), err)
 		}
 		derived = append(derived, pods...)
 	}
@@ -127,7 +110,10 @@ func compareDerivedPods(t *testing.T, r versions.KubeRayRelease, objs []*unstruc
 	}
 	for _, p := range real {
 		role := "head"
-		if p.Labels["ray.io/node-type"] != "head" {
+		switch {
+		case p.Labels[facts.JobNameLabel] != "":
+			role = "submitter"
+		case p.Labels[facts.NodeTypeLabel] != "head":
 			role = "worker group " + p.Labels["ray.io/group"]
 		}
 		d, ok := byRole[role]

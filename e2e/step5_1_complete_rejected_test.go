@@ -50,50 +50,21 @@ func step51CompleteRejected() features.Feature {
 			if name == "" {
 				t.Fatalf("%s holds no RayCluster", CompleteSample)
 			}
-			h.completeClusterName = name
 			static = h.staticCheck(t, CompleteSample, objs, rejected)
 			mark = h.applyMarked(ctx, t, objs)
 			return ctx
 		}).
 		Assess("the RayCluster reports ReplicaFailure FailedCreateHeadPod", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
-			h := harnessFrom(ctx)
-			g := gomega.NewWithT(t)
-			var cond metav1.Condition
-			h.eventually(g, func() (metav1.Condition, error) {
-				rc, err := h.rayCluster(ctx, name)
-				if err != nil {
-					return metav1.Condition{}, err
-				}
-				cond, _ = condition(rc, facts.ConditionReplicaFailure)
-				return cond, nil
-			}).Should(gomega.And(
-				gomega.HaveField("Status", metav1.ConditionTrue),
-				gomega.HaveField("Reason", facts.ReasonFailedCreateHeadPod),
-				gomega.HaveField("Message", gomega.ContainSubstring(restrictedPrefix)),
-			))
-			note(ctx, t, "RayCluster %s: ReplicaFailure=True FailedCreateHeadPod", name)
+			harnessFrom(ctx).headRefused(ctx, t, name)
 			return ctx
 		}).
 		Assess("a FailedToCreateHeadPod warning event quotes the refusal the static check predicts", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			h := harnessFrom(ctx)
-			g := gomega.NewWithT(t)
-			var ev corev1.Event
-			h.eventually(g, func() ([]corev1.Event, error) {
-				evs, err := h.events(ctx, "RayCluster", name, facts.EventFailedToCreateHeadPod)
-				for _, e := range evs {
-					if e.Type == corev1.EventTypeWarning && strings.Contains(e.Message, restrictedPrefix) {
-						ev = e
-					}
-				}
-				return evs, err
-			}).Should(gomega.ContainElement(gomega.And(
-				gomega.HaveField("Type", corev1.EventTypeWarning),
-				gomega.HaveField("Message", gomega.ContainSubstring(restrictedPrefix)),
-			)))
+			ev := h.headRefusalEvent(ctx, t, name)
 			// The operator's event quotes the API server's refusal; this
 			// runs on every provider, also one whose audit log is out of
 			// reach, so the static check is proven on every run.
-			crossCheckHeadMessage(t, static, ev.Message)
+			crossCheckRefusal(t, static, "RayCluster", "head", ev.Message)
 			note(ctx, t, "event %s: %s", facts.EventFailedToCreateHeadPod, ev.Message[strings.Index(ev.Message, restrictedPrefix):])
 			return ctx
 		}).
@@ -128,7 +99,7 @@ func step51CompleteRejected() features.Feature {
 			g.Expect(found.Violations).NotTo(gomega.BeEmpty())
 			g.Expect(found.Violations[0]).To(gomega.Equal(headViolation))
 			// The static check predicted this refusal word for word.
-			crossCheckHeadMessage(t, static, found.Message)
+			crossCheckRefusal(t, static, "RayCluster", "head", found.Message)
 			note(ctx, t, "audit 403 %s: %s", found.Name, found.Message[strings.Index(found.Message, restrictedPrefix):])
 			return ctx
 		}).
@@ -157,6 +128,48 @@ func step51CompleteRejected() features.Feature {
 			return ctx
 		}).
 		Feature()
+}
+
+// headRefused asserts that KubeRay reports, on the RayCluster cluster, that
+// it could not create the head pod: condition ReplicaFailure, reason
+// FailedCreateHeadPod, quoting the restricted refusal.
+func (h *harness) headRefused(ctx context.Context, t *testing.T, cluster string) {
+	t.Helper()
+	g := gomega.NewWithT(t)
+	h.eventually(g, func() (metav1.Condition, error) {
+		rc, err := h.rayCluster(ctx, cluster)
+		if err != nil {
+			return metav1.Condition{}, err
+		}
+		cond, _ := condition(rc, facts.ConditionReplicaFailure)
+		return cond, nil
+	}).Should(gomega.And(
+		gomega.HaveField("Status", metav1.ConditionTrue),
+		gomega.HaveField("Reason", facts.ReasonFailedCreateHeadPod),
+		gomega.HaveField("Message", gomega.ContainSubstring(restrictedPrefix)),
+	))
+	note(ctx, t, "RayCluster %s: ReplicaFailure=True FailedCreateHeadPod", cluster)
+}
+
+// headRefusalEvent waits for KubeRay's FailedToCreateHeadPod warning on the
+// RayCluster cluster that quotes a restricted refusal, and returns it.
+func (h *harness) headRefusalEvent(ctx context.Context, t *testing.T, cluster string) corev1.Event {
+	t.Helper()
+	g := gomega.NewWithT(t)
+	var ev corev1.Event
+	h.eventually(g, func() ([]corev1.Event, error) {
+		evs, err := h.events(ctx, "RayCluster", cluster, facts.EventFailedToCreateHeadPod)
+		for _, e := range evs {
+			if e.Type == corev1.EventTypeWarning && strings.Contains(e.Message, restrictedPrefix) {
+				ev = e
+			}
+		}
+		return evs, err
+	}).Should(gomega.ContainElement(gomega.And(
+		gomega.HaveField("Type", corev1.EventTypeWarning),
+		gomega.HaveField("Message", gomega.ContainSubstring(restrictedPrefix)),
+	)))
+	return ev
 }
 
 // checkAuditPolicy checks every event of this run against the repository's

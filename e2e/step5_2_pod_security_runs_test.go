@@ -118,19 +118,10 @@ func step52PodSecurityRuns() features.Feature {
 			sa, err := h.operatorServiceAccount(ctx)
 			g.Expect(err).NotTo(gomega.HaveOccurred())
 			requireAudit(ctx, t)
+			// Only this RayCluster's pods count: a late retry of 5.1's
+			// refused head names another cluster.
 			h.eventually(g, func() ([]audit.Verdict, error) {
-				var out []audit.Verdict
-				evs, err := h.readAudit(ctx, mark, audit.Filter{Namespace: namespace, Resource: "pods", Verb: "create"})
-				if err != nil {
-					return nil, err
-				}
-				for _, e := range evs {
-					v, ok := audit.PodSecurity(e)
-					if ok && !h.lateRetryOf51(v) {
-						out = append(out, v)
-					}
-				}
-				return out, nil
+				return h.podCreates(ctx, mark, name)
 			}).Should(gomega.And(
 				gomega.HaveLen(2),
 				gomega.HaveEach(gomega.And(
@@ -304,12 +295,12 @@ func step52PodSecurityRuns() features.Feature {
 			}
 			// Over the whole life of the cluster, the namespace saw exactly
 			// the two admissions and not one refusal.
-			evs := h.auditEvents(ctx, t, mark, audit.Filter{Namespace: namespace, Resource: "pods", Verb: "create"})
+			requireAudit(ctx, t)
+			vs, err := h.podCreates(ctx, mark, name)
+			g.Expect(err).NotTo(gomega.HaveOccurred())
 			var codes []int32
-			for _, e := range evs {
-				if v, ok := audit.PodSecurity(e); ok && !h.lateRetryOf51(v) {
-					codes = append(codes, v.Code)
-				}
+			for _, v := range vs {
+				codes = append(codes, v.Code)
 			}
 			g.Expect(codes).To(gomega.Equal([]int32{201, 201}), "pod creates in %s while %s lived", namespace, name)
 			note(ctx, t, "audit: over %s's life exactly 2 pod creates in %s, both 201", name, namespace)
@@ -352,13 +343,6 @@ func (h *harness) rayStatus(ctx context.Context, head string) string {
 		return fmt.Sprintf("(ray status: %v)", err)
 	}
 	return res.Stdout + res.Stderr
-}
-
-// lateRetryOf51 tells a refusal of 5.1's head pod, which the operator may
-// retry once more after 5.2 began, from everything 5.2 caused. Refusals
-// carry the generated pod name.
-func (h *harness) lateRetryOf51(v audit.Verdict) bool {
-	return h.completeClusterName != "" && strings.HasPrefix(v.Name, h.completeClusterName+"-")
 }
 
 // rayToken is the RayCluster's Ray token, from the Secret KubeRay made for

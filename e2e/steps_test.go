@@ -23,6 +23,9 @@ func TestTutorial(t *testing.T) {
 		step4Operator(),
 		step51CompleteRejected(),
 		step52PodSecurityRuns(),
+		step61DefaultSubmitterRefused(),
+		step62SidecarRefused(),
+		step63HardenedSubmitterRuns(),
 	}
 	// A panic in a step skips TestMain's Finish; the test's own cleanup
 	// still saves the evidence and destroys the cluster (both run once).

@@ -125,6 +125,10 @@ const (
 	// RayJob that brings a submitterPodTemplate.
 	DeploymentValidationFailed = "ValidationFailed"
 	SidecarTemplateRefusal     = "SidecarMode doesn't support SubmitterPodTemplate"
+
+	// RayJobOutput is what the RayJobs' job prints on their cluster of a
+	// head and one worker.
+	RayJobOutput = "2 Ray nodes"
 )
 
 // Labels KubeRay puts on the Pods it makes.

@@ -1,6 +1,7 @@
 package facts
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -417,6 +418,30 @@ func TestIndexServedWheel(t *testing.T) {
 	} {
 		if IndexServedWheel(log) {
 			t.Errorf("not a download of the jsonpatch wheel: %q", log)
+		}
+	}
+}
+
+// RayJobOutput is what each RayJob's entrypoint prints: the number of Ray
+// nodes (a head and the workers of its cluster) and the words "Ray nodes".
+func TestRayJobOutputIsWhatTheEntrypointPrints(t *testing.T) {
+	for _, file := range fixtures.RayJobFiles {
+		objs, err := fixtures.RayJob(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		entry, _, _ := unstructured.NestedString(objs[0].Object, "spec", "entrypoint")
+		if !strings.Contains(entry, "print(len(ray.nodes()), 'Ray nodes')") {
+			t.Errorf("%s: entrypoint %q no longer prints the node count RayJobOutput expects", file, entry)
+		}
+		groups, _, _ := unstructured.NestedSlice(objs[0].Object, "spec", "rayClusterSpec", "workerGroupSpecs")
+		nodes := int64(1)
+		for _, g := range groups {
+			n, _, _ := unstructured.NestedInt64(g.(map[string]any), "replicas")
+			nodes += n
+		}
+		if want := fmt.Sprintf("%d Ray nodes", nodes); want != RayJobOutput {
+			t.Errorf("%s: a head and %d workers print %q, RayJobOutput is %q", file, nodes-1, want, RayJobOutput)
 		}
 	}
 }

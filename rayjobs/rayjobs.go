@@ -146,3 +146,15 @@ func FindDriver(jobs []Job, script string) (Job, bool) {
 	}
 	return best, found
 }
+
+// FindSubmission returns the SUBMISSION job with submission id id, the one
+// `ray job submit --submission-id id` made (KubeRay passes a RayJob's
+// status.jobId so). A DRIVER that happens to carry the id is not one.
+func FindSubmission(jobs []Job, id string) (Job, bool) {
+	for _, j := range jobs {
+		if j.Type == TypeSubmission && j.SubmissionID != nil && *j.SubmissionID == id {
+			return j, true
+		}
+	}
+	return Job{}, false
+}

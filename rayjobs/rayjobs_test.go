@@ -279,3 +279,21 @@ func TestListWithToken(t *testing.T) {
 		t.Errorf("with another token: %v", err)
 	}
 }
+
+func TestFindSubmission(t *testing.T) {
+	jobs := load(t, "jobs-ray-2.46.0-finished.json")
+	j, ok := FindSubmission(jobs, "capture-submitted-succeeds")
+	if !ok || j.Status != StatusSucceeded || j.ID() != "04000000" {
+		t.Errorf("FindSubmission(capture-submitted-succeeds) = %s %s, %v", j.ID(), j.Status, ok)
+	}
+	// A submission whose driver never started has no job id, and is found.
+	if j, ok := FindSubmission(jobs, "capture-submitted-ok"); !ok || j.Status != StatusFailed {
+		t.Errorf("FindSubmission(capture-submitted-ok) = %s, %v", j.Status, ok)
+	}
+	// Quiet: no such id, and a DRIVER's job id is not a submission id.
+	for _, id := range []string{"rayjob-x-abcde", "01000000"} {
+		if j, ok := FindSubmission(jobs, id); ok {
+			t.Errorf("FindSubmission(%s) found %s %s", id, j.Type, j.ID())
+		}
+	}
+}
