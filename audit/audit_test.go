@@ -50,8 +50,16 @@ func TestFilter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(denied) != 2 {
-		t.Fatalf("want the probe's and the operator's 403 creates, got %d", len(denied))
+	// v1.24.17's capture: the probe's 403 (step 3), the operator's for the
+	// complete sample's head (5.1), the Job controller's for a RayJob's
+	// default submitter (6.1) and the operator's for a SidecarMode head (6.2).
+	var who []string
+	for _, e := range denied {
+		who = append(who, e.User.Username)
+	}
+	want := []string{"kuberay-e2e-admin", "system:serviceaccount:pod-security:kuberay-operator", "system:serviceaccount:kube-system:job-controller", "system:serviceaccount:pod-security:kuberay-operator"}
+	if strings.Join(who, " ") != strings.Join(want, " ") {
+		t.Fatalf("403 creates by %v, want %v", who, want)
 	}
 	none, _, _ := ReadAll(bytes.NewReader(data), 0, Filter{Namespace: "default"})
 	if len(none) != 0 {
@@ -115,6 +123,24 @@ func testVerdicts(t *testing.T, file string) {
 	}
 	if !head.Denied || len(head.Violations) == 0 || !strings.HasPrefix(head.Violations[0], `allowPrivilegeEscalation != false (container "ray-head"`) {
 		t.Errorf("head pod of ray-cluster.complete.yaml: %+v", head)
+	}
+
+	// A RayJob's pods: KubeRay's default submitter, refused when the Job
+	// controller creates it, and a SidecarMode head, refused when the
+	// operator does; both for the same container's two missing fields first.
+	for prefix, user := range map[string]string{
+		"rayjob-default-submitter-": "system:serviceaccount:kube-system:job-controller",
+		"rayjob-sidecar-":           "system:serviceaccount:pod-security:kuberay-operator",
+	} {
+		var v Verdict
+		for name, w := range byName {
+			if strings.HasPrefix(name, prefix) {
+				v = w
+			}
+		}
+		if !v.Denied || v.User != user || len(v.Violations) < 2 || !strings.HasPrefix(v.Violations[0], `allowPrivilegeEscalation != false (container "ray-job-submitter"`) {
+			t.Errorf("pod %s* refused by %s: %+v", prefix, user, v)
+		}
 	}
 
 	hardened := byName["psa-probe-hardened"]

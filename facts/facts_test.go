@@ -149,7 +149,7 @@ func TestViolationsAreTheAPIServersWords(t *testing.T) {
 				found[v.Violations[0]] = true
 			}
 		}
-		for _, want := range []string{ProbeViolation, HeadViolation} {
+		for _, want := range []string{ProbeViolation, HeadViolation, SubmitterViolation} {
 			if !found[want] {
 				t.Errorf("Kubernetes %s refused no Pod with first reason %q (%s holds %v)", k.Version, want, file, found)
 			}

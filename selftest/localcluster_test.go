@@ -87,17 +87,19 @@ func TestLocalClusterServesTheTutorialAndLeavesNothing(t *testing.T) {
 	out, err := run.CombinedOutput()
 	g.Expect(err).NotTo(gomega.HaveOccurred(), "the suite failed on the local-cluster:\n%s\nlocal-cluster:\n%s", out, &stderr)
 	table := stepTable(string(out))
-	g.Expect(table).To(gomega.HaveLen(6), "the step table:\n%s", out)
+	g.Expect(table).To(gomega.HaveLen(9), "the step table:\n%s", out)
 	g.Expect(table).To(gomega.HaveEach(gomega.HavePrefix("PASS ")), "the step table:\n%s", out)
-	// Every check of steps 1 to 5.1 passed; 5.2's row says that three were
-	// skipped and why.
-	for _, r := range table[:5] {
+	// Every check of steps 1 to 5.1 and of 6.2 passed; the rows of 5.2, 6.1
+	// and 6.3 say how many were skipped and why.
+	for _, r := range append(table[:5:5], table[7]) {
 		var passed, total int
 		_, err := fmt.Sscanf(r, "PASS %d/%d", &passed, &total)
 		g.Expect(err).NotTo(gomega.HaveOccurred(), "row %q", r)
 		g.Expect(passed).To(gomega.And(gomega.Equal(total), gomega.BeNumerically(">", 0)), "row %q: every check must pass", r)
 	}
 	g.Expect(table[5]).To(gomega.MatchRegexp(`^PASS 6/9 \(3 skipped: no containers\b`), "the step table:\n%s", out)
+	g.Expect(table[6]).To(gomega.MatchRegexp(`^PASS 7/8 \(1 skipped: no containers\b`), "the step table:\n%s", out)
+	g.Expect(table[8]).To(gomega.MatchRegexp(`^PASS 5/7 \(2 skipped: no containers\b`), "the step table:\n%s", out)
 	// The steps that need a container are skipped with the provider's reason,
 	// not passed.
 	g.Expect(string(out)).To(gomega.MatchRegexp(`--- SKIP: TestTutorial/.*/the_XGBoost_script_succeeds_in_the_head_pod`))
