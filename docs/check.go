@@ -2,8 +2,9 @@
 // the dispatch of each fenced block to the rules for its info string. The
 // rules are in the other files: structure.go (markers and steps),
 // commands.go with kind.go, kubectl.go and helm.go (shell blocks), output.go
-// (text blocks), excerpt.go (yaml blocks), prose.go (everything outside the
-// blocks) and refs.go (references all of them check).
+// (text blocks), rayjob.go (step 6's RayJobs, in commands and output),
+// excerpt.go (yaml blocks), prose.go (everything outside the blocks) and
+// refs.go (references all of them check).
 
 package docs
 
@@ -30,6 +31,9 @@ type checker struct {
 	block markdown.Block
 	// helmRepos are the aliases `helm repo add` made so far.
 	helmRepos map[string]bool
+	// checked are the files `go run ./cmd/podsecurity-check` checked so
+	// far, by step: their output may be quoted in that step.
+	checked map[string][]string
 }
 
 func (c *checker) addf(line int, format string, args ...interface{}) {
@@ -39,7 +43,7 @@ func (c *checker) addf(line int, format string, args ...interface{}) {
 // Check returns every problem of one document. docDir is the directory the
 // document is in, for its relative links.
 func Check(doc *markdown.Doc, docDir string, f *Facts) []Problem {
-	c := &checker{doc: doc, f: f, helmRepos: map[string]bool{}}
+	c := &checker{doc: doc, f: f, helmRepos: map[string]bool{}, checked: map[string][]string{}}
 	c.structure()
 	for _, b := range doc.Blocks {
 		c.block = b

@@ -99,13 +99,20 @@ func (c *checker) goCmd(line int, words []string) {
 		}
 	case len(words) >= 3 && words[1] == "run":
 		p := c.parse(line, words, map[string]string{"--doc": "", "--kuberay": ""})
-		if len(p.args) != 3 {
+		if len(p.args) < 3 {
 			c.addf(line, "go run takes one command in the documents")
 			return
 		}
-		c.repoPath(line, strings.TrimPrefix(p.args[2], "./"))
+		cmd := strings.TrimPrefix(p.args[2], "./")
+		c.repoPath(line, cmd)
 		for _, d := range p.flags["--doc"] {
 			c.repoPath(line, d)
+		}
+		switch files := p.args[3:]; {
+		case cmd == podSecurityCheck:
+			c.podSecurityCheck(line, files)
+		case len(files) > 0:
+			c.addf(line, "go run %s %s: the documents pass arguments only to %s, the fixtures it checks", p.args[2], strings.Join(files, " "), podSecurityCheck)
 		}
 	default:
 		c.addf(line, "%s: the documents run go test and go run only", strings.Join(words, " "))
@@ -119,4 +126,31 @@ func (c *checker) curl(line int, words []string) {
 		return
 	}
 	c.localURL(line, p.args[1])
+}
+
+// podSecurityCheck is the command that predicts the API server's verdict.
+const podSecurityCheck = "cmd/podsecurity-check"
+
+// podSecurityCheck: the files are manifests among the fixtures (in a step
+// of 6, the step's RayJob), whose output the step may then quote.
+func (c *checker) podSecurityCheck(line int, files []string) {
+	if len(files) == 0 {
+		c.addf(line, "go run ./%s without FILE reads standard input: name the fixture it checks", podSecurityCheck)
+	}
+	for _, f := range files {
+		if c.f.CheckOutput[f] == nil {
+			c.addf(line, "podsecurity-check %s: the documents check the fixtures' manifests, %s", f, names(c.checkable()))
+			continue
+		}
+		c.rayJobFile(line, f)
+		c.checked[c.block.Marker] = append(c.checked[c.block.Marker], f)
+	}
+}
+
+func (c *checker) checkable() map[string]string {
+	out := map[string]string{}
+	for f := range c.f.CheckOutput {
+		out[f] = f
+	}
+	return out
 }

@@ -18,12 +18,14 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
 
 	"github.com/kuberay-docs/pod-security-e2e/audit"
 	"github.com/kuberay-docs/pod-security-e2e/chart"
 	"github.com/kuberay-docs/pod-security-e2e/facts"
 	"github.com/kuberay-docs/pod-security-e2e/fixtures"
 	"github.com/kuberay-docs/pod-security-e2e/internal/repo"
+	"github.com/kuberay-docs/pod-security-e2e/podsecurity"
 	"github.com/kuberay-docs/pod-security-e2e/upstream"
 	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
@@ -42,6 +44,18 @@ type Facts struct {
 	ConfigMaps  map[string]string
 	// HeadServices maps a head Service's name to its RayCluster.
 	HeadServices map[string]string
+	// RayJobs maps each RayJob of the fixtures to its file, and
+	// SubmitterJobs each Job KubeRay makes for one (K8sJobMode; the Job is
+	// named after the RayJob) to the RayJob.
+	RayJobs       map[string]string
+	SubmitterJobs map[string]string
+	// RayJobColumns are the columns `kubectl get rayjob` prints: NAME and
+	// the printer columns of the pinned KubeRay's RayJob CRD, as kubectl
+	// writes their names (upper case).
+	RayJobColumns []string
+	// RayJobPrints is the line each RayJob's job prints: its entrypoint
+	// prints the number of Ray nodes, the head and the workers.
+	RayJobPrints map[string]string
 	// OperatorDeployment is the Deployment the chart makes.
 	OperatorDeployment string
 
@@ -70,6 +84,11 @@ type Facts struct {
 	// plain strings.
 	ScriptPrints map[string]bool
 
+	// CheckOutput are the lines (trimmed) that `go run
+	// ./cmd/podsecurity-check FILE` prints for each manifest among the
+	// fixtures, by FILE as the documents name it.
+	CheckOutput map[string]map[string]bool
+
 	// MakeTargets are the Makefile's targets.
 	MakeTargets map[string]bool
 }
@@ -93,6 +112,7 @@ func LoadFacts() (*Facts, error) {
 		},
 		ScriptPrints: map[string]bool{},
 		MakeTargets:  map[string]bool{},
+		CheckOutput:  map[string]map[string]bool{},
 	}
 	k, err := versions.LookupKubernetes(versions.DefaultKubernetes)
 	if err != nil {
@@ -155,6 +175,12 @@ func LoadFacts() (*Facts, error) {
 		f.OperatorDeployment = s
 	}
 
+	if err := f.loadRayJobs(); err != nil {
+		return nil, err
+	}
+	if err := f.loadCheckOutput(); err != nil {
+		return nil, err
+	}
 	if err := f.loadRefusals(); err != nil {
 		return nil, err
 	}
@@ -301,4 +327,109 @@ func (f *Facts) exists(rel string) bool {
 // names lists a set for messages.
 func names(m map[string]string) string {
 	return strings.Join(slices.Sorted(maps.Keys(m)), ", ")
+}
+
+// nodesPrintRE is the print of the RayJobs' entrypoint: the number of Ray
+// nodes the driver sees, then a word.
+var nodesPrintRE = regexp.MustCompile(`print\(len\(ray\.nodes\(\)\), '([^']*)'\)`)
+
+// loadRayJobs reads the RayJob fixtures and the columns kubectl prints for
+// a RayJob, from the pinned KubeRay's CRD.
+func (f *Facts) loadRayJobs() error {
+	f.RayJobs, f.SubmitterJobs, f.RayJobPrints = map[string]string{}, map[string]string{}, map[string]string{}
+	for _, file := range fixtures.RayJobFiles {
+		objs, err := fixtures.RayJob(file)
+		if err != nil {
+			return err
+		}
+		for _, o := range objs {
+			if o.GetKind() != "RayJob" {
+				continue
+			}
+			name := o.GetName()
+			f.RayJobs[name] = "fixtures/" + file
+			// K8sJobMode is the CRD's default.
+			if mode, _ := nested(o.Object, "spec", "submissionMode").(string); mode == "" || mode == "K8sJobMode" {
+				f.SubmitterJobs[name] = name
+			}
+			entry, _ := nested(o.Object, "spec", "entrypoint").(string)
+			m := nodesPrintRE.FindStringSubmatch(entry)
+			if m == nil {
+				return fmt.Errorf("%s: the entrypoint %q does not print len(ray.nodes()) and a word, the line the documents quote", file, entry)
+			}
+			nodes := int64(1)
+			groups, _ := nested(o.Object, "spec", "rayClusterSpec", "workerGroupSpecs").([]interface{})
+			for _, g := range groups {
+				if r, ok := nested(g.(map[string]interface{}), "replicas").(int64); ok {
+					nodes += r
+				}
+			}
+			f.RayJobPrints[name] = fmt.Sprintf("%d %s", nodes, m[1])
+		}
+	}
+	if len(f.RayJobs) != len(fixtures.RayJobFiles) {
+		return fmt.Errorf("the fixtures %v hold %d RayJobs; each should hold one", fixtures.RayJobFiles, len(f.RayJobs))
+	}
+
+	crds, err := upstream.CRDs(versions.DefaultKubeRay())
+	if err != nil {
+		return err
+	}
+	var crd struct {
+		Spec struct {
+			Versions []struct {
+				Name    string
+				Columns []struct {
+					Name     string
+					Priority int
+				} `json:"additionalPrinterColumns"`
+			}
+		}
+	}
+	if err := yaml.Unmarshal(crds["ray.io_rayjobs.yaml"], &crd); err != nil {
+		return fmt.Errorf("KubeRay %s ray.io_rayjobs.yaml: %w", versions.KubeRay, err)
+	}
+	for _, v := range crd.Spec.Versions {
+		if v.Name != "v1" {
+			continue
+		}
+		f.RayJobColumns = []string{"NAME"}
+		for _, col := range v.Columns {
+			if col.Priority == 0 {
+				f.RayJobColumns = append(f.RayJobColumns, strings.ToUpper(col.Name))
+			}
+		}
+	}
+	if len(f.RayJobColumns) < 2 {
+		return fmt.Errorf("KubeRay %s ray.io_rayjobs.yaml: version v1 has no printer columns", versions.KubeRay)
+	}
+	return nil
+}
+
+// loadCheckOutput runs podsecurity-check's checks, as the command does with
+// its default flags, on each manifest among the fixtures.
+func (f *Facts) loadCheckOutput() error {
+	checker, err := podsecurity.New(podsecurity.Options{})
+	if err != nil {
+		return err
+	}
+	files := []string{facts.PodSecurityClusterFile}
+	for _, file := range f.RayJobs {
+		files = append(files, file)
+	}
+	for _, file := range files {
+		data, err := os.ReadFile(filepath.Join(f.RepoRoot, filepath.FromSlash(file)))
+		if err != nil {
+			return err
+		}
+		lines := map[string]bool{}
+		for _, entry := range checker.CheckFile(file, data).Lines() {
+			// A pod's notes follow it on lines of their own.
+			for _, l := range strings.Split(entry, "\n") {
+				lines[strings.TrimSpace(l)] = true
+			}
+		}
+		f.CheckOutput[file] = lines
+	}
+	return nil
 }

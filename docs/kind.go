@@ -57,15 +57,23 @@ func (c *checker) docker(line int, words []string) {
 	switch {
 	case inner[0] == "cat" && len(inner) == 2:
 	case inner[0] == "grep" && len(inner) == 3:
-		c.headPodPattern(line, inner[1])
+		c.auditPattern(line, inner[1])
 	default:
-		c.addf(line, "docker exec … %s: the documents read the audit log with cat FILE or grep RAYCLUSTER-head FILE", strings.Join(inner, " "))
+		c.addf(line, "docker exec … %s: the documents read the audit log with cat FILE, or grep RAYCLUSTER-head FILE or grep RAYJOB FILE", strings.Join(inner, " "))
 	}
 	c.auditLogPath(line, file)
 }
 
-// headPodPattern: the refused head Pods are named after their RayCluster.
-func (c *checker) headPodPattern(line int, pattern string) {
+// auditPattern: the refused head Pods are named after their RayCluster, and
+// every Pod of a RayJob (the head and worker of its RayCluster, the
+// submitter of its Job) after the RayJob, which a step of 6 greps for.
+func (c *checker) auditPattern(line int, pattern string) {
+	if job, s, ok := c.stepRayJob(); ok {
+		if pattern != job {
+			c.addf(line, "grep %s in step %s: every Pod of the step's RayJob is named after it: grep %s (%s)", pattern, c.block.Marker, job, s.File)
+		}
+		return
+	}
 	name, ok := strings.CutSuffix(pattern, "-head")
 	if !ok || c.f.RayClusters[name] == "" {
 		c.addf(line, "grep %s: search for a RayCluster's head Pods as <RayCluster>-head; the RayClusters are %s", pattern, names(c.f.RayClusters))

@@ -1,6 +1,6 @@
 // The rules for kubectl commands: the namespace and its labels, the files
 // applied, the RayCluster, its head Service and Pods, the dashboard's
-// port-forward.
+// port-forward, and step 6's RayJobs, their events and the submitter's log.
 
 package docs
 
@@ -81,14 +81,16 @@ func (c *checker) kubectl(line int, words []string) {
 			if out, ok := p.one("--output"); ok {
 				c.jsonpath(line, out)
 			}
+		case len(args) == 2 && isRayJobResource(args[0]):
+			c.rayJob(line, args[1])
 		case len(args) == 1 && args[0] == "events":
 			for _, fs := range p.flags["--field-selector"] {
-				if fs != "reason="+facts.EventFailedToCreateHeadPod {
-					c.addf(line, "--field-selector %s: KubeRay's event for a refused head Pod has reason %s", fs, facts.EventFailedToCreateHeadPod)
+				if reason := eventReason(c.block.Marker); reason == "" || fs != "reason="+reason {
+					c.addf(line, "--field-selector %s: %s", fs, c.eventReasonWant())
 				}
 			}
 		default:
-			c.addf(line, "kubectl get %s: the documents get pods, events or a RayCluster by name", strings.Join(args, " "))
+			c.addf(line, "kubectl get %s: the documents get pods, events, or a RayCluster or RayJob by name", strings.Join(args, " "))
 		}
 	case "wait":
 		if len(args) != 1 {
@@ -110,8 +112,16 @@ func (c *checker) kubectl(line int, words []string) {
 			if cond != "jsonpath={.status.state}=ready" {
 				c.addf(line, "--for=%s: the suite waits for the RayCluster's state ready: --for=jsonpath='{.status.state}'=ready", cond)
 			}
+		case isRayJobResource(kind):
+			c.rayJob(line, name)
+			if want := "jsonpath={.status.jobDeploymentStatus}=" + facts.DeploymentComplete; cond != want {
+				c.addf(line, "--for=%s: the suite waits for the RayJob's jobDeploymentStatus %s: --for=jsonpath='{.status.jobDeploymentStatus}'=%s", cond, facts.DeploymentComplete, facts.DeploymentComplete)
+			}
+			if _, s, ok := c.stepRayJob(); ok && s.DeploymentStatus != facts.DeploymentComplete {
+				c.addf(line, "kubectl wait %s in step %s: its RayJob never completes (it stays %s)", args[0], c.block.Marker, s.DeploymentStatus)
+			}
 		default:
-			c.addf(line, "kubectl wait %s: the documents wait for the operator Deployment or a RayCluster", args[0])
+			c.addf(line, "kubectl wait %s: the documents wait for the operator Deployment, a RayCluster or a RayJob", args[0])
 		}
 	case "exec":
 		if len(args) != 1 {
@@ -125,6 +135,8 @@ func (c *checker) kubectl(line int, words []string) {
 		if !slices.Equal(p.rest, facts.XGBoostCommand()) && !slices.Equal(p.rest, facts.PipInstall()) {
 			c.addf(line, "kubectl exec … -- %s: the suite runs `%s` and `%s` in the head container", strings.Join(p.rest, " "), strings.Join(facts.XGBoostCommand(), " "), strings.Join(facts.PipInstall(), " "))
 		}
+	case "logs":
+		c.submitterLogs(line, args, p)
 	case "port-forward":
 		if len(args) != 2 {
 			c.addf(line, "kubectl port-forward takes svc/NAME and LOCAL:REMOTE")
@@ -232,10 +244,35 @@ func (c *checker) manifest(line int, ref string) {
 		c.kubeRayURL(line, ref)
 		return
 	}
-	if ref != facts.PodSecurityClusterFile {
-		c.addf(line, "%s: the tutorial applies %s (and KubeRay's %s by URL)", ref, facts.PodSecurityClusterFile, facts.CompleteSample)
+	if ref != facts.PodSecurityClusterFile && !slices.Contains(rayJobFiles(), ref) {
+		c.addf(line, "%s: the tutorial applies %s, the RayJobs %s (and KubeRay's %s by URL)", ref, facts.PodSecurityClusterFile, strings.Join(rayJobFiles(), ", "), facts.CompleteSample)
+	} else {
+		c.rayJobFile(line, ref)
 	}
 	c.repoPath(line, ref)
+}
+
+// submitterLogs: `kubectl logs job/NAME` reads the submitter's log, in the
+// step whose submitter runs; KubeRay names the Job after the RayJob.
+func (c *checker) submitterLogs(line int, args []string, p parsed) {
+	if len(args) != 1 || len(p.flags["--container"]) > 0 {
+		c.addf(line, "kubectl logs %s: the documents read the submitter's log as kubectl logs job/NAME", strings.Join(args, " "))
+		return
+	}
+	kind, name, _ := strings.Cut(args[0], "/")
+	if kind != "job" && kind != "jobs" && kind != "job.batch" && kind != "jobs.batch" {
+		c.addf(line, "kubectl logs %s: read the submitter's log through its Job, job/NAME", args[0])
+		return
+	}
+	want, s, ok := c.stepRayJob()
+	switch {
+	case c.f.SubmitterJobs[name] == "":
+		c.addf(line, "Job %s: KubeRay makes a submitter Job, named after its RayJob, for %s", name, names(c.f.SubmitterJobs))
+	case !ok || !s.Runs:
+		c.addf(line, "kubectl logs %s in step %s: only a submitter that runs has a log, step %s's", args[0], c.block.Marker, runningSubmitterStep())
+	case name != want:
+		c.addf(line, "kubectl logs %s in step %s: the step's submitter Job is job/%s", args[0], c.block.Marker, want)
+	}
 }
 
 var rawKubeRayRE = regexp.MustCompile(`^https://raw\.githubusercontent\.com/ray-project/kuberay/([^/]+)/(.+)$`)

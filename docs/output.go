@@ -1,5 +1,7 @@
 // The rules over text blocks: a line of expected output is a refusal the
-// pinned API server writes or a line the fixture's script prints.
+// pinned API server writes, a line the fixture's script or a RayJob's job
+// prints, a line podsecurity-check prints for a file the step checked, or a
+// row of a kubectl table the documents quote (rayjob.go).
 
 package docs
 
@@ -12,45 +14,90 @@ import (
 	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
-// output checks an expected-output block line by line.
+// output checks an expected-output block line by line. A table runs from
+// its header to the next blank line.
 func (c *checker) output(b markdown.Block) {
+	var tbl *table
 	for _, l := range b.Lines {
 		t := strings.TrimSpace(l.Text)
+		if t == "" {
+			tbl = nil
+			continue
+		}
+		if tbl != nil {
+			c.row(tbl, l)
+			continue
+		}
+		if h, ok := c.header(l); ok {
+			tbl = h
+			if tbl == nil {
+				// A wrong header is reported; its rows cannot be read.
+				tbl = &table{}
+			}
+			continue
+		}
 		switch {
-		case t == "":
+		case c.podSecurityCheckLine(t):
+			if i := strings.Index(t, facts.RestrictedPrefix); i >= 0 {
+				c.refusal(l.N, t[i:])
+			}
 		case strings.Contains(t, "violates PodSecurity"):
-			c.refusal(l.N, t)
+			c.refusalLine(l.N, t)
 		case c.f.ScriptPrints[t]:
+		case c.jobPrints(t):
 		default:
-			c.addf(l.N, "output line %q is not one docs/output.go can check: quote a refusal message or a line the fixture's script prints", t)
+			c.addf(l.N, "output line %q is not one docs/output.go can check: quote a refusal message, a line the fixture's script or a RayJob's job prints, podsecurity-check's output for a file the step checks, or a kubectl table it knows", t)
 		}
 	}
 }
 
-// refusal: what the suite asserts, and what the pinned API server wrote.
-func (c *checker) refusal(line int, t string) {
-	var container, violation string
-	switch c.block.Marker {
-	case "3":
-		container, violation = facts.ProbeContainer, facts.ProbeViolation
-	case "5.1":
-		container, violation = facts.HeadContainer, facts.HeadViolation
-	default:
-		c.addf(line, "a refusal message in step %s: only steps 3 and 5.1 show one", c.block.Marker)
-		return
+// podSecurityCheckLine: a line podsecurity-check prints for a file that a
+// command of this step checked.
+func (c *checker) podSecurityCheckLine(t string) bool {
+	for _, f := range c.checked[c.block.Marker] {
+		if c.f.CheckOutput[f][t] {
+			return true
+		}
 	}
+	return false
+}
+
+// jobPrints: the line a RayJob's job prints, in the step whose submitter
+// runs it.
+func (c *checker) jobPrints(t string) bool {
+	name, s, ok := c.stepRayJob()
+	return ok && s.Runs && c.f.RayJobPrints[name] == t
+}
+
+// refusalLine: a refusal quoted alone, from `violates PodSecurity` on, or as
+// kubectl prints it in the step where kubectl itself creates the Pod.
+func (c *checker) refusalLine(line int, t string) {
 	i := strings.Index(t, facts.RestrictedPrefix)
 	if i < 0 {
 		c.addf(line, "refusal %q: the API server's message starts with %s", t, facts.RestrictedPrefix)
 		return
 	}
 	if head := t[:i]; head != "" {
-		want := fmt.Sprintf("Error from server (Forbidden): pods %q is forbidden: ", container)
-		if head != want {
-			c.addf(line, "refusal prefix %q: kubectl prints %q for the Pod %s", head, want, container)
+		if c.block.Marker == "3" {
+			want := fmt.Sprintf("Error from server (Forbidden): pods %q is forbidden: ", facts.ProbeContainer)
+			if head != want {
+				c.addf(line, "refusal prefix %q: kubectl prints %q for the Pod %s", head, want, facts.ProbeContainer)
+			}
+		} else {
+			c.addf(line, "refusal prefix %q: in step %s no kubectl command creates the Pod, so quote the message from %q on, or the whole line of an event or of podsecurity-check", head, c.block.Marker, facts.RestrictedPrefix)
 		}
 	}
-	msg := t[i:]
+	c.refusal(line, t[i:])
+}
+
+// refusal: msg, from `violates PodSecurity` on, is what the suite asserts
+// for the step's container and what the pinned API server wrote.
+func (c *checker) refusal(line int, msg string) {
+	violation, ok := refusalViolation(c.block.Marker)
+	if !ok {
+		c.addf(line, "a refusal message in step %s: only steps %s show one", c.block.Marker, refusalSteps())
+		return
+	}
 	if asserted := facts.RestrictedPrefix + ": " + violation; !strings.HasPrefix(msg, asserted) {
 		c.addf(line, "refusal %q does not start with what the suite asserts: %q", msg, asserted)
 	}

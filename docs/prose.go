@@ -22,7 +22,7 @@ var (
 	// Paths of this repository, by their shape.
 	repoPathRE = regexp.MustCompile(`^(?:[\w.-]+/)*[\w.-]+\.(?:ya?ml|go|md|py|log)$|^(?:fixtures|e2e|docs|cmd|tutorial|drift|audit)/[\w./-]*$`)
 	linkRE     = regexp.MustCompile(`\]\(([^)#\s]+)\)`)
-	objectRE   = regexp.MustCompile("(ConfigMap|RayCluster|Service)\\s*`([a-z0-9-]+)`")
+	objectRE   = regexp.MustCompile("\\b(ConfigMap|RayCluster|RayJob|Job|Service)\\s*`([a-z0-9-]+)`")
 	envRE      = regexp.MustCompile(`\bE2E_[A-Z0-9_]+(?:=[\w.,/-]+)?`)
 )
 
@@ -59,6 +59,11 @@ func (c *checker) prose(docDir string) {
 				known = c.f.ConfigMaps
 			case "RayCluster":
 				known = c.f.RayClusters
+			case "RayJob":
+				known = c.f.RayJobs
+			case "Job":
+				// KubeRay's submitter Jobs, named after their RayJobs.
+				known = c.f.SubmitterJobs
 			case "Service":
 				known = c.f.HeadServices
 			}
@@ -92,6 +97,9 @@ func (c *checker) inlineCode(n int, code string) {
 	case strings.HasPrefix(code, "~/") || strings.Contains(code, " "):
 	case code == facts.CompleteSample:
 		c.kubeRayPath(n, facts.CompleteSampleRepoPath)
+	case strings.HasPrefix(code, "ray-operator/"):
+		// KubeRay's source, in the pinned module.
+		c.kubeRayPath(n, code)
 	case code == fixtures.ScriptKey:
 	case repoPathRE.MatchString(code):
 		c.repoPath(n, code)
