@@ -199,6 +199,8 @@ func TestCheckFindsEachKindOfError(t *testing.T) {
 			[]string{"RayJob rayjob-side-car does not exist: the fixtures' RayJobs are rayjob-default-submitter, rayjob-hardened-submitter, rayjob-sidecar"}},
 		{"RayJob of another step", "kubectl get rayjob rayjob-default-submitter --namespace", "kubectl get rayjob rayjob-hardened-submitter --namespace",
 			[]string{"RayJob rayjob-hardened-submitter in step 6.1: the step applies fixtures/rayjob.default-submitter.yaml, whose RayJob is rayjob-default-submitter"}},
+		{"KubeRay releases", "this project pins (v1.5.1, v1.6.2)", "this project pins (v1.5.1, v1.6.1)",
+			[]string{"KubeRay releases (v1.5.1, v1.6.1): the suite pins and checks v1.5.1, v1.6.2; list exactly those"}},
 		{"RayJob in prose", "RayJob `rayjob-sidecar`", "RayJob `rayjob-sidecars`",
 			[]string{"RayJob rayjob-sidecars does not exist"}},
 		{"submitter Job in prose", "the Job `rayjob-default-submitter`", "the Job `rayjob-sidecar`",

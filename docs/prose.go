@@ -9,10 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/kuberay-docs/pod-security-e2e/facts"
 	"github.com/kuberay-docs/pod-security-e2e/fixtures"
+	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
 var (
@@ -24,6 +26,10 @@ var (
 	linkRE     = regexp.MustCompile(`\]\(([^)#\s]+)\)`)
 	objectRE   = regexp.MustCompile("\\b(ConfigMap|RayCluster|RayJob|Job|Service)\\s*`([a-z0-9-]+)`")
 	envRE      = regexp.MustCompile(`\bE2E_[A-Z0-9_]+(?:=[\w.,/-]+)?`)
+	// A list of versions in parentheses, as the prose names releases:
+	// "(v1.5.1, v1.6.2)", in Chinese "（v1.5.1、v1.6.2）".
+	versionListRE = regexp.MustCompile(`[(（](v\d+\.\d+\.\d+(?:\s*[,、]\s*v\d+\.\d+\.\d+)+)[)）]`)
+	versionRE     = regexp.MustCompile(`v\d+\.\d+\.\d+`)
 )
 
 // prose checks facts anywhere in the document: images, test names, paths,
@@ -71,6 +77,9 @@ func (c *checker) prose(docDir string) {
 				c.addf(n, "%s %s does not exist: the tutorial's are %s", m[1], m[2], names(known))
 			}
 		}
+		for _, m := range versionListRE.FindAllStringSubmatch(line, -1) {
+			c.kubeRayReleases(n, m[1])
+		}
 		for _, m := range envRE.FindAllString(line, -1) {
 			if strings.Contains(m, "=") {
 				c.envVar(n, strings.TrimRight(m, "`),.;"))
@@ -103,5 +112,21 @@ func (c *checker) inlineCode(n int, code string) {
 	case code == fixtures.ScriptKey:
 	case repoPathRE.MatchString(code):
 		c.repoPath(n, code)
+	}
+}
+
+// kubeRayReleases checks a list of versions that names a pinned KubeRay
+// release: such a list says which releases behave as the text claims, and
+// the suite proves it for every pinned one, so the list is exactly the pins.
+func (c *checker) kubeRayReleases(line int, list string) {
+	got := versionRE.FindAllString(list, -1)
+	var pins []string
+	named := false
+	for _, r := range versions.KubeRayReleases {
+		pins = append(pins, r.Version)
+		named = named || slices.Contains(got, r.Version)
+	}
+	if named && !slices.Equal(got, pins) {
+		c.addf(line, "KubeRay releases (%s): the suite pins and checks %s; list exactly those", strings.Join(got, ", "), strings.Join(pins, ", "))
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/e2e-framework/pkg/envconf"
 	"sigs.k8s.io/e2e-framework/pkg/features"
 
+	"github.com/kuberay-docs/pod-security-e2e/audit"
 	"github.com/kuberay-docs/pod-security-e2e/facts"
 	"github.com/kuberay-docs/pod-security-e2e/fixtures"
 	"github.com/kuberay-docs/pod-security-e2e/rayjobs"
@@ -70,10 +71,25 @@ func step61DefaultSubmitterRefused() features.Feature {
 			note(ctx, t, "Job %s event %s: %s", r.name, facts.EventFailedCreate, ev.Message[strings.Index(ev.Message, restrictedPrefix):])
 			return ctx
 		}).
-		Assess("the audit log shows the Job controller's 403 for ray-job-submitter", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+		Assess("the audit log shows the head and worker admitted and the Job controller's 403 for ray-job-submitter", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			h := harnessFrom(ctx)
+			g := gomega.NewWithT(t)
 			v := r.auditRefusal(ctx, t, "submitter")
-			gomega.NewWithT(t).Expect(v.User).To(gomega.Equal(facts.JobControllerUser), "who created the submitter pod")
-			note(ctx, t, "audit 403 %s by %s: %s", v.Name, v.User, v.Message[strings.Index(v.Message, restrictedPrefix):])
+			g.Expect(v.User).To(gomega.Equal(facts.JobControllerUser), "who created the submitter pod")
+			// The RayCluster's two pods were admitted, and nothing else.
+			vs, err := h.podCreates(ctx, r.mark, r.name)
+			g.Expect(err).NotTo(gomega.HaveOccurred())
+			var admitted []audit.Verdict
+			for _, w := range vs {
+				if !w.Denied {
+					admitted = append(admitted, w)
+				}
+			}
+			g.Expect(admitted).To(gomega.And(gomega.HaveLen(2), gomega.HaveEach(gomega.And(
+				gomega.HaveField("Code", int32(201)),
+				gomega.HaveField("AuditViolations", ""),
+			))), "admitted pod creates while RayJob %s lived", r.name)
+			note(ctx, t, "audit: head and worker 201; 403 %s by %s: %s", v.Name, v.User, v.Message[strings.Index(v.Message, restrictedPrefix):])
 			return ctx
 		}).
 		Assess("no submitter pod exists, and KubeRay reports the RayJob Running, never SUCCEEDED", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
@@ -93,7 +109,9 @@ func step61DefaultSubmitterRefused() features.Feature {
 				s, err := h.rayJobStatus(ctx, r.name)
 				g.Expect(err).NotTo(gomega.HaveOccurred())
 				g.Expect(s.Deployment).To(gomega.Equal(facts.DeploymentRunning))
-				g.Expect(s.JobStatus).NotTo(gomega.Equal(facts.JobStatusSucceeded))
+				// Never SUCCEEDED, nor anything else: KubeRay never learns of
+				// a Ray job (jobStatus stays the empty "new").
+				g.Expect(s.JobStatus).To(gomega.BeEmpty())
 			}).WithTimeout(h.cfg.Hold).WithPolling(250 * time.Millisecond).Should(gomega.Succeed())
 			s, _ := h.rayJobStatus(ctx, r.name)
 			note(ctx, t, "for %s: no submitter pod, Job %s with no pod, RayJob jobDeploymentStatus %s, jobStatus %q", h.cfg.Hold, r.name, s.Deployment, s.JobStatus)
