@@ -115,9 +115,18 @@ func (r *rayJobStep) clusterName(ctx context.Context, g gomega.Gomega) string {
 // clusterReady asserts that the RayJob's hardened RayCluster is admitted:
 // its head and worker are Ready with every container hardened.
 func (r *rayJobStep) clusterReady(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
-	h := harnessFrom(ctx)
+	cluster := r.clusterName(ctx, gomega.NewWithT(t))
+	r.head = harnessFrom(ctx).hardenedPodsReady(ctx, t, cluster)
+	note(ctx, t, "RayJob %s: RayCluster %s's head %s and worker Ready under restricted:latest", r.name, cluster, r.head.Name)
+	return ctx
+}
+
+// hardenedPodsReady waits for the head and the one worker of the tutorial's
+// hardened RayCluster spec, named cluster, to be Ready, checks that every
+// container of theirs is hardened, and returns the head.
+func (h *harness) hardenedPodsReady(ctx context.Context, t *testing.T, cluster string) corev1.Pod {
+	t.Helper()
 	g := gomega.NewWithT(t)
-	cluster := r.clusterName(ctx, g)
 	h.eventually(g, func() ([]corev1.Pod, error) {
 		return h.rayPods(ctx, cluster)
 	}, 10).Should(gomega.And(
@@ -128,22 +137,35 @@ func (r *rayJobStep) clusterReady(ctx context.Context, t *testing.T, _ *envconf.
 	))
 	pods, err := h.rayPods(ctx, cluster)
 	g.Expect(err).NotTo(gomega.HaveOccurred())
+	var head corev1.Pod
 	for _, p := range pods {
 		for _, c := range append(p.Spec.InitContainers, p.Spec.Containers...) {
 			g.Expect(c.SecurityContext).To(hardened(), "container %s of %s", c.Name, p.Name)
 		}
 		if p.Labels[facts.NodeTypeLabel] == "head" {
-			r.head = p
+			head = p
 		}
 	}
-	note(ctx, t, "RayJob %s: RayCluster %s's head %s and worker Ready under restricted:latest", r.name, cluster, r.head.Name)
-	return ctx
+	return head
 }
 
 // submitterJob is the Kubernetes Job KubeRay makes for a RayJob in
 // K8sJobMode, named after the RayJob.
 func (h *harness) submitterJob(ctx context.Context, name string) (*batchv1.Job, error) {
 	return h.cs.BatchV1().Jobs(namespace).Get(ctx, name, metav1.GetOptions{})
+}
+
+// submitterJob waits for KubeRay to make the RayJob's Job, which it does
+// once the RayCluster is ready.
+func (r *rayJobStep) submitterJob(ctx context.Context, g gomega.Gomega) *batchv1.Job {
+	h := harnessFrom(ctx)
+	var job *batchv1.Job
+	h.eventually(g, func() error {
+		var err error
+		job, err = h.submitterJob(ctx, r.name)
+		return err
+	}, 3).Should(gomega.Succeed(), "KubeRay made no Job %s once the RayCluster was ready", r.name)
+	return job
 }
 
 // submitterPods are the pods of that Job.

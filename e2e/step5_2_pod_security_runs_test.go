@@ -62,26 +62,7 @@ func step52PodSecurityRuns() features.Feature {
 			return ctx
 		}).
 		Assess("head and worker pods are admitted and Ready", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
-			h := harnessFrom(ctx)
-			g := gomega.NewWithT(t)
-			h.eventually(g, func() ([]corev1.Pod, error) {
-				return h.rayPods(ctx, name)
-			}, 10).Should(gomega.And(
-				gomega.ContainElement(gomega.HaveField("ObjectMeta.Labels", gomega.HaveKeyWithValue("ray.io/node-type", "head"))),
-				gomega.ContainElement(gomega.HaveField("ObjectMeta.Labels", gomega.HaveKeyWithValue("ray.io/node-type", "worker"))),
-				gomega.HaveLen(2),
-				gomega.HaveEach(podReady()),
-			))
-			pods, err := h.rayPods(ctx, name)
-			g.Expect(err).NotTo(gomega.HaveOccurred())
-			for _, p := range pods {
-				for _, c := range append(p.Spec.InitContainers, p.Spec.Containers...) {
-					g.Expect(c.SecurityContext).To(hardened(), "container %s of %s", c.Name, p.Name)
-				}
-				if p.Labels["ray.io/node-type"] == "head" {
-					head = p
-				}
-			}
+			head = harnessFrom(ctx).hardenedPodsReady(ctx, t, name)
 			note(ctx, t, "head %s and worker Ready under restricted:latest", head.Name)
 			return ctx
 		}).

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/onsi/gomega"
-	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/e2e-framework/pkg/envconf"
 	"sigs.k8s.io/e2e-framework/pkg/features"
@@ -31,12 +30,7 @@ func step61DefaultSubmitterRefused() features.Feature {
 		Assess("KubeRay creates the submitter Job with a ray-job-submitter container that has no securityContext", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			h := harnessFrom(ctx)
 			g := gomega.NewWithT(t)
-			var job *batchv1.Job
-			h.eventually(g, func() error {
-				var err error
-				job, err = h.submitterJob(ctx, r.name)
-				return err
-			}, 3).Should(gomega.Succeed(), "KubeRay made no Job %s once the RayCluster was ready", r.name)
+			job := r.submitterJob(ctx, g)
 			spec := job.Spec.Template.Spec
 			g.Expect(spec.Containers).To(gomega.HaveLen(1))
 			c := spec.Containers[0]

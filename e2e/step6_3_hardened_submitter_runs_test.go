@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/onsi/gomega"
-	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -33,14 +32,8 @@ func step63HardenedSubmitterRuns() features.Feature {
 		Setup(r.apply(admitted)).
 		Assess("the RayJob's RayCluster is admitted and its head and worker are Ready", r.clusterReady).
 		Assess("the submitter Job runs the hardened submitterPodTemplate with KubeRay's ray job submit", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
-			h := harnessFrom(ctx)
 			g := gomega.NewWithT(t)
-			var job *batchv1.Job
-			h.eventually(g, func() error {
-				var err error
-				job, err = h.submitterJob(ctx, r.name)
-				return err
-			}, 3).Should(gomega.Succeed(), "KubeRay made no Job %s once the RayCluster was ready", r.name)
+			job := r.submitterJob(ctx, g)
 			want, err := submitterTemplate(r.objs)
 			g.Expect(err).NotTo(gomega.HaveOccurred())
 			got := job.Spec.Template.Spec
