@@ -11,6 +11,7 @@ package docs
 import (
 	"fmt"
 
+	"github.com/kuberay-docs/pod-security-e2e/document"
 	"github.com/kuberay-docs/pod-security-e2e/internal/markdown"
 )
 
@@ -24,7 +25,7 @@ type Problem struct {
 func (p Problem) String() string { return fmt.Sprintf("%s:%d: %s", p.Doc, p.Line, p.Msg) }
 
 type checker struct {
-	doc      *markdown.Doc
+	doc      *document.Document
 	f        *Facts
 	problems []Problem
 	// block is the block being checked.
@@ -40,16 +41,19 @@ func (c *checker) addf(line int, format string, args ...interface{}) {
 	c.problems = append(c.problems, Problem{Doc: c.doc.Name, Line: line, Msg: fmt.Sprintf(format, args...)})
 }
 
-// Check returns every problem of one document. docDir is the directory the
+// Check returns every problem of one document, as package document read it. docDir is the directory the
 // document is in, for its relative links.
-func Check(doc *markdown.Doc, docDir string, f *Facts) []Problem {
+func Check(doc *document.Document, docDir string, f *Facts) []Problem {
 	c := &checker{doc: doc, f: f, helmRepos: map[string]bool{}, checked: map[string][]string{}}
+	if doc.Unclosed > 0 {
+		c.addf(doc.Unclosed, "the code block opened here is never closed; add a closing %s", doc.UnclosedFence)
+	}
 	c.structure()
-	for _, b := range doc.Blocks {
+	for i, b := range doc.Blocks {
 		c.block = b
 		switch {
 		case b.IsShell():
-			c.commands(b)
+			c.commands(i)
 		case b.Info == "text":
 			c.output(b)
 		case b.Info == "yaml":

@@ -5,48 +5,48 @@
 package docs
 
 import (
-	"regexp"
 	"slices"
 	"strings"
 
+	"github.com/kuberay-docs/pod-security-e2e/document"
 	"github.com/kuberay-docs/pod-security-e2e/facts"
-	"github.com/kuberay-docs/pod-security-e2e/internal/markdown"
 )
 
-// commands checks each simple command of a shell block.
-func (c *checker) commands(b markdown.Block) {
-	for _, cmd := range b.Commands() {
-		for _, w := range cmd.Words {
+// commands checks each simple command of shell block i.
+func (c *checker) commands(i int) {
+	for _, co := range c.doc.Commands {
+		if co.Block != i {
+			continue
+		}
+		for _, w := range append(append([]string{}, co.Env...), co.Words...) {
 			if strings.Contains(w, "0.0.0.0") {
-				c.addf(cmd.Line, "%q binds or reaches every network interface: instructions bind 127.0.0.1 only", w)
+				c.addf(co.Line, "%q binds or reaches every network interface: instructions bind 127.0.0.1 only", w)
 			}
 		}
-		for _, seg := range markdown.Segments(cmd.Words) {
-			c.command(cmd.Line, seg)
-		}
+		c.command(co)
 	}
 }
 
-func (c *checker) command(line int, words []string) {
+func (c *checker) command(co document.Command) {
+	line, words := co.Line, co.Words
 	// Leading NAME=value words set the environment of the command.
-	for len(words) > 0 && envAssignRE.MatchString(words[0]) {
-		c.envVar(line, words[0])
-		words = words[1:]
+	for _, e := range co.Env {
+		c.envVar(line, e)
 	}
 	if len(words) == 0 {
 		return
 	}
-	switch words[0] {
+	switch co.Program {
 	case "kind":
-		c.kind(line, words)
+		c.kind(co)
 	case "docker":
 		c.docker(line, words)
 	case "kubectl":
-		c.kubectl(line, words)
+		c.kubectl(co)
 	case "helm":
-		c.helm(line, words)
+		c.helm(co)
 	case "go":
-		c.goCmd(line, words)
+		c.goCmd(co)
 	case "make":
 		for _, t := range words[1:] {
 			if !c.f.MakeTargets[t] {
@@ -54,7 +54,7 @@ func (c *checker) command(line int, words []string) {
 			}
 		}
 	case "curl":
-		c.curl(line, words)
+		c.curl(co)
 	case "echo":
 		if len(words) != 2 || words[1] != "$?" {
 			c.addf(line, "%s: the documents use echo only as `echo $?`, for the exit code the suite asserts; teach docs/commands.go what else it must equal, or remove it", strings.Join(words, " "))
@@ -64,12 +64,11 @@ func (c *checker) command(line int, words []string) {
 	}
 }
 
-var envAssignRE = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*=`)
-
-func (c *checker) goCmd(line int, words []string) {
+func (c *checker) goCmd(co document.Command) {
+	line, words := co.Line, co.Words
 	switch {
 	case len(words) >= 3 && words[1] == "test":
-		p := c.parse(line, words, map[string]string{"-run": ""}, "-v", "-args", "--dry-run")
+		p := c.parse(co, "-run", "-v", "-args", "--dry-run")
 		if len(p.args) != 3 {
 			c.addf(line, "go test takes one package in the documents")
 			return
@@ -98,7 +97,7 @@ func (c *checker) goCmd(line int, words []string) {
 			c.addf(line, "-run %s runs steps [%s], not step %s alone: use -run '%s'", pattern, strings.Join(ids, " "), c.block.Marker, s.RunPattern())
 		}
 	case len(words) >= 3 && words[1] == "run":
-		p := c.parse(line, words, map[string]string{"--doc": "", "--kuberay": ""})
+		p := c.parse(co, "--doc", "--kuberay")
 		if len(p.args) < 3 {
 			c.addf(line, "go run takes one command in the documents")
 			return
@@ -119,8 +118,9 @@ func (c *checker) goCmd(line int, words []string) {
 	}
 }
 
-func (c *checker) curl(line int, words []string) {
-	p := c.parse(line, words, nil, "-s")
+func (c *checker) curl(co document.Command) {
+	line := co.Line
+	p := c.parse(co, "-s")
 	if len(p.args) != 2 {
 		c.addf(line, "curl takes one URL in the documents")
 		return

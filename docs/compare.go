@@ -6,13 +6,14 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/kuberay-docs/pod-security-e2e/document"
 	"github.com/kuberay-docs/pod-security-e2e/internal/markdown"
 )
 
 // Compare checks that two translations carry the same blocks: the same
 // markers, info strings and lines, except full-line comments, which are
 // translated.
-func Compare(a, b *markdown.Doc) []Problem {
+func Compare(a, b *document.Document) []Problem {
 	var out []Problem
 	if len(a.Blocks) != len(b.Blocks) {
 		out = append(out, Problem{Doc: b.Name, Line: 1, Msg: fmt.Sprintf("%d code blocks, %s has %d: the translations must carry the same blocks", len(b.Blocks), a.Name, len(a.Blocks))})

@@ -7,9 +7,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/kuberay-docs/pod-security-e2e/document"
 	"github.com/kuberay-docs/pod-security-e2e/drift"
 	"github.com/kuberay-docs/pod-security-e2e/facts"
-	"github.com/kuberay-docs/pod-security-e2e/internal/markdown"
 )
 
 // The documents this directory keeps true, English first: the others are
@@ -40,9 +40,9 @@ func readDoc(t testing.TB, name string) string {
 	return string(data)
 }
 
-func parse(t testing.TB, name, text string) *markdown.Doc {
+func parse(t testing.TB, name, text string) *document.Document {
 	t.Helper()
-	d, err := markdown.Parse(name, []byte(text))
+	d, err := document.Read(name, []byte(text))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func TestDocumentsHaveNoDrift(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, name := range documents {
-		r := drift.Check(name, []byte(readDoc(t, name)), ref)
+		r := drift.Check(parse(t, name, readDoc(t, name)), ref)
 		for _, f := range r.Findings {
 			t.Errorf("%s:%s", name, f)
 		}
@@ -327,10 +327,7 @@ func BenchmarkCheckDocuments(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		for j, text := range texts {
-			d, err := markdown.Parse(documents[j], []byte(text))
-			if err != nil {
-				b.Fatal(err)
-			}
+			d := parse(b, documents[j], text)
 			if p := Check(d, ".", f); len(p) > 0 {
 				b.Fatal(p)
 			}

@@ -6,16 +6,17 @@ package docs
 import (
 	"strings"
 
+	"github.com/kuberay-docs/pod-security-e2e/document"
 	"github.com/kuberay-docs/pod-security-e2e/facts"
 	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
-var helmFlags = map[string]string{
-	"--version": "", "--namespace": "", "-n": "--namespace", "--values": "", "-f": "--values", "--set": "",
-}
+// helmFlags are the flags the helm rules check.
+var helmFlags = []string{"--version", "--namespace", "--values", "--set"}
 
-func (c *checker) helm(line int, words []string) {
-	p := c.parse(line, words, helmFlags)
+func (c *checker) helm(co document.Command) {
+	line := co.Line
+	p := c.parse(co, helmFlags...)
 	sub := strings.Join(p.args[1:min(3, len(p.args))], " ")
 	switch {
 	case sub == "repo add":

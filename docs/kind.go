@@ -9,12 +9,14 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/kuberay-docs/pod-security-e2e/document"
 	"github.com/kuberay-docs/pod-security-e2e/facts"
 	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
-func (c *checker) kind(line int, words []string) {
-	p := c.parse(line, words, map[string]string{"--image": "", "--config": "", "--name": ""})
+func (c *checker) kind(co document.Command) {
+	line := co.Line
+	p := c.parse(co, "--image", "--config", "--name")
 	sub := strings.Join(p.args[1:], " ")
 	if name, ok := p.one("--name"); ok && name != "kind" {
 		// The documents read the audit log from the node of the default

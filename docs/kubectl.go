@@ -11,22 +11,18 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kuberay-docs/pod-security-e2e/document"
 	"github.com/kuberay-docs/pod-security-e2e/facts"
 	"github.com/kuberay-docs/pod-security-e2e/fixtures"
 	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
-var kubectlFlags = map[string]string{
-	"--namespace": "", "-n": "--namespace",
-	"--filename": "", "-f": "--filename",
-	"--selector": "", "-l": "--selector",
-	"--output": "", "-o": "--output",
-	"--field-selector": "", "--for": "", "--timeout": "", "--image": "", "--address": "",
-	"--container": "", "-c": "--container",
-}
+// kubectlFlags are the flags the kubectl rules check.
+var kubectlFlags = []string{"--namespace", "--filename", "--selector", "--output", "--field-selector", "--for", "--timeout", "--image", "--address", "--container"}
 
-func (c *checker) kubectl(line int, words []string) {
-	p := c.parse(line, words, kubectlFlags)
+func (c *checker) kubectl(co document.Command) {
+	line := co.Line
+	p := c.parse(co, kubectlFlags...)
 	if len(p.args) < 2 {
 		c.addf(line, "kubectl without a subcommand")
 		return

@@ -1,55 +1,41 @@
-// Reading a command: its words split into positional arguments, flag values
-// and the words after "--", the structure the command rules check.
+// A command as the rules check it: package document read its words into
+// arguments and flags once; here each rule says which flags it checks, and
+// any other flag is a problem, so that no flag passes unchecked.
 
 package docs
 
 import (
 	"slices"
-	"strings"
+
+	"github.com/kuberay-docs/pod-security-e2e/document"
 )
 
-// flags splits a command's words into positional arguments and flag values.
-// valued lists the flags that take a value; a flag not in it is reported.
-// Words after "--" are returned as rest.
+// parsed is a command's positional arguments (args[0] is the program), its
+// flags by long name and the words after "--".
 type parsed struct {
 	args  []string
 	flags map[string][]string
 	rest  []string
 }
 
-func (c *checker) parse(line int, words []string, valued map[string]string, boolean ...string) parsed {
-	p := parsed{flags: map[string][]string{}}
-	for i := 0; i < len(words); i++ {
-		w := words[i]
-		if w == "--" {
-			p.rest = words[i+1:]
-			break
-		}
-		if !strings.HasPrefix(w, "-") || w == "-" {
-			p.args = append(p.args, w)
+// parse takes co's arguments and flags; checked are the flags (long names)
+// the calling rule checks. A flag it does not check, or one whose value is
+// missing, is reported.
+func (c *checker) parse(co document.Command, checked ...string) parsed {
+	p := parsed{args: append([]string{co.Program}, co.Args...), flags: map[string][]string{}, rest: co.Rest}
+	for _, f := range co.Flags {
+		if !slices.Contains(checked, f.Name) {
+			c.addf(co.Line, "%s: flag %s is not one the command's rules in docs/ know: teach them what the flag's value must equal, or remove the flag", co.Program, f.Name)
 			continue
 		}
-		name, value, hasValue := strings.Cut(w, "=")
-		if long, ok := valued[name]; ok {
-			if long != "" {
-				name = long
-			}
-			if !hasValue {
-				if i+1 >= len(words) {
-					c.addf(line, "flag %s has no value", name)
-					break
-				}
-				i++
-				value = words[i]
-			}
-			p.flags[name] = append(p.flags[name], value)
-			continue
+		switch {
+		case f.Valued && !f.HasValue:
+			c.addf(co.Line, "flag %s has no value", f.Name)
+		case f.HasValue:
+			p.flags[f.Name] = append(p.flags[f.Name], f.Value)
+		default:
+			p.flags[f.Name] = append(p.flags[f.Name], "true")
 		}
-		if slices.Contains(boolean, name) {
-			p.flags[name] = append(p.flags[name], "true")
-			continue
-		}
-		c.addf(line, "%s: flag %s is not one the command's rules in docs/ know: teach them what the flag's value must equal, or remove the flag", words[0], name)
 	}
 	return p
 }

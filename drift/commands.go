@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/kuberay-docs/pod-security-e2e/document"
 	"github.com/kuberay-docs/pod-security-e2e/facts"
 	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
@@ -18,8 +19,8 @@ import (
 var bindFlags = map[string]bool{"--address": true, "--host": true, "--bind": true, "--bind-address": true, "--listen": true, "--dashboard-host": true, "--ip": true}
 
 // command applies the checks that need a command's words.
-func (c *checker) command(co cmd) {
-	w := co.words
+func (c *checker) command(co document.Command) {
+	w := co.Words
 	// Servers bound to every interface.
 	for i := 1; i < len(w); i++ {
 		name, value, hasValue := strings.Cut(w[i], "=")
@@ -31,11 +32,11 @@ func (c *checker) command(co cmd) {
 		}
 		for _, a := range strings.Split(value, ",") {
 			if a == "0.0.0.0" || a == "::" || a == "[::]" || a == "*" {
-				c.find(co.line, "bind", fmt.Sprintf("%s %s binds every network interface: anyone who can reach this machine reaches the server", name, a), "bind 127.0.0.1 only: "+name+" 127.0.0.1")
+				c.find(co.Line, "bind", fmt.Sprintf("%s %s binds every network interface: anyone who can reach this machine reaches the server", name, a), "bind 127.0.0.1 only: "+name+" 127.0.0.1")
 			}
 		}
 	}
-	switch w[0] {
+	switch co.Program {
 	case "kubectl":
 		c.kubectl(co)
 	case "helm":
@@ -43,26 +44,22 @@ func (c *checker) command(co cmd) {
 	}
 }
 
-func (c *checker) kubectl(co cmd) {
-	w := co.words
-	if len(w) < 2 {
-		return
-	}
-	ns, pos := flagValues(w, kubectlValued, "-n", "--namespace")
+func (c *checker) kubectl(co document.Command) {
+	pos := co.Args
 	if len(pos) == 0 {
 		return
 	}
-	for _, n := range ns {
+	for _, n := range co.Values("--namespace") {
 		if n != facts.Namespace {
-			c.find(co.line, "namespace", "namespace "+n+" is not the tutorial's", facts.AuditPolicyFile+" records only namespace "+facts.Namespace+", where the labels of step 3 apply")
+			c.find(co.Line, "namespace", "namespace "+n+" is not the tutorial's", facts.AuditPolicyFile+" records only namespace "+facts.Namespace+", where the labels of step 3 apply")
 		}
 	}
 	sub := pos[0]
 	args := pos[1:]
 	if (sub == "create" || sub == "label") && len(args) >= 2 && (args[0] == "namespace" || args[0] == "ns") && args[1] != facts.Namespace {
-		c.find(co.line, "namespace", "namespace "+args[1]+" is not the tutorial's", facts.AuditPolicyFile+" records only namespace "+facts.Namespace)
+		c.find(co.Line, "namespace", "namespace "+args[1]+" is not the tutorial's", facts.AuditPolicyFile+" records only namespace "+facts.Namespace)
 	}
-	c.labels(co.line, w)
+	c.labels(co.Line, co.Words)
 	// Object names in arguments.
 	for i, a := range args {
 		typ, name, slash := strings.Cut(a, "/")
@@ -71,42 +68,40 @@ func (c *checker) kubectl(co cmd) {
 		}
 		switch typ {
 		case "configmap", "configmaps", "cm":
-			c.configMapRef(co.line, name)
+			c.configMapRef(co.Line, name)
 		case "raycluster", "rayclusters", "raycluster.ray.io", "rayclusters.ray.io":
-			c.rayClusterRef(co.line, name)
+			c.rayClusterRef(co.Line, name)
 		case "svc", "service", "services":
 			if slash {
-				c.serviceRef(co.line, name)
+				c.serviceRef(co.Line, name)
 			}
 		}
 	}
 	if sub == "port-forward" {
-		addr, _ := flagValues(w, kubectlValued, "--address")
-		if len(addr) == 0 && c.claims127 {
-			c.find(co.line, "bind", "kubectl port-forward without --address binds localhost, 127.0.0.1 and ::1, while the tutorial speaks of 127.0.0.1", "add --address 127.0.0.1")
+		if !co.Has("--address") && c.claims127 {
+			c.find(co.Line, "bind", "kubectl port-forward without --address binds localhost, 127.0.0.1 and ::1, while the tutorial speaks of 127.0.0.1", "add --address 127.0.0.1")
 		}
 	}
 	if sub == "apply" || sub == "create" || sub == "delete" {
-		files, _ := flagValues(w, kubectlValued, "-f", "--filename")
-		for _, f := range files {
+		for _, f := range co.Values("--filename") {
 			c.manifestPath(co, f)
 		}
 	}
 }
 
 // manifestPath checks a file a command applies or deletes.
-func (c *checker) manifestPath(co cmd, f string) {
+func (c *checker) manifestPath(co document.Command, f string) {
 	if strings.Contains(f, "://") {
 		return // URLs are checked with every line.
 	}
-	if co.dir != "" && isKubeRayPath(co.dir) {
-		full := path.Join(strings.TrimPrefix(co.dir, "kuberay/"), f)
+	if co.Dir != "" && isKubeRayPath(co.Dir) {
+		full := path.Join(strings.TrimPrefix(co.Dir, "kuberay/"), f)
 		if exists, checked := c.ref.kubeRayPath(full); checked && !exists {
 			truth, ok := replacements[full]
 			if !ok {
 				truth = "it is not in " + c.ref.KubeRay
 			}
-			c.find(co.line, "path", f+" (in "+co.dir+") does not exist in "+c.ref.KubeRay, truth)
+			c.find(co.Line, "path", f+" (in "+co.Dir+") does not exist in "+c.ref.KubeRay, truth)
 		}
 		return
 	}
@@ -122,7 +117,7 @@ func (c *checker) manifestPath(co cmd, f string) {
 			truth = "this repository's file is " + p
 		}
 	}
-	c.find(co.line, "path", f+" does not exist", truth)
+	c.find(co.Line, "path", f+" does not exist", truth)
 }
 
 func (c *checker) labels(line int, words []string) {
@@ -150,32 +145,30 @@ func (c *checker) labels(line int, words []string) {
 	}
 }
 
-func (c *checker) helm(co cmd) {
-	w := co.words
-	values, pos := flagValues(w, helmValued, "--version")
+func (c *checker) helm(co document.Command) {
+	values, pos := co.Values("--version"), co.Args
 	if len(pos) < 3 || pos[0] != "install" {
 		return
 	}
-	ns, _ := flagValues(w, helmValued, "-n", "--namespace")
-	for _, n := range ns {
+	for _, n := range co.Values("--namespace") {
 		if n != facts.Namespace {
-			c.find(co.line, "namespace", "the operator is installed into "+n, "install it into "+facts.Namespace+", where its own Pod must pass restricted too")
+			c.find(co.Line, "namespace", "the operator is installed into "+n, "install it into "+facts.Namespace+", where its own Pod must pass restricted too")
 		}
 	}
 	want := fmt.Sprintf("helm install kuberay-operator kuberay/kuberay-operator --version %s --namespace %s --values %s", versions.KubeRayChartVersion, facts.Namespace, facts.OperatorValuesFile)
 	chartRef := pos[2]
-	if chartRef == "." || strings.HasPrefix(chartRef, "./") || strings.HasPrefix(chartRef, "/") || strings.HasPrefix(chartRef, "../") || co.dir != "" && !strings.Contains(chartRef, "/") {
-		c.find(co.line, "chart", "installs the chart of a KubeRay working tree, whatever version it holds", want)
+	if chartRef == "." || strings.HasPrefix(chartRef, "./") || strings.HasPrefix(chartRef, "/") || strings.HasPrefix(chartRef, "../") || co.Dir != "" && !strings.Contains(chartRef, "/") {
+		c.find(co.Line, "chart", "installs the chart of a KubeRay working tree, whatever version it holds", want)
 		return
 	}
 	switch {
 	case len(values) == 0:
-		c.find(co.line, "chart", "installs the newest chart, not the pinned one", want)
+		c.find(co.Line, "chart", "installs the newest chart, not the pinned one", want)
 	case values[len(values)-1] != versions.KubeRayChartVersion:
-		c.find(co.line, "chart", "chart version "+values[len(values)-1]+" differs from the pin", want)
+		c.find(co.Line, "chart", "chart version "+values[len(values)-1]+" differs from the pin", want)
 	}
-	for _, set := range flagsOf(w, "--set") {
+	for _, set := range co.Values("--set") {
 		key, val, _ := strings.Cut(set, "=")
-		c.valueEdit(co.line, map[string]interface{}{key: val}, true)
+		c.valueEdit(co.Line, map[string]interface{}{key: val}, true)
 	}
 }

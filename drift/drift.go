@@ -6,12 +6,12 @@
 package drift
 
 import (
-	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
-	"github.com/kuberay-docs/pod-security-e2e/internal/markdown"
+	"github.com/kuberay-docs/pod-security-e2e/document"
 )
 
 // Finding is one stale fact.
@@ -44,7 +44,7 @@ type Report struct {
 
 type checker struct {
 	ref    *Reference
-	doc    *markdown.Doc
+	doc    *document.Document
 	report Report
 	seen   map[string]bool
 
@@ -77,26 +77,26 @@ func (c *checker) note(line int, text string) {
 	c.report.Notes = append(c.report.Notes, Note{Line: line, Text: text})
 }
 
-// Check reports the drift of one document, in line order.
-func Check(name string, data []byte, ref *Reference) Report {
-	doc, err := markdown.Parse(name, data)
+// Check reports the drift of one document, read by package document, in
+// line order.
+func Check(doc *document.Document, ref *Reference) Report {
 	c := &checker{
 		ref: ref, doc: doc, seen: map[string]bool{},
 		configMaps: map[string]string{}, rayClusters: map[string]string{}, headSvcs: map[string]string{},
 	}
-	var unclosed *markdown.UnclosedError
-	if errors.As(err, &unclosed) {
-		c.find(unclosed.Line, "markdown", "code block never closed", "close it with "+unclosed.Fence+", or everything after it reads as code")
+	if doc.Unclosed > 0 {
+		c.find(doc.Unclosed, "markdown", "code block never closed", "close it with "+doc.UnclosedFence+", or everything after it reads as code")
 	}
-	c.claims127 = strings.Contains(string(data), "127.0.0.1")
+	c.claims127 = slices.ContainsFunc(doc.Lines, func(l string) bool { return strings.Contains(l, "127.0.0.1") })
 
-	cmds := c.commands()
-	c.collectObjects(cmds)
+	c.collectObjects()
 	for n, line := range doc.Lines {
 		c.line(n+1, line)
 	}
-	for _, cmd := range cmds {
-		c.command(cmd)
+	for _, co := range doc.Commands {
+		if co.Program != "" {
+			c.command(co)
+		}
 	}
 	c.noopEdits()
 

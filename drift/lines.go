@@ -136,3 +136,19 @@ func (c *checker) message(n int, line string) {
 		c.find(n, "message", "the head Pod's refusal is not worded as the API server words it", "it reads: "+facts.RestrictedPrefix+": "+facts.HeadViolation)
 	}
 }
+
+// isCommandLine reports whether line n holds a command (not a comment or
+// output) of a shell block; commands are checked word by word instead.
+func (c *checker) isCommandLine(n int) bool {
+	for _, b := range c.doc.Blocks {
+		if n <= b.Open || n >= b.Close || !b.IsShell() {
+			continue
+		}
+		t := strings.TrimSpace(c.doc.Line(n))
+		if b.Info == "console" {
+			return strings.HasPrefix(t, "$")
+		}
+		return t != "" && !strings.HasPrefix(t, "#")
+	}
+	return false
+}

@@ -12,23 +12,21 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/kuberay-docs/pod-security-e2e/document"
 	"github.com/kuberay-docs/pod-security-e2e/facts"
 	"github.com/kuberay-docs/pod-security-e2e/fixtures"
 )
 
 // collectObjects gathers the objects the document's YAML creates.
-func (c *checker) collectObjects(cmds []cmd) {
-	for _, b := range c.doc.Blocks {
-		if b.Info == "yaml" || b.Info == "yml" {
-			c.addObjects(b.Text(), fmt.Sprintf("the YAML at line %d", b.Open))
-		}
+func (c *checker) collectObjects() {
+	for _, o := range c.doc.Objects {
+		c.addObject(o.Unstructured, fmt.Sprintf("the YAML at line %d", o.Line))
 	}
-	for _, co := range cmds {
-		if co.words[0] != "kubectl" || len(co.words) < 2 || (co.words[1] != "apply" && co.words[1] != "create") {
+	for _, co := range c.doc.Commands {
+		if co.Program != "kubectl" || (co.Sub() != "apply" && co.Sub() != "create") {
 			continue
 		}
-		files, _ := flagValues(co.words, kubectlValued, "-f", "--filename")
-		for _, f := range files {
+		for _, f := range co.Values("--filename") {
 			if data, where, ok := c.readManifest(co, f); ok {
 				c.addObjects(string(data), where)
 			} else {
@@ -41,15 +39,15 @@ func (c *checker) collectObjects(cmds []cmd) {
 // readManifest reads a file a command applies, if it is a path this report
 // can resolve: in the KubeRay source (by its directory comment or a KubeRay
 // URL) or in this repository.
-func (c *checker) readManifest(co cmd, f string) ([]byte, string, bool) {
+func (c *checker) readManifest(co document.Command, f string) ([]byte, string, bool) {
 	if m := kubeRayURLRE.FindStringSubmatch(f); m != nil {
 		return c.readKubeRay(m[2])
 	}
 	if strings.Contains(f, "://") {
 		return nil, "", false
 	}
-	if co.dir != "" && isKubeRayPath(co.dir) {
-		return c.readKubeRay(path.Join(strings.TrimPrefix(co.dir, "kuberay/"), f))
+	if co.Dir != "" && isKubeRayPath(co.Dir) {
+		return c.readKubeRay(path.Join(strings.TrimPrefix(co.Dir, "kuberay/"), f))
 	}
 	if data, err := os.ReadFile(filepath.Join(c.ref.RepoRoot, filepath.FromSlash(f))); err == nil {
 		return data, f + " (this repository)", true
@@ -84,16 +82,20 @@ func (c *checker) addObjects(text, where string) {
 		return
 	}
 	for _, o := range objs {
-		switch o.GetKind() {
-		case "ConfigMap":
-			c.configMaps[o.GetName()] = where
-		case "RayCluster":
-			c.rayClusters[o.GetName()] = where
-			svc := facts.HeadServiceName(o.GetName())
-			if s, _, _ := unstructured.NestedString(o.Object, "spec", "headGroupSpec", "headService", "metadata", "name"); s != "" {
-				svc = s
-			}
-			c.headSvcs[svc] = o.GetName()
+		c.addObject(o, where)
+	}
+}
+
+func (c *checker) addObject(o *unstructured.Unstructured, where string) {
+	switch o.GetKind() {
+	case "ConfigMap":
+		c.configMaps[o.GetName()] = where
+	case "RayCluster":
+		c.rayClusters[o.GetName()] = where
+		svc := facts.HeadServiceName(o.GetName())
+		if s, _, _ := unstructured.NestedString(o.Object, "spec", "headGroupSpec", "headService", "metadata", "name"); s != "" {
+			svc = s
 		}
+		c.headSvcs[svc] = o.GetName()
 	}
 }

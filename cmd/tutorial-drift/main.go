@@ -6,9 +6,12 @@
 // It compares the document with this repository (fixtures, pins, the
 // tutorial's facts) and with KubeRay: the pinned ray-operator module from
 // the Go module cache, or a checkout given with --kuberay. It exits 0 when it
-// finds nothing, 1 when it finds drift, and 2 when it cannot run.
+// finds nothing, 1 when it finds drift, and 2 when it cannot run or the input
+// is not a tutorial's Markdown source (package document says why, in one
+// line).
 //
 //	go run ./cmd/tutorial-drift --doc FILE.md [--kuberay DIR]
+//	go run ./cmd/tutorial-drift --doc - < FILE.md
 package main
 
 import (
@@ -17,17 +20,18 @@ import (
 	"io"
 	"os"
 
+	"github.com/kuberay-docs/pod-security-e2e/document"
 	"github.com/kuberay-docs/pod-security-e2e/drift"
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("tutorial-drift", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	doc := fs.String("doc", "", "the tutorial to check, a Markdown file")
+	doc := fs.String("doc", "", "the tutorial to check, a Markdown file, or - for standard input")
 	kuberay := fs.String("kuberay", "", "a KubeRay checkout (top directory or ray-operator) to compare with; default: the pinned module, or $E2E_KUBERAY_DIR")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: tutorial-drift --doc FILE.md [--kuberay DIR]")
@@ -37,11 +41,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if *doc == "" || fs.NArg() > 0 {
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "tutorial-drift: unexpected argument %q: the document is given with --doc FILE.md (one document per run)\n", fs.Arg(0))
+		return 2
+	}
+	if *doc == "" {
 		fs.Usage()
 		return 2
 	}
-	data, err := os.ReadFile(*doc)
+	d, err := document.Open(*doc, stdin)
 	if err != nil {
 		fmt.Fprintf(stderr, "tutorial-drift: %v\n", err)
 		return 2
@@ -51,7 +59,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "tutorial-drift: %v\n", err)
 		return 2
 	}
-	report := drift.Check(*doc, data, ref)
+	report := drift.Check(d, ref)
 	for _, f := range report.Findings {
 		fmt.Fprintln(stdout, f)
 	}
@@ -59,9 +67,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, n)
 	}
 	if len(report.Findings) > 0 {
-		fmt.Fprintf(stderr, "tutorial-drift: %s: %d stale facts (compared with %s and this repository)\n", *doc, len(report.Findings), ref.KubeRay)
+		fmt.Fprintf(stderr, "tutorial-drift: %s: %d stale facts (compared with %s and this repository)\n", d.Name, len(report.Findings), ref.KubeRay)
 		return 1
 	}
-	fmt.Fprintf(stderr, "tutorial-drift: %s: no drift found (compared with %s and this repository)\n", *doc, ref.KubeRay)
+	fmt.Fprintf(stderr, "tutorial-drift: %s: no drift found (compared with %s and this repository)\n", d.Name, ref.KubeRay)
 	return 0
 }

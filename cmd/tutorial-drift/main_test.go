@@ -2,14 +2,20 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 )
 
 func runCmd(args ...string) (code int, stdout, stderr string) {
+	return runWith("", args...)
+}
+
+func runWith(stdin string, args ...string) (code int, stdout, stderr string) {
 	var out, errOut bytes.Buffer
-	code = run(args, &out, &errOut)
+	code = run(args, strings.NewReader(stdin), &out, &errOut)
 	return code, out.String(), errOut.String()
 }
 
@@ -52,12 +58,54 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{nil, "usage: tutorial-drift --doc FILE.md"},
 		{[]string{"--doc", "no-such-file.md"}, "no-such-file.md"},
 		{[]string{"--doc", "../../docs/pod-security.md", "--kuberay", "/no/such/checkout"}, "pass a KubeRay checkout"},
-		{[]string{"--doc", "a.md", "extra"}, "usage:"},
+		{[]string{"--doc", "a.md", "extra"}, `unexpected argument "extra": the document is given with --doc FILE.md`},
 		{[]string{"--bogus"}, "flag provided but not defined"},
 	} {
 		code, _, errOut := runCmd(c.args...)
 		if code != 2 || !strings.Contains(errOut, c.want) {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", c.args, code, errOut, c.want)
 		}
+	}
+}
+
+// Inputs that hold no tutorial exit 2 with one line saying what they are and
+// what to give instead, and never "no drift found".
+func TestBadInputsExitTwo(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, data []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, c := range []struct {
+		doc, stdin, want string
+	}{
+		{write("empty.md", nil), "", "is empty"},
+		{write("blank.md", []byte("\n  \n")), "", "is empty"},
+		{write("tutorial.pdf", []byte("%PDF-1.7\n\x00\x01")), "", "is binary"},
+		{write("rendered.txt", []byte("Step 1: create the cluster\nkind create cluster\n")), "", "has no fenced command block"},
+		{"https://docs.ray.io/en/latest/cluster/kubernetes/user-guides/pod-security.html", "", "a URL is not fetched"},
+		{dir, "", "is a directory"},
+		{"-", "", "(standard input): is empty"},
+	} {
+		code, out, errOut := runWith(c.stdin, "--doc", c.doc)
+		if code != 2 || out != "" || !strings.Contains(errOut, c.want) || strings.Count(strings.TrimSpace(errOut), "\n") != 0 || strings.Contains(errOut, "no drift") {
+			t.Errorf("--doc %s: exit %d, stdout %q, stderr %q; want exit 2 and one line with %q", c.doc, code, out, errOut, c.want)
+		}
+	}
+}
+
+// --doc - reads the document from standard input, like a file.
+func TestStdin(t *testing.T) {
+	data, err := os.ReadFile("../../drift/testdata/stale-tutorial.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ := runWith(string(data), "--doc", "-")
+	fileCode, fileOut, _ := runCmd("--doc", "../../drift/testdata/stale-tutorial.md")
+	if code != 1 || out != fileOut || fileCode != 1 {
+		t.Errorf("stdin: exit %d, %d lines; the file: exit %d, %d lines", code, strings.Count(out, "\n"), fileCode, strings.Count(fileOut, "\n"))
 	}
 }
