@@ -10,9 +10,12 @@ package docs
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/kuberay-docs/pod-security-e2e/document"
 	"github.com/kuberay-docs/pod-security-e2e/internal/markdown"
+	"github.com/kuberay-docs/pod-security-e2e/rules"
 )
 
 // Problem is one way a document is wrong.
@@ -35,6 +38,16 @@ type checker struct {
 	// checked are the files `go run ./cmd/podsecurity-check` checked so
 	// far, by step: their output may be quoted in that step.
 	checked map[string][]string
+	// claims127 is set when the document speaks of 127.0.0.1.
+	claims127 bool
+}
+
+// shared reports the findings of the rules every copy of the tutorial
+// obeys (package rules).
+func (c *checker) shared(fs []rules.Finding) {
+	for _, f := range fs {
+		c.addf(f.Line, "%s: %s", f.Problem, f.Truth)
+	}
 }
 
 func (c *checker) addf(line int, format string, args ...interface{}) {
@@ -47,6 +60,10 @@ func Check(doc *document.Document, docDir string, f *Facts) []Problem {
 	c := &checker{doc: doc, f: f, helmRepos: map[string]bool{}, checked: map[string][]string{}}
 	if doc.Unclosed > 0 {
 		c.addf(doc.Unclosed, "the code block opened here is never closed; add a closing %s", doc.UnclosedFence)
+	}
+	c.claims127 = slices.ContainsFunc(doc.Lines, func(l string) bool { return strings.Contains(l, "127.0.0.1") })
+	for i, line := range doc.Lines {
+		c.shared(rules.Line(i+1, line))
 	}
 	c.structure()
 	for i, b := range doc.Blocks {

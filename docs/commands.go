@@ -10,6 +10,7 @@ import (
 
 	"github.com/kuberay-docs/pod-security-e2e/document"
 	"github.com/kuberay-docs/pod-security-e2e/facts"
+	"github.com/kuberay-docs/pod-security-e2e/rules"
 )
 
 // commands checks each simple command of shell block i.
@@ -18,11 +19,7 @@ func (c *checker) commands(i int) {
 		if co.Block != i {
 			continue
 		}
-		for _, w := range append(append([]string{}, co.Env...), co.Words...) {
-			if strings.Contains(w, "0.0.0.0") {
-				c.addf(co.Line, "%q binds or reaches every network interface: instructions bind 127.0.0.1 only", w)
-			}
-		}
+		c.shared(rules.Command(co, c.claims127))
 		c.command(co)
 	}
 }

@@ -49,8 +49,8 @@ func (c *checker) helm(co document.Command) {
 		if v, _ := p.one("--version"); v != versions.KubeRayChartVersion {
 			c.addf(line, "chart version %q: the pin is %s (versions.KubeRayChartVersion)", v, versions.KubeRayChartVersion)
 		}
-		if ns, _ := p.one("--namespace"); ns != facts.Namespace {
-			c.addf(line, "helm install --namespace %q: the operator goes into %s", ns, facts.Namespace)
+		if _, ok := p.one("--namespace"); !ok {
+			c.addf(line, "helm install without --namespace %s: the operator goes into the tutorial's namespace", facts.Namespace)
 		}
 		if vf, _ := p.one("--values"); vf != facts.OperatorValuesFile {
 			c.addf(line, "helm install --values %q: the suite installs with %s", vf, facts.OperatorValuesFile)

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/kuberay-docs/pod-security-e2e/facts"
+	"github.com/kuberay-docs/pod-security-e2e/rules"
 	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
@@ -21,7 +22,6 @@ var (
 	imageRefRE    = regexp.MustCompile(`\b(rayproject/ray-ml|rayproject/ray|kindest/node|quay\.io/kuberay/operator|registry\.k8s\.io/pause)(:[\w.-]+)?(@sha256:[0-9a-f]{64})?`)
 	imageFieldRE  = regexp.MustCompile(`^\s*-?\s*image:\s*["']?([^\s"'#]+)`)
 	rayAirRE      = regexp.MustCompile(`\bray\.air\b(?:\.\w+)*`)
-	violatesRE    = regexp.MustCompile(`violates PodSecurity "([^"]+)"`)
 	cmOutputRE    = regexp.MustCompile("(?i)\\bconfig\\s?maps?\\b(?:/|\\s+\"|\\s+`|\\s+)([a-z0-9]+(?:-[a-z0-9]+)+)")
 	rcOutputRE    = regexp.MustCompile("(?i)\\brayclusters?(?:\\.ray\\.io)?\\b(?:/|\\s+\"|\\s+`)([a-z0-9]+(?:-[a-z0-9]+)+)")
 	svcRefRE      = regexp.MustCompile(`\b(?:svc|service|services)/([a-z0-9]+(?:-[a-z0-9]+)+)`)
@@ -52,7 +52,9 @@ func (c *checker) line(n int, line string) {
 		c.find(n, "import", m+" is Ray AIR's API, which Ray 2.7 folded into ray.train and deprecated",
 			fmt.Sprintf("with %s import the configs from ray.train, as %s does: `%s`", versions.RayImage, facts.PodSecurityClusterFile, strings.TrimSpace(c.ref.trainImport)))
 	}
-	c.message(n, line)
+	for _, f := range rules.Line(n, line) {
+		c.find(f.Line, f.Rule, f.Problem, f.Truth)
+	}
 	if !c.isCommandLine(n) {
 		for _, m := range cmOutputRE.FindAllStringSubmatch(line, -1) {
 			c.configMapRef(n, m[1])
@@ -120,20 +122,6 @@ func (c *checker) images(n int, line string) {
 	}
 	if m := imageFieldRE.FindStringSubmatch(line); m != nil && !imageRefRE.MatchString(m[1]) {
 		c.find(n, "image", "image "+m[1]+" is not one the tutorial pins", "the tutorial's images are "+versions.RayImage+", "+versions.KubeRayOperatorImage+" and "+versions.PauseImage)
-	}
-}
-
-func (c *checker) message(n int, line string) {
-	line = strings.ReplaceAll(line, `\"`, `"`)
-	m := violatesRE.FindStringSubmatchIndex(line)
-	if m == nil {
-		return
-	}
-	if policy := line[m[2]:m[3]]; policy != "restricted:latest" {
-		c.find(n, "message", "the refusal names policy "+policy, "the namespace enforces restricted at version latest: "+facts.RestrictedPrefix)
-	}
-	if strings.Contains(line, `container "`+facts.HeadContainer+`"`) && strings.Contains(line, "allowPrivilegeEscalation") && !strings.Contains(line, facts.HeadViolation) {
-		c.find(n, "message", "the head Pod's refusal is not worded as the API server words it", "it reads: "+facts.RestrictedPrefix+": "+facts.HeadViolation)
 	}
 }
 

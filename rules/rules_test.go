@@ -1,0 +1,97 @@
+package rules
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/kuberay-docs/pod-security-e2e/document"
+)
+
+// command reads one shell line the way package document reads a tutorial.
+func command(t *testing.T, line string) document.Command {
+	t.Helper()
+	d, err := document.Read("t.md", []byte("```sh\n"+line+"\n```\n"))
+	if err != nil || len(d.Commands) != 1 {
+		t.Fatalf("%q: %v, %d commands", line, err, len(d.Commands))
+	}
+	return d.Commands[0]
+}
+
+const sixLabels = "pod-security.kubernetes.io/enforce=restricted pod-security.kubernetes.io/enforce-version=latest " +
+	"pod-security.kubernetes.io/audit=restricted pod-security.kubernetes.io/audit-version=latest " +
+	"pod-security.kubernetes.io/warn=restricted pod-security.kubernetes.io/warn-version=latest"
+
+// Each rule fires on a command that breaks it (want: the rule and a part of
+// the problem) and stays quiet on the tutorial's own command.
+func TestCommandRules(t *testing.T) {
+	for _, c := range []struct {
+		line      string
+		claims127 bool
+		want      []string // "rule: problem part"
+	}{
+		// Quiet.
+		{"kubectl label namespace pod-security " + sixLabels, true, nil},
+		{"kubectl create namespace pod-security", true, nil},
+		{"kubectl get pods --namespace pod-security", true, nil},
+		{"helm install kuberay-operator kuberay/kuberay-operator --namespace pod-security", true, nil},
+		{"kubectl port-forward --namespace pod-security --address 127.0.0.1 svc/x 8265:8265", true, nil},
+		{"kubectl port-forward --namespace pod-security svc/x 8265:8265", false, nil},
+		{"curl -s http://127.0.0.1:8265/api/jobs/", true, nil},
+		// Labels.
+		{"kubectl label namespace pod-security " + strings.Replace(sixLabels, "warn=restricted", "warn=baseline", 1), true, []string{"labels: label pod-security.kubernetes.io/warn=baseline"}},
+		{"kubectl label --overwrite namespace pod-security " + strings.Replace(sixLabels, " pod-security.kubernetes.io/warn-version=latest", "", 1), true, []string{"labels: label pod-security.kubernetes.io/warn-version=latest is missing"}},
+		{"kubectl label namespace pod-security " + sixLabels + " team=ray", true, []string{"labels: label team=ray is not a Pod Security Admission label"}},
+		{"kubectl label namespace pod-security " + sixLabels + " pod-security.kubernetes.io/extra=x", true, []string{"labels: label pod-security.kubernetes.io/extra=x is not one of the six"}},
+		// Namespace.
+		{"kubectl get pods -n default", true, []string{"namespace: --namespace default"}},
+		{"kubectl create namespace ray-security", true, []string{"namespace: kubectl create namespace ray-security"}},
+		{"helm install op kuberay/kuberay-operator --namespace=kuberay", true, []string{"namespace: --namespace kuberay"}},
+		// Bind.
+		{"kubectl port-forward --namespace pod-security --address 0.0.0.0 svc/x 8265:8265", true, []string{"bind: --address 0.0.0.0 binds every network interface"}},
+		{"kubectl port-forward --namespace pod-security --address=192.168.1.5 svc/x 8265:8265", true, []string{"bind: kubectl port-forward --address 192.168.1.5 opens the dashboard"}},
+		{"kubectl port-forward --namespace pod-security svc/x 8265:8265", true, []string{"bind: kubectl port-forward without --address"}},
+		{"ray start --head --dashboard-host=0.0.0.0", true, []string{"bind: --dashboard-host 0.0.0.0"}},
+		{"python -m http.server --bind :: 8000", true, []string{"bind: --bind :: binds every network interface"}},
+		{"curl http://0.0.0.0:8265/api/jobs/", true, []string{`bind: "http://0.0.0.0:8265/api/jobs/" binds or reaches every network interface`}},
+	} {
+		var got []string
+		for _, f := range Command(command(t, c.line), c.claims127) {
+			got = append(got, f.Rule+": "+f.Problem)
+			if f.Truth == "" || f.Line != 2 {
+				t.Errorf("%q: finding %+v must have its line and say what is true", c.line, f)
+			}
+		}
+		if len(got) != len(c.want) {
+			t.Errorf("%q: findings %q, want %d matching %q", c.line, got, len(c.want), c.want)
+			continue
+		}
+		for i, w := range c.want {
+			if !strings.HasPrefix(got[i], w) {
+				t.Errorf("%q: finding %q, want one starting %q", c.line, got[i], w)
+			}
+		}
+	}
+}
+
+func TestRefusal(t *testing.T) {
+	for _, c := range []struct {
+		line string
+		want []string
+	}{
+		{`Error from server (Forbidden): pods "x" is forbidden: violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false (container "ray-head" must set securityContext.allowPrivilegeEscalation=false)`, nil},
+		{"no refusal on this line", nil},
+		{`violates PodSecurity \"restricted:v1.24\": runAsNonRoot != true`, []string{"the refusal names policy restricted:v1.24"}},
+		{`violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false (container "ray-head" must set allowPrivilegeEscalation)`, []string{"the head Pod's refusal is not worded"}},
+	} {
+		fs := Line(7, c.line)
+		if len(fs) != len(c.want) {
+			t.Errorf("%q: %v, want %v", c.line, fs, c.want)
+			continue
+		}
+		for i, w := range c.want {
+			if fs[i].Rule != "message" || fs[i].Line != 7 || !strings.HasPrefix(fs[i].Problem, w) {
+				t.Errorf("%q: %+v, want %q", c.line, fs[i], w)
+			}
+		}
+	}
+}
