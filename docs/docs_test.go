@@ -10,6 +10,7 @@ import (
 	"github.com/kuberay-docs/pod-security-e2e/document"
 	"github.com/kuberay-docs/pod-security-e2e/drift"
 	"github.com/kuberay-docs/pod-security-e2e/facts"
+	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
 // The documents this directory keeps true, English first: the others are
@@ -139,13 +140,17 @@ func TestCheckFindsEachKindOfError(t *testing.T) {
 		{"bind address", "--address 127.0.0.1", "--address 0.0.0.0",
 			[]string{"--address 0.0.0.0 binds every network interface: anyone who can reach this machine reaches the server: bind 127.0.0.1 only"}},
 		{"kind node image", "--image kindest/node:v1.24.17@sha256:bad10f9b98d54586cba05a7eaa1b61c6b90bfc4ee174fdc43a7b75ca75c95e51 --config", "--image kindest/node:v1.24.17 --config",
-			[]string{"kind node image kindest/node:v1.24.17: the pin", "image kindest/node:v1.24.17 is not pinned"}},
+			[]string{"Kind node image kindest/node:v1.24.17 is pinned by tag alone"}},
+		{"kind node image of another release", "--image kindest/node:v1.24.17@sha256:bad10f9b98d54586cba05a7eaa1b61c6b90bfc4ee174fdc43a7b75ca75c95e51 --config", "--image " + versions.KindNodeImage137 + " --config",
+			[]string{"image " + versions.KindNodeImage137 + " differs from this project's pin: this project runs and checks kindest/node:v1.24.17@sha256:"}},
 		{"image in prose", "image `rayproject/ray:2.46.0`", "image `rayproject/ray-ml:2.9.0`",
-			[]string{"image rayproject/ray-ml:2.9.0 is not pinned"}},
+			[]string{"rayproject/ray-ml:2.9.0: the rayproject/ray-ml images are discontinued"}},
 		{"probe image", "--image registry.k8s.io/pause:3.9", "--image busybox",
 			[]string{"step 3's probe runs versions.PauseImage"}},
 		{"chart version", "--version 1.6.2", "--version 1.4.0",
-			[]string{`chart version "1.4.0": the pin is 1.6.2`}},
+			[]string{"chart version 1.4.0 differs from this project's pin: helm install kuberay-operator kuberay/kuberay-operator --version 1.6.2"}},
+		{"chart without version", "--version 1.6.2 --namespace", "--namespace",
+			[]string{"installs the newest chart, not a pinned one"}},
 		{"chart repository", "helm repo add kuberay https://ray-project.github.io/kuberay-helm/", "helm repo add kuberay https://example.com/charts/",
 			[]string{"KubeRay's chart repository is https://ray-project.github.io/kuberay-helm/"}},
 		{"unknown values key", "--values fixtures/operator-values.yaml\n", "--values fixtures/operator-values.yaml --set operator.podSecurity=strict\n",

@@ -59,8 +59,6 @@ type Facts struct {
 	// OperatorDeployment is the Deployment the chart makes.
 	OperatorDeployment string
 
-	// Images maps every pinned image to the pin's name.
-	Images map[string]string
 	// KindNodeImage is the node image of the tutorial's Kubernetes version.
 	KindNodeImage string
 
@@ -105,11 +103,6 @@ func LoadFacts() (*Facts, error) {
 		RayClusters:  map[string]string{},
 		ConfigMaps:   map[string]string{},
 		HeadServices: map[string]string{},
-		Images: map[string]string{
-			versions.RayImage:             "versions.RayImage",
-			versions.KubeRayOperatorImage: "versions.KubeRayOperatorImage",
-			versions.PauseImage:           "versions.PauseImage",
-		},
 		ScriptPrints: map[string]bool{},
 		MakeTargets:  map[string]bool{},
 		CheckOutput:  map[string]map[string]bool{},
@@ -119,11 +112,6 @@ func LoadFacts() (*Facts, error) {
 		return nil, err
 	}
 	f.KindNodeImage = k.KindNodeImage
-	for _, r := range versions.KubernetesReleases {
-		if r.KindNodeImage != "" {
-			f.Images[r.KindNodeImage] = "versions.KubernetesReleases[" + r.Version + "].KindNodeImage"
-		}
-	}
 
 	if f.KubeRayDir, err = upstream.Dir(versions.DefaultKubeRay()); err != nil {
 		return nil, err
@@ -302,20 +290,6 @@ func (f *Facts) loadMakeTargets() error {
 		}
 	}
 	return s.Err()
-}
-
-// pinnedRepository reports whether ref, written without a tag or digest,
-// is the repository of a pinned image (as a values file writes it).
-func (f *Facts) pinnedRepository(ref string) bool {
-	if strings.ContainsAny(ref, ":@") {
-		return false
-	}
-	for img := range f.Images {
-		if strings.HasPrefix(img, ref+":") {
-			return true
-		}
-	}
-	return false
 }
 
 // exists reports whether a path relative to the repository exists.

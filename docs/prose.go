@@ -1,6 +1,6 @@
-// The rules over the document's lines outside the blocks (images and local
-// URLs inside them too): images, test names, paths, links, object names and
-// settings.
+// The rules over the document's lines outside the blocks (local URLs inside
+// them too): test names, paths, links, object names and settings. Images are
+// package rules' (every line, shared with every copy).
 
 package docs
 
@@ -19,8 +19,6 @@ import (
 
 var (
 	inlineCodeRE = regexp.MustCompile("`([^`]+)`")
-	// Image references of the registries the tutorial uses.
-	imageRE = regexp.MustCompile(`\b(?:kindest/node|rayproject/ray(?:-ml)?|quay\.io/kuberay/operator|registry\.k8s\.io/pause)(?::[\w.-]+)?(?:@sha256:[0-9a-f]{64})?`)
 	// Paths of this repository, by their shape.
 	repoPathRE = regexp.MustCompile(`^(?:[\w.-]+/)*[\w.-]+\.(?:ya?ml|go|md|py|log)$|^(?:fixtures|e2e|docs|cmd|tutorial|drift|audit)/[\w./-]*$`)
 	linkRE     = regexp.MustCompile(`\]\(([^)#\s]+)\)`)
@@ -32,16 +30,11 @@ var (
 	versionRE     = regexp.MustCompile(`v\d+\.\d+\.\d+`)
 )
 
-// prose checks facts anywhere in the document: images, test names, paths,
+// prose checks facts anywhere in the document: test names, paths,
 // links, object names, local URLs and settings.
 func (c *checker) prose(docDir string) {
 	for i, line := range c.doc.Lines {
 		n := i + 1
-		for _, img := range imageRE.FindAllString(line, -1) {
-			if _, ok := c.f.Images[img]; !ok && !c.f.pinnedRepository(img) {
-				c.addf(n, "image %s is not pinned: the pins are %s", img, names(c.f.Images))
-			}
-		}
 		for _, m := range localURLRE.FindAllString(line, -1) {
 			c.localURL(n, m)
 		}

@@ -5,7 +5,6 @@
 package drift
 
 import (
-	"fmt"
 	"os"
 	"path"
 	"path/filepath"
@@ -14,14 +13,11 @@ import (
 	"github.com/kuberay-docs/pod-security-e2e/document"
 	"github.com/kuberay-docs/pod-security-e2e/facts"
 	"github.com/kuberay-docs/pod-security-e2e/rules"
-	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
 // command applies the checks that need a command's words.
 func (c *checker) command(co document.Command) {
-	for _, f := range rules.Command(co, c.claims127) {
-		c.find(f.Line, f.Rule, f.Problem, f.Truth)
-	}
+	c.shared(rules.Command(co, c.claims127))
 	switch co.Program {
 	case "kubectl":
 		c.kubectl(co)
@@ -93,21 +89,9 @@ func (c *checker) manifestPath(co document.Command, f string) {
 }
 
 func (c *checker) helm(co document.Command) {
-	values, pos := co.Values("--version"), co.Args
-	if len(pos) < 3 || pos[0] != "install" {
+	// Which chart and version: package rules (Chart).
+	if co.Sub() != "install" {
 		return
-	}
-	want := fmt.Sprintf("helm install kuberay-operator kuberay/kuberay-operator --version %s --namespace %s --values %s", versions.KubeRayChartVersion, facts.Namespace, facts.OperatorValuesFile)
-	chartRef := pos[2]
-	if chartRef == "." || strings.HasPrefix(chartRef, "./") || strings.HasPrefix(chartRef, "/") || strings.HasPrefix(chartRef, "../") || co.Dir != "" && !strings.Contains(chartRef, "/") {
-		c.find(co.Line, "chart", "installs the chart of a KubeRay working tree, whatever version it holds", want)
-		return
-	}
-	switch {
-	case len(values) == 0:
-		c.find(co.Line, "chart", "installs the newest chart, not the pinned one", want)
-	case values[len(values)-1] != versions.KubeRayChartVersion:
-		c.find(co.Line, "chart", "chart version "+values[len(values)-1]+" differs from the pin", want)
 	}
 	for _, set := range co.Values("--set") {
 		key, val, _ := strings.Cut(set, "=")

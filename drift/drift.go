@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/kuberay-docs/pod-security-e2e/document"
+	"github.com/kuberay-docs/pod-security-e2e/rules"
 )
 
 // Finding is one stale fact.
@@ -28,13 +29,20 @@ type Finding struct {
 func (f Finding) String() string { return fmt.Sprintf("%d: %s — %s", f.Line, f.Problem, f.Truth) }
 
 // Note is something the report could not check, so the reader knows it
-// was not.
+// was not; or, with Differs, a pin that differs from this project's without
+// being stale (a published release), which does not count as drift.
 type Note struct {
-	Line int
-	Text string
+	Line    int
+	Text    string
+	Differs bool
 }
 
-func (n Note) String() string { return fmt.Sprintf("%d: not checked: %s", n.Line, n.Text) }
+func (n Note) String() string {
+	if n.Differs {
+		return fmt.Sprintf("%d: note: %s", n.Line, n.Text)
+	}
+	return fmt.Sprintf("%d: not checked: %s", n.Line, n.Text)
+}
 
 // Report is the result for one document.
 type Report struct {
@@ -69,12 +77,28 @@ func (c *checker) find(line int, rule, problem, truth string) {
 }
 
 func (c *checker) note(line int, text string) {
-	key := fmt.Sprintf("%d|note|%s", line, text)
+	c.addNote(Note{Line: line, Text: text})
+}
+
+func (c *checker) addNote(n Note) {
+	key := fmt.Sprintf("%d|note|%s", n.Line, n.Text)
 	if c.seen[key] {
 		return
 	}
 	c.seen[key] = true
-	c.report.Notes = append(c.report.Notes, Note{Line: line, Text: text})
+	c.report.Notes = append(c.report.Notes, n)
+}
+
+// shared reports what package rules found: findings as drift, notes on
+// pins that differ as notes.
+func (c *checker) shared(fs []rules.Finding) {
+	for _, f := range fs {
+		if f.Note {
+			c.addNote(Note{Line: f.Line, Text: f.Problem + " — " + f.Truth, Differs: true})
+			continue
+		}
+		c.find(f.Line, f.Rule, f.Problem, f.Truth)
+	}
 }
 
 // Check reports the drift of one document, read by package document, in

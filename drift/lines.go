@@ -19,8 +19,6 @@ var (
 	// KubeRay paths written without a URL.
 	kubeRayPathRE = regexp.MustCompile(`(?:^|[\s` + "`" + `'"(=:])((?:kuberay/)?(?:ray-operator|helm-chart)/[\w./-]*[\w])`)
 	unpinnedRE    = regexp.MustCompile(`(?i)(check\s*out|checkout|switch to|use)\W+(?:the\s+)?` + "`?" + `(master|main)` + "`?" + `\s+branch|git\s+(?:checkout|switch)\s+(master|main)\b|` + "`?" + `(master|main)` + "`?" + `\s*分支`)
-	imageRefRE    = regexp.MustCompile(`\b(rayproject/ray-ml|rayproject/ray|kindest/node|quay\.io/kuberay/operator|registry\.k8s\.io/pause)(:[\w.-]+)?(@sha256:[0-9a-f]{64})?`)
-	imageFieldRE  = regexp.MustCompile(`^\s*-?\s*image:\s*["']?([^\s"'#]+)`)
 	rayAirRE      = regexp.MustCompile(`\bray\.air\b(?:\.\w+)*`)
 	cmOutputRE    = regexp.MustCompile("(?i)\\bconfig\\s?maps?\\b(?:/|\\s+\"|\\s+`|\\s+)([a-z0-9]+(?:-[a-z0-9]+)+)")
 	rcOutputRE    = regexp.MustCompile("(?i)\\brayclusters?(?:\\.ray\\.io)?\\b(?:/|\\s+\"|\\s+`)([a-z0-9]+(?:-[a-z0-9]+)+)")
@@ -47,14 +45,11 @@ func (c *checker) line(n int, line string) {
 	if m := unpinnedRE.FindString(line); m != "" {
 		c.find(n, "ref", fmt.Sprintf("%q: a branch moves, and KubeRay deleted this tutorial's files from it in 2025", strings.TrimSpace(m)), "use KubeRay "+versions.KubeRay+" (git checkout "+versions.KubeRay+") and this repository's files")
 	}
-	c.images(n, line)
 	if m := rayAirRE.FindString(line); m != "" {
 		c.find(n, "import", m+" is Ray AIR's API, which Ray 2.7 folded into ray.train and deprecated",
 			fmt.Sprintf("with %s import the configs from ray.train, as %s does: `%s`", versions.RayImage, facts.PodSecurityClusterFile, strings.TrimSpace(c.ref.trainImport)))
 	}
-	for _, f := range rules.Line(n, line) {
-		c.find(f.Line, f.Rule, f.Problem, f.Truth)
-	}
+	c.shared(rules.Line(n, line))
 	if !c.isCommandLine(n) {
 		for _, m := range cmOutputRE.FindAllStringSubmatch(line, -1) {
 			c.configMapRef(n, m[1])
@@ -91,37 +86,6 @@ func (c *checker) kubeRayPath(n int, p string) {
 			}
 		}
 		c.find(n, "path", p+" does not exist in "+c.ref.KubeRay, truth)
-	}
-}
-
-var pins = map[string]string{
-	"rayproject/ray":           versions.RayImage,
-	"quay.io/kuberay/operator": versions.KubeRayOperatorImage,
-	"registry.k8s.io/pause":    versions.PauseImage,
-}
-
-func (c *checker) images(n int, line string) {
-	kind, _ := versions.LookupKubernetes(versions.DefaultKubernetes)
-	for _, m := range imageRefRE.FindAllStringSubmatch(line, -1) {
-		repoName, tag, digest := m[1], m[2], m[3]
-		ref := m[0]
-		switch {
-		case repoName == "rayproject/ray-ml":
-			c.find(n, "image", ref+": the rayproject/ray-ml images are discontinued", "use "+versions.RayImage+", the image the tutorial's RayCluster pins")
-		case tag == "" && digest == "":
-			// A repository name alone, as in prose or a values file.
-		case repoName == "kindest/node":
-			if ref != kind.KindNodeImage {
-				c.find(n, "image", "Kind node image "+ref+" is not the tutorial's", "the tutorial runs Kubernetes "+versions.DefaultKubernetes+" on "+kind.KindNodeImage+" (pinned by digest: a tag is rebuilt by every kind release)")
-			}
-		default:
-			if pin := pins[repoName]; ref != pin {
-				c.find(n, "image", "image "+ref+" differs from the pin", "the tutorial pins "+pin)
-			}
-		}
-	}
-	if m := imageFieldRE.FindStringSubmatch(line); m != nil && !imageRefRE.MatchString(m[1]) {
-		c.find(n, "image", "image "+m[1]+" is not one the tutorial pins", "the tutorial's images are "+versions.RayImage+", "+versions.KubeRayOperatorImage+" and "+versions.PauseImage)
 	}
 }
 

@@ -15,14 +15,19 @@ import (
 	"github.com/kuberay-docs/pod-security-e2e/facts"
 )
 
-// Finding is one way a tutorial is wrong.
+// Finding is one way a tutorial is wrong, or, as a note, where it differs
+// from this project's pins without being wrong.
 type Finding struct {
 	Line int
-	// Rule names the rule: labels, namespace, bind or message.
+	// Rule names the rule: labels, namespace, bind, message, image or chart.
 	Rule    string
 	Problem string
 	// Truth is what is true instead, or what to do.
 	Truth string
+	// Note marks a pin that differs from this project's (a published
+	// release, pinned): not stale, so it does not change tutorial-drift's
+	// exit status; this repository's documents follow the pins exactly.
+	Note bool
 }
 
 func (f Finding) String() string { return fmt.Sprintf("%d: %s — %s", f.Line, f.Problem, f.Truth) }
@@ -31,6 +36,7 @@ func (f Finding) String() string { return fmt.Sprintf("%d: %s — %s", f.Line, f
 func Command(co document.Command, claims127 bool) []Finding {
 	out := Bind(co, claims127)
 	out = append(out, Namespace(co)...)
+	out = append(out, Chart(co)...)
 	if co.Program == "kubectl" && co.Sub() == "label" && len(co.Args) >= 3 && isNamespace(co.Args[1]) {
 		out = append(out, Labels(co.Line, co.Args[3:])...)
 	}
@@ -39,7 +45,7 @@ func Command(co document.Command, claims127 bool) []Finding {
 
 // Line applies the rules that read any line of the document.
 func Line(n int, line string) []Finding {
-	return Refusal(n, line)
+	return append(Refusal(n, line), Images(n, line)...)
 }
 
 func isNamespace(s string) bool { return s == "namespace" || s == "namespaces" || s == "ns" }

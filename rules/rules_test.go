@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/kuberay-docs/pod-security-e2e/document"
+	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
 // command reads one shell line the way package document reads a tutorial.
@@ -33,7 +34,7 @@ func TestCommandRules(t *testing.T) {
 		{"kubectl label namespace pod-security " + sixLabels, true, nil},
 		{"kubectl create namespace pod-security", true, nil},
 		{"kubectl get pods --namespace pod-security", true, nil},
-		{"helm install kuberay-operator kuberay/kuberay-operator --namespace pod-security", true, nil},
+		{"helm install kuberay-operator kuberay/kuberay-operator --version 1.6.2 --namespace pod-security", true, nil},
 		{"kubectl port-forward --namespace pod-security --address 127.0.0.1 svc/x 8265:8265", true, nil},
 		{"kubectl port-forward --namespace pod-security svc/x 8265:8265", false, nil},
 		{"curl -s http://127.0.0.1:8265/api/jobs/", true, nil},
@@ -45,7 +46,12 @@ func TestCommandRules(t *testing.T) {
 		// Namespace.
 		{"kubectl get pods -n default", true, []string{"namespace: --namespace default"}},
 		{"kubectl create namespace ray-security", true, []string{"namespace: kubectl create namespace ray-security"}},
-		{"helm install op kuberay/kuberay-operator --namespace=kuberay", true, []string{"namespace: --namespace kuberay"}},
+		{"helm install op kuberay/kuberay-operator --version 1.6.2 --namespace=kuberay", true, []string{"namespace: --namespace kuberay"}},
+		// Chart.
+		{"helm install op kuberay/kuberay-operator --namespace pod-security", true, []string{"chart: installs the newest chart, not a pinned one"}},
+		{"helm install op . --namespace pod-security", true, []string{"chart: installs the chart of a KubeRay working tree"}},
+		{"helm install op kuberay/kuberay-operator --version ^1.6 --namespace pod-security", true, []string{"chart: chart version ^1.6 is not one release"}},
+		{"helm install op kuberay/kuberay-operator --version 1.5.1 --namespace pod-security", true, []string{"chart (note): chart version 1.5.1 differs from this project's pin"}},
 		// Bind.
 		{"kubectl port-forward --namespace pod-security --address 0.0.0.0 svc/x 8265:8265", true, []string{"bind: --address 0.0.0.0 binds every network interface"}},
 		{"kubectl port-forward --namespace pod-security --address=192.168.1.5 svc/x 8265:8265", true, []string{"bind: kubectl port-forward --address 192.168.1.5 opens the dashboard"}},
@@ -56,6 +62,9 @@ func TestCommandRules(t *testing.T) {
 	} {
 		var got []string
 		for _, f := range Command(command(t, c.line), c.claims127) {
+			if f.Note {
+				f.Rule += " (note)"
+			}
 			got = append(got, f.Rule+": "+f.Problem)
 			if f.Truth == "" || f.Line != 2 {
 				t.Errorf("%q: finding %+v must have its line and say what is true", c.line, f)
@@ -91,6 +100,53 @@ func TestRefusal(t *testing.T) {
 		for i, w := range c.want {
 			if fs[i].Rule != "message" || fs[i].Line != 7 || !strings.HasPrefix(fs[i].Problem, w) {
 				t.Errorf("%q: %+v, want %q", c.line, fs[i], w)
+			}
+		}
+	}
+}
+
+func TestImages(t *testing.T) {
+	for _, c := range []struct {
+		line string
+		want []string // "finding: problem part" or "note: problem part"
+	}{
+		// Quiet: the pins, and repositories named without a tag.
+		{"image: " + versions.RayImage, nil},
+		{"kind create cluster --image " + versions.KindNodeImage124, nil},
+		{"The operator image is `quay.io/kuberay/operator`, and the probe " + versions.PauseImage + ".", nil},
+		{"  repository: quay.io/kuberay/operator", nil},
+		// Findings: what cannot be reproduced.
+		{"image: rayproject/ray-ml:2.9.0", []string{"finding: rayproject/ray-ml:2.9.0: the rayproject/ray-ml images are discontinued"}},
+		{"image: rayproject/ray:latest", []string{"finding: image rayproject/ray:latest is not pinned: tag latest moves"}},
+		{"image: rayproject/ray:nightly-py311", []string{"finding: image rayproject/ray:nightly-py311 is not pinned"}},
+		{"kind create cluster --image kindest/node:v1.26.0", []string{"finding: Kind node image kindest/node:v1.26.0 is pinned by tag alone"}},
+		{"    image: busybox", []string{"finding: image busybox is not pinned"}},
+		{"    image: busybox:latest", []string{"finding: image busybox:latest is not pinned"}},
+		// Notes: published releases, pinned, other than this project's.
+		{"image: rayproject/ray:2.9.0", []string{"note: image rayproject/ray:2.9.0 differs from this project's pin"}},
+		{"image: rayproject/ray:2.60.0-py311", []string{"note: image rayproject/ray:2.60.0-py311 differs"}},
+		{"kind create cluster --image " + versions.KindNodeImage137, []string{"note: image " + versions.KindNodeImage137 + " differs"}},
+		{"helm upgrade --set image.tag=x quay.io/kuberay/operator:v1.5.1", []string{"note: image quay.io/kuberay/operator:v1.5.1 differs"}},
+		{"    image: busybox:1.36", []string{"note: image busybox:1.36 is not one this project pins or checks"}},
+	} {
+		var got []string
+		for _, f := range Line(3, c.line) {
+			kind := "finding: "
+			if f.Note {
+				kind = "note: "
+			}
+			got = append(got, kind+f.Problem)
+			if f.Rule != "image" || f.Line != 3 || f.Truth == "" {
+				t.Errorf("%q: %+v", c.line, f)
+			}
+		}
+		if len(got) != len(c.want) {
+			t.Errorf("%q: %q, want %q", c.line, got, c.want)
+			continue
+		}
+		for i, w := range c.want {
+			if !strings.HasPrefix(got[i], w) {
+				t.Errorf("%q: %q, want one starting %q", c.line, got[i], w)
 			}
 		}
 	}

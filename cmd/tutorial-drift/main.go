@@ -63,13 +63,23 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	for _, f := range report.Findings {
 		fmt.Fprintln(stdout, f)
 	}
+	differ := 0
 	for _, n := range report.Notes {
 		fmt.Fprintln(stderr, n)
+		if n.Differs {
+			differ++
+		}
+	}
+	// Pins that differ from this project's are not drift: they are counted
+	// apart and leave the exit status alone.
+	also := ""
+	if differ > 0 {
+		also = fmt.Sprintf("; %d pins differ from this project's but are not stale (the notes above)", differ)
 	}
 	if len(report.Findings) > 0 {
-		fmt.Fprintf(stderr, "tutorial-drift: %s: %d stale facts (compared with %s and this repository)\n", d.Name, len(report.Findings), ref.KubeRay)
+		fmt.Fprintf(stderr, "tutorial-drift: %s: %d stale facts%s (compared with %s and this repository)\n", d.Name, len(report.Findings), also, ref.KubeRay)
 		return 1
 	}
-	fmt.Fprintf(stderr, "tutorial-drift: %s: no drift found (compared with %s and this repository)\n", d.Name, ref.KubeRay)
+	fmt.Fprintf(stderr, "tutorial-drift: %s: no drift found%s (compared with %s and this repository)\n", d.Name, also, ref.KubeRay)
 	return 0
 }

@@ -109,3 +109,18 @@ func TestStdin(t *testing.T) {
 		t.Errorf("stdin: exit %d, %d lines; the file: exit %d, %d lines", code, strings.Count(out, "\n"), fileCode, strings.Count(fileOut, "\n"))
 	}
 }
+
+// A pin that differs from this project's, but names a published release, is
+// a note: it does not make the document stale.
+func TestDifferingPinsAreNotesNotDrift(t *testing.T) {
+	doc := "```sh\nhelm install kuberay-operator kuberay/kuberay-operator --version 1.5.1 --namespace pod-security\n```\n\n```yaml\nimage: rayproject/ray:2.9.0\n```\n"
+	code, out, errOut := runWith(doc, "--doc", "-")
+	if code != 0 || out != "" || !strings.Contains(errOut, "2: note: chart version 1.5.1 differs") || !strings.Contains(errOut, "no drift found; 2 pins differ") {
+		t.Errorf("exit %d, stdout %q, stderr:\n%s", code, out, errOut)
+	}
+	// Fires: a chart with no version at all is drift.
+	code, out, _ = runWith(strings.Replace(doc, "--version 1.5.1 ", "", 1), "--doc", "-")
+	if code != 1 || !strings.Contains(out, "installs the newest chart") {
+		t.Errorf("no --version: exit %d, stdout %q", code, out)
+	}
+}
