@@ -135,6 +135,7 @@ func TestStaleTutorials(t *testing.T) {
 			{`violates PodSecurity \"restricted:v1.24\"`, "message"},
 			{"kubectl get pods -n default", "namespace"},
 			{"from ray.air.config import ScalingConfig", "import"},
+			{`ray.data.read_csv("s3://anonymous@air-example-data/breast_cancer.csv")`, "data"},
 			{"image: rayproject/ray-ml:2.9.0", "image"},
 			{"# Path: kuberay/ray-operator/config/security", "path"},
 			{"kubectl apply -n pod-security -f ray-cluster.pod-security.yaml", "path"},

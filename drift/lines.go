@@ -19,7 +19,6 @@ var (
 	// KubeRay paths written without a URL.
 	kubeRayPathRE = regexp.MustCompile(`(?:^|[\s` + "`" + `'"(=:])((?:kuberay/)?(?:ray-operator|helm-chart)/[\w./-]*[\w])`)
 	unpinnedRE    = regexp.MustCompile(`(?i)(check\s*out|checkout|switch to|use)\W+(?:the\s+)?` + "`?" + `(master|main)` + "`?" + `\s+branch|git\s+(?:checkout|switch)\s+(master|main)\b|` + "`?" + `(master|main)` + "`?" + `\s*分支`)
-	rayAirRE      = regexp.MustCompile(`\bray\.air\b(?:\.\w+)*`)
 	cmOutputRE    = regexp.MustCompile("(?i)\\bconfig\\s?maps?\\b(?:/|\\s+\"|\\s+`|\\s+)([a-z0-9]+(?:-[a-z0-9]+)+)")
 	rcOutputRE    = regexp.MustCompile("(?i)\\brayclusters?(?:\\.ray\\.io)?\\b(?:/|\\s+\"|\\s+`)([a-z0-9]+(?:-[a-z0-9]+)+)")
 	svcRefRE      = regexp.MustCompile(`\b(?:svc|service|services)/([a-z0-9]+(?:-[a-z0-9]+)+)`)
@@ -44,10 +43,6 @@ func (c *checker) line(n int, line string) {
 	}
 	if m := unpinnedRE.FindString(line); m != "" {
 		c.find(n, "ref", fmt.Sprintf("%q: a branch moves, and KubeRay deleted this tutorial's files from it in 2025", strings.TrimSpace(m)), "use KubeRay "+versions.KubeRay+" (git checkout "+versions.KubeRay+") and this repository's files")
-	}
-	if m := rayAirRE.FindString(line); m != "" {
-		c.find(n, "import", m+" is Ray AIR's API, which Ray 2.7 folded into ray.train and deprecated",
-			fmt.Sprintf("with %s import the configs from ray.train, as %s does: `%s`", versions.RayImage, facts.PodSecurityClusterFile, strings.TrimSpace(c.ref.trainImport)))
 	}
 	c.shared(rules.Line(n, line))
 	if !c.isCommandLine(n) {

@@ -54,8 +54,6 @@ type Reference struct {
 	// The fixture's objects: what a stale copy's names should be.
 	fixtureConfigMaps  []string
 	fixtureRayClusters []string
-	// trainImport is the fixture script's import of Ray Train's configs.
-	trainImport string
 }
 
 // NewReference builds the reference. kuberay is a KubeRay checkout (its top
@@ -93,19 +91,12 @@ func NewReference(kuberay string) (*Reference, error) {
 		switch o.GetKind() {
 		case "ConfigMap":
 			ref.fixtureConfigMaps = append(ref.fixtureConfigMaps, o.GetName())
-			script, _, _ := unstructuredString(o.Object, "data", fixtures.ScriptKey)
-			ref.trainImport = trainImportRE.FindString(script)
 		case "RayCluster":
 			ref.fixtureRayClusters = append(ref.fixtureRayClusters, o.GetName())
 		}
 	}
-	if ref.trainImport == "" {
-		return nil, fmt.Errorf("%s: the script has no `from ray.train import …` line, which the import check quotes as the fix", facts.PodSecurityClusterFile)
-	}
 	return ref, nil
 }
-
-var trainImportRE = regexp.MustCompile(`(?m)^\s*from ray\.train import [\w, ]+$`)
 
 func unstructuredString(m map[string]interface{}, keys ...string) (string, bool, error) {
 	var cur interface{} = m

@@ -45,7 +45,9 @@ func Command(co document.Command, claims127 bool) []Finding {
 
 // Line applies the rules that read any line of the document.
 func Line(n int, line string) []Finding {
-	return append(Refusal(n, line), Images(n, line)...)
+	out := append(Refusal(n, line), Images(n, line)...)
+	out = append(out, RayAPI(n, line)...)
+	return append(out, RemoteData(n, line)...)
 }
 
 func isNamespace(s string) bool { return s == "namespace" || s == "namespaces" || s == "ns" }

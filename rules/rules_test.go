@@ -151,3 +151,39 @@ func TestImages(t *testing.T) {
 		}
 	}
 }
+
+func TestRayAPIAndRemoteData(t *testing.T) {
+	if _, err := fixtureScript(); err != nil {
+		t.Fatalf("the fix RayAPI quotes: %v", err)
+	}
+	for _, c := range []struct {
+		line string
+		want []string // "rule: problem part"
+	}{
+		// Quiet: the fixture's way, and URLs that are no data.
+		{"from ray.train import RunConfig, ScalingConfig", nil},
+		{`"train": data.from_items(synthetic_rows(ROWS_TRAIN, seed=1)),`, nil},
+		{"kubectl apply -f https://raw.githubusercontent.com/ray-project/kuberay/v1.6.2/ray-operator/config/samples/ray-cluster.complete.yaml", nil},
+		{"See https://docs.ray.io/en/latest/train/train.html.", nil},
+		// Fires.
+		{"from ray.air.config import ScalingConfig", []string{"import: ray.air.config is Ray AIR's API"}},
+		{"from ray.air import session", []string{"import: ray.air is Ray AIR's API"}},
+		{`ds = ray.data.read_csv("s3://anonymous@air-example-data/breast_cancer.csv")`, []string{"data: reads s3://anonymous@air-example-data/breast_cancer.csv"}},
+		{`ds = ray.data.read_parquet("gs://bucket/x")`, []string{"data: reads gs://bucket/x"}},
+		{`df = pd.read_csv("https://example.com/data/iris.csv.gz")`, []string{"data: reads https://example.com/data/iris.csv"}},
+	} {
+		var got []string
+		for _, f := range Line(5, c.line) {
+			got = append(got, f.Rule+": "+f.Problem)
+		}
+		if len(got) != len(c.want) {
+			t.Errorf("%q: %q, want %q", c.line, got, c.want)
+			continue
+		}
+		for i, w := range c.want {
+			if !strings.HasPrefix(got[i], w) {
+				t.Errorf("%q: %q, want one starting %q", c.line, got[i], w)
+			}
+		}
+	}
+}

@@ -1,0 +1,68 @@
+// What the tutorial's Python runs: Ray APIs that current Ray removed, and
+// data fetched from the internet at run time.
+
+package rules
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/kuberay-docs/pod-security-e2e/facts"
+	"github.com/kuberay-docs/pod-security-e2e/fixtures"
+	"github.com/kuberay-docs/pod-security-e2e/versions"
+)
+
+var (
+	rayAirRE      = regexp.MustCompile(`\bray\.air\b(?:\.\w+)*`)
+	trainImportRE = regexp.MustCompile(`(?m)^\s*from ray\.train import [\w, ]+$`)
+	// remoteDataRE is data read from object storage, or a data file read
+	// over HTTP, when the job runs.
+	remoteDataRE = regexp.MustCompile(`\b(?:s3a?|gs|gcs|abfss?|hdfs)://[^\s"'` + "`" + `)]+|\bhttps?://[^\s"'` + "`" + `)]+\.(?:csv|tsv|parquet|jsonl?|npy|npz|tfrecords?|arrow|feather|zip|tar|tgz|gz|bz2|xz)\b`)
+)
+
+// fixtureScript is what the fixture's script does instead: its Ray Train
+// import, and where its data comes from.
+var fixtureScript = sync.OnceValues(func() (string, error) {
+	objs, err := fixtures.PodSecurityCluster()
+	if err != nil {
+		return "", err
+	}
+	for _, o := range objs {
+		script, _, _ := unstructured.NestedString(o.Object, "data", fixtures.ScriptKey)
+		if imp := trainImportRE.FindString(script); imp != "" {
+			return strings.TrimSpace(imp), nil
+		}
+	}
+	return "", fmt.Errorf("%s's script no longer imports from ray.train", facts.PodSecurityClusterFile)
+})
+
+// RayAPI checks for Ray AIR, which Ray 2.7 folded into ray.train and
+// current Ray no longer has.
+func RayAPI(n int, line string) []Finding {
+	m := rayAirRE.FindString(line)
+	if m == "" {
+		return nil
+	}
+	imp, err := fixtureScript()
+	if err != nil {
+		imp = "from ray.train import …"
+	}
+	return []Finding{{Line: n, Rule: "import", Problem: m + " is Ray AIR's API, which Ray 2.7 folded into ray.train and deprecated",
+		Truth: fmt.Sprintf("with %s import the configs from ray.train, as %s does: `%s`", versions.RayImage, facts.PodSecurityClusterFile, imp)}}
+}
+
+// RemoteData checks for data the job fetches from the internet when it
+// runs: such a tutorial cannot run air-gapped, and its result depends on a
+// bucket or a server nobody pins.
+func RemoteData(n int, line string) []Finding {
+	var out []Finding
+	for _, m := range remoteDataRE.FindAllString(line, -1) {
+		out = append(out, Finding{Line: n, Rule: "data", Problem: "reads " + m + " over the network when it runs: the tutorial cannot run air-gapped, and the data can change or go",
+			Truth: "make the data in the job, as " + facts.PodSecurityClusterFile + "'s script does (synthetic rows with ray.data.from_items), or ship it in the image or a ConfigMap"})
+	}
+	return out
+}
