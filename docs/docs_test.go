@@ -88,7 +88,12 @@ func TestDocumentsHaveNoDrift(t *testing.T) {
 			t.Errorf("%s:%s", name, f)
 		}
 		for _, n := range r.Notes {
-			t.Errorf("%s:%s (the documents should name only paths that can be checked)", name, n)
+			// A pin of another file that differs from this project's (KubeRay's
+			// own sample runs its own Ray) is no drift; the documents' own pins
+			// are held exactly by Check.
+			if !n.Differs {
+				t.Errorf("%s:%s (the documents should name only paths that can be checked)", name, n)
+			}
 		}
 	}
 }

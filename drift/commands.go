@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"sigs.k8s.io/yaml"
+
 	"github.com/kuberay-docs/pod-security-e2e/document"
 	"github.com/kuberay-docs/pod-security-e2e/facts"
 	"github.com/kuberay-docs/pod-security-e2e/rules"
@@ -96,5 +98,40 @@ func (c *checker) helm(co document.Command) {
 	for _, set := range co.Values("--set") {
 		key, val, _ := strings.Cut(set, "=")
 		c.valueEdit(co.Line, map[string]interface{}{key: val}, true)
+	}
+	c.followChart(co)
+}
+
+// followChart checks the values of a chart the document installs from a
+// KubeRay working tree (`helm install NAME DIR`), read from the checkout:
+// the file's lines as the document's, and the operator image its
+// image.repository and image.tag make.
+func (c *checker) followChart(co document.Command) {
+	if len(co.Args) < 3 || c.ref.KubeRayRoot == "" {
+		return
+	}
+	dir := co.Args[2]
+	if !strings.HasPrefix(dir, ".") && !strings.HasPrefix(dir, "/") && (co.Dir == "" || strings.Contains(dir, "/")) {
+		return // A chart from a repository, not a working tree.
+	}
+	rel := path.Join(strings.TrimPrefix(co.Dir, "kuberay/"), dir, "values.yaml")
+	if strings.HasPrefix(dir, "/") || strings.HasPrefix(rel, "..") {
+		return
+	}
+	data, err := os.ReadFile(filepath.Join(c.ref.KubeRayRoot, filepath.FromSlash(rel)))
+	if err != nil {
+		return
+	}
+	c.follow(co.Line, rel+" ("+c.ref.KubeRay+")", data)
+	var values struct {
+		Image struct{ Repository, Tag string }
+	}
+	if yaml.Unmarshal(data, &values) == nil && values.Image.Repository != "" {
+		ref := values.Image.Repository + ":" + values.Image.Tag
+		if values.Image.Tag == "" {
+			ref = values.Image.Repository + ":latest"
+		}
+		fs := rules.Images(lineContaining(data, "tag:"), ref)
+		c.sharedIn(co.Line, rel, fs)
 	}
 }

@@ -17,16 +17,28 @@ import (
 
 // Finding is one stale fact.
 type Finding struct {
+	// Line is the document's line: the fact's own, or the command that
+	// applies or installs the file it is in.
 	Line int
-	// Rule names the check: path, ref, name, import, image, bind, noop,
-	// chart, labels, namespace, message or markdown.
+	// File and FileLine say where in a file the document applies or
+	// installs the fact is, when it is in one ("" and 0 when it is in the
+	// document itself).
+	File     string
+	FileLine int
+	// Rule names the check: path, ref, name, import, data, image, bind,
+	// noop, chart, labels, namespace, message or markdown.
 	Rule    string
 	Problem string
 	// Truth is what is true instead.
 	Truth string
 }
 
-func (f Finding) String() string { return fmt.Sprintf("%d: %s — %s", f.Line, f.Problem, f.Truth) }
+func (f Finding) String() string {
+	if f.File != "" {
+		return fmt.Sprintf("%d: %s:%d: %s — %s", f.Line, f.File, f.FileLine, f.Problem, f.Truth)
+	}
+	return fmt.Sprintf("%d: %s — %s", f.Line, f.Problem, f.Truth)
+}
 
 // Note is something the report could not check, so the reader knows it
 // was not; or, with Differs, a pin that differs from this project's without
@@ -62,18 +74,23 @@ type checker struct {
 	configMaps  map[string]string
 	rayClusters map[string]string
 	headSvcs    map[string]string
+	clusterObjs []clusterObj
 	unresolved  bool
 	// claims127 is set when the document points readers at 127.0.0.1.
 	claims127 bool
 }
 
 func (c *checker) find(line int, rule, problem, truth string) {
-	key := fmt.Sprintf("%d|%s|%s", line, rule, problem)
+	c.add(Finding{Line: line, Rule: rule, Problem: problem, Truth: truth})
+}
+
+func (c *checker) add(f Finding) {
+	key := fmt.Sprintf("%d|%s|%d|%s|%s", f.Line, f.File, f.FileLine, f.Rule, f.Problem)
 	if c.seen[key] {
 		return
 	}
 	c.seen[key] = true
-	c.report.Findings = append(c.report.Findings, Finding{Line: line, Rule: rule, Problem: problem, Truth: truth})
+	c.report.Findings = append(c.report.Findings, f)
 }
 
 func (c *checker) note(line int, text string) {
@@ -92,12 +109,26 @@ func (c *checker) addNote(n Note) {
 // shared reports what package rules found: findings as drift, notes on
 // pins that differ as notes.
 func (c *checker) shared(fs []rules.Finding) {
+	c.sharedIn(0, "", fs)
+}
+
+// sharedIn does the same for a file the document's line uses: each finding's
+// line is then the file's, and the document's is line.
+func (c *checker) sharedIn(line int, file string, fs []rules.Finding) {
 	for _, f := range fs {
+		at := Finding{Line: f.Line, Rule: f.Rule, Problem: f.Problem, Truth: f.Truth}
+		if file != "" {
+			at.Line, at.File, at.FileLine = line, file, f.Line
+		}
 		if f.Note {
-			c.addNote(Note{Line: f.Line, Text: f.Problem + " — " + f.Truth, Differs: true})
+			text := at.Problem + " — " + at.Truth
+			if file != "" {
+				text = fmt.Sprintf("%s:%d: %s", file, f.Line, text)
+			}
+			c.addNote(Note{Line: at.Line, Text: text, Differs: true})
 			continue
 		}
-		c.find(f.Line, f.Rule, f.Problem, f.Truth)
+		c.add(at)
 	}
 }
 
@@ -124,7 +155,13 @@ func Check(doc *document.Document, ref *Reference) Report {
 	}
 	c.noopEdits()
 
-	sort.SliceStable(c.report.Findings, func(i, j int) bool { return c.report.Findings[i].Line < c.report.Findings[j].Line })
+	sort.SliceStable(c.report.Findings, func(i, j int) bool {
+		a, b := c.report.Findings[i], c.report.Findings[j]
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.File < b.File || a.File == b.File && a.FileLine < b.FileLine
+	})
 	sort.SliceStable(c.report.Notes, func(i, j int) bool { return c.report.Notes[i].Line < c.report.Notes[j].Line })
 	return c.report
 }

@@ -151,6 +151,10 @@ func TestStaleTutorials(t *testing.T) {
 			// A published Ray release, pinned: not stale, only not this
 			// project's pin.
 			"image: rayproject/ray:2.9.0",
+			// KubeRay's own sample, which the document applies, runs its own
+			// Ray release (head and worker): followed and noted, not stale.
+			"kubectl apply -n pod-security -f ray-cluster.complete.yaml",
+			"kubectl apply -n pod-security -f ray-cluster.complete.yaml",
 		},
 	}, {
 		file: "testdata/stale-tutorial.zh.md",
@@ -356,5 +360,108 @@ func BenchmarkCheckLongDocument(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		checkText(b, "long.md", long, r)
+	}
+}
+
+// fakeCheckout is a KubeRay checkout in a temporary directory: the pinned
+// ray-operator module, and files written for the test beside it.
+func fakeCheckout(t *testing.T, files map[string]string) *Reference {
+	t.Helper()
+	module, err := upstream.Dir(versions.DefaultKubeRay())
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	if err := os.Symlink(module, filepath.Join(root, "ray-operator")); err != nil {
+		t.Fatal(err)
+	}
+	for name, content := range files {
+		p := filepath.Join(root, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ref, err := NewReference(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ref
+}
+
+// The files a tutorial applies and the chart it installs from a working tree
+// are read from the checkout and checked like its own text; each finding
+// names the file and the file's line, after the document's line that uses
+// the file.
+func TestFollowsTheFilesItApplies(t *testing.T) {
+	staleCluster := strings.Join([]string{
+		"apiVersion: v1", // 1
+		"kind: ConfigMap",
+		"metadata:",
+		"  name: job-script",
+		"data:", // 5
+		"  job.py: |",
+		"    from ray.air.config import ScalingConfig",
+		`    ds = ray.data.read_csv("s3://anonymous@air-example-data/breast_cancer.csv")`,
+		"---",
+		"apiVersion: ray.io/v1", // 10
+		"kind: RayCluster",
+		"metadata:",
+		"  name: stale-cluster",
+		"spec:",
+		"  headGroupSpec:", // 15
+		"    template:",
+		"      spec:",
+		"        containers:",
+		"        - name: ray-head",
+		"          image: rayproject/ray-ml:2.9.0", // 20
+		"        volumes:",
+		"        - name: script",
+		"          configMap:",
+		"            name: example-script",
+	}, "\n")
+	ref := fakeCheckout(t, map[string]string{
+		"docs/examples/stale-cluster.yaml":          staleCluster,
+		"helm-chart/kuberay-operator/Chart.yaml":    "apiVersion: v2\nname: kuberay-operator\nversion: 0.0.1\n",
+		"helm-chart/kuberay-operator/values.yaml":   "image:\n  repository: quay.io/kuberay/operator\n  tag: nightly\n",
+		"helm-chart/kuberay-operator/templates/x.y": "",
+	})
+	doc := strings.Join([]string{
+		"```sh", // 1
+		"# Path: kuberay/docs/examples",
+		"kubectl apply --namespace pod-security -f stale-cluster.yaml",
+		"```",
+		"", // 5
+		"```sh",
+		"# Path: kuberay/helm-chart/kuberay-operator",
+		"helm install kuberay-operator . --namespace pod-security",
+		"```",
+		"", // 10
+		"```sh",
+		"kubectl apply --namespace pod-security -f fixtures/ray-cluster.pod-security.yaml",
+		"```",
+	}, "\n")
+	r := checkText(t, "doc.md", []byte(doc), ref)
+	var got []string
+	for _, f := range r.Findings {
+		got = append(got, fmt.Sprintf("%d %s:%d %s", f.Line, f.File, f.FileLine, f.Rule))
+		if f.File != "" && !strings.HasPrefix(f.String(), fmt.Sprintf("%d: %s:%d: ", f.Line, f.File, f.FileLine)) {
+			t.Errorf("finding %q does not start with the document's line, the file and its line", f)
+		}
+	}
+	want := []string{
+		"3 docs/examples/stale-cluster.yaml:7 import",
+		"3 docs/examples/stale-cluster.yaml:8 data",
+		"3 docs/examples/stale-cluster.yaml:20 image",
+		"3 docs/examples/stale-cluster.yaml:24 name",
+		"8 :0 chart",
+		"8 helm-chart/kuberay-operator/values.yaml:3 image",
+	}
+	// This repository's fixture, applied at line 12, is followed too and
+	// holds nothing stale.
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -15,12 +15,16 @@ import (
 	"github.com/kuberay-docs/pod-security-e2e/document"
 	"github.com/kuberay-docs/pod-security-e2e/facts"
 	"github.com/kuberay-docs/pod-security-e2e/fixtures"
+	"github.com/kuberay-docs/pod-security-e2e/rules"
 )
 
 // collectObjects gathers the objects the document's YAML creates.
 func (c *checker) collectObjects() {
 	for _, o := range c.doc.Objects {
 		c.addObject(o.Unstructured, fmt.Sprintf("the YAML at line %d", o.Line))
+		if o.GetKind() == "RayCluster" {
+			c.clusterObjs = append(c.clusterObjs, clusterObj{obj: o.Unstructured, line: o.Line})
+		}
 	}
 	for _, co := range c.doc.Commands {
 		if co.Program != "kubectl" || (co.Sub() != "apply" && co.Sub() != "create") {
@@ -28,12 +32,19 @@ func (c *checker) collectObjects() {
 		}
 		for _, f := range co.Values("--filename") {
 			if data, where, ok := c.readManifest(co, f); ok {
-				c.addObjects(string(data), where)
+				file, _, _ := strings.Cut(where, " (")
+				for _, o := range c.addObjects(string(data), where) {
+					if o.GetKind() == "RayCluster" {
+						c.clusterObjs = append(c.clusterObjs, clusterObj{obj: o, line: co.Line, file: file, data: data})
+					}
+				}
+				c.follow(co.Line, where, data)
 			} else {
 				c.unresolved = true
 			}
 		}
 	}
+	c.mountedConfigMaps()
 }
 
 // readManifest reads a file a command applies, if it is a path this report
@@ -60,30 +71,127 @@ func (c *checker) readManifest(co document.Command, f string) ([]byte, string, b
 
 func (c *checker) readKubeRay(p string) ([]byte, string, bool) {
 	p = strings.TrimPrefix(p, "kuberay/")
-	rel, ok := strings.CutPrefix(p, "ray-operator/")
-	if !ok {
+	var full string
+	if rel, ok := strings.CutPrefix(p, "ray-operator/"); ok {
+		full = filepath.Join(c.ref.KubeRayDir, filepath.FromSlash(rel))
+	} else if c.ref.KubeRayRoot != "" {
+		// Outside ray-operator/ only a checkout has the file.
+		full = filepath.Join(c.ref.KubeRayRoot, filepath.FromSlash(p))
+	} else {
 		return nil, "", false
 	}
-	data, err := os.ReadFile(filepath.Join(c.ref.KubeRayDir, filepath.FromSlash(rel)))
+	data, err := os.ReadFile(full)
 	if err != nil {
 		return nil, "", false
 	}
 	return data, p + " (" + c.ref.KubeRay + ")", true
 }
 
-func isKubeRayPath(p string) bool {
-	p = strings.TrimPrefix(p, "kuberay/")
-	return p == "kuberay" || strings.HasPrefix(p, "ray-operator") || strings.HasPrefix(p, "helm-chart")
+// follow checks a file the document applies (or installs) at line as the
+// document's own text is checked: each finding names the file and its line.
+func (c *checker) follow(line int, where string, data []byte) {
+	file, _, _ := strings.Cut(where, " (")
+	text := strings.ReplaceAll(strings.ReplaceAll(string(data), "\r\n", "\n"), "\r", "\n")
+	for i, l := range strings.Split(text, "\n") {
+		c.sharedIn(line, file, rules.Line(i+1, l))
+	}
 }
 
-func (c *checker) addObjects(text, where string) {
+// mountedConfigMaps checks that every ConfigMap a RayCluster of the
+// document mounts is one its YAML creates: a Pod whose volume names a
+// missing ConfigMap never starts.
+func (c *checker) mountedConfigMaps() {
+	if c.unresolved {
+		return
+	}
+	for _, rc := range c.clusterObjs {
+		for _, cm := range mountedConfigMaps(rc.obj) {
+			if c.configMaps[cm] != "" {
+				continue
+			}
+			f := Finding{Line: rc.line, Rule: "name", Problem: "RayCluster " + rc.obj.GetName() + " mounts ConfigMap " + cm + ", which no YAML of this tutorial creates: its Pods never start",
+				Truth: "create ConfigMap " + cm + " first, or mount one the tutorial creates: " + orNothing(describe(c.configMaps))}
+			if rc.file != "" {
+				f.File, f.FileLine = rc.file, lineContaining(rc.data, cm)
+			}
+			c.add(f)
+		}
+	}
+}
+
+func orNothing(s string) string {
+	if s == "" {
+		return "it creates none"
+	}
+	return s
+}
+
+// mountedConfigMaps are the ConfigMaps a RayCluster's head and worker
+// templates mount.
+func mountedConfigMaps(rc *unstructured.Unstructured) []string {
+	var templates []map[string]interface{}
+	if t, ok, _ := unstructured.NestedMap(rc.Object, "spec", "headGroupSpec", "template"); ok {
+		templates = append(templates, t)
+	}
+	groups, _, _ := unstructured.NestedSlice(rc.Object, "spec", "workerGroupSpecs")
+	for _, g := range groups {
+		if gm, ok := g.(map[string]interface{}); ok {
+			if t, ok, _ := unstructured.NestedMap(gm, "template"); ok {
+				templates = append(templates, t)
+			}
+		}
+	}
+	var out []string
+	for _, t := range templates {
+		vols, _, _ := unstructured.NestedSlice(t, "spec", "volumes")
+		for _, v := range vols {
+			vm, _ := v.(map[string]interface{})
+			if name, ok, _ := unstructured.NestedString(vm, "configMap", "name"); ok && name != "" {
+				out = append(out, name)
+			}
+		}
+	}
+	return out
+}
+
+// lineContaining is the first line of data that contains s, 0 for none.
+func lineContaining(data []byte, s string) int {
+	for i, l := range strings.Split(string(data), "\n") {
+		if strings.Contains(l, s) {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// isKubeRayPath reports whether p is in a KubeRay checkout: written as one
+// ("kuberay/…", as a `# Path:` comment does), or in its ray-operator or
+// helm-chart directory.
+func isKubeRayPath(p string) bool {
+	if p == "kuberay" || strings.HasPrefix(p, "kuberay/") {
+		return true
+	}
+	return strings.HasPrefix(p, "ray-operator") || strings.HasPrefix(p, "helm-chart")
+}
+
+func (c *checker) addObjects(text, where string) []*unstructured.Unstructured {
 	objs, err := fixtures.Decode(where, []byte(text))
 	if err != nil {
-		return
+		return nil
 	}
 	for _, o := range objs {
 		c.addObject(o, where)
 	}
+	return objs
+}
+
+// clusterObj is a RayCluster of the document: inline at line, or in file
+// (with its data), which the document applies at line.
+type clusterObj struct {
+	obj  *unstructured.Unstructured
+	line int
+	file string
+	data []byte
 }
 
 func (c *checker) addObject(o *unstructured.Unstructured, where string) {
