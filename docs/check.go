@@ -16,6 +16,7 @@ import (
 	"github.com/kuberay-docs/pod-security-e2e/document"
 	"github.com/kuberay-docs/pod-security-e2e/internal/markdown"
 	"github.com/kuberay-docs/pod-security-e2e/rules"
+	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
 // Problem is one way a document is wrong.
@@ -43,9 +44,15 @@ type checker struct {
 }
 
 // shared reports the findings of the rules every copy of the tutorial
-// obeys (package rules).
+// obeys (package rules). A pin that differs and a KubeRay path the pinned
+// module cannot check are problems too: these documents follow the pins and
+// name only what can be checked.
 func (c *checker) shared(fs []rules.Finding) {
 	for _, f := range fs {
+		if f.Unchecked {
+			c.addf(f.Line, "%s: refer to KubeRay's files under ray-operator/, which the pinned module holds", f.Problem)
+			continue
+		}
 		c.addf(f.Line, "%s: %s", f.Problem, f.Truth)
 	}
 }
@@ -62,8 +69,10 @@ func Check(doc *document.Document, docDir string, f *Facts) []Problem {
 		c.addf(doc.Unclosed, "the code block opened here is never closed; add a closing %s", doc.UnclosedFence)
 	}
 	c.claims127 = slices.ContainsFunc(doc.Lines, func(l string) bool { return strings.Contains(l, "127.0.0.1") })
+	src := rules.Source{Name: "KubeRay " + versions.KubeRay, OperatorDir: f.KubeRayDir}
 	for i, line := range doc.Lines {
 		c.shared(rules.Line(i+1, line))
+		c.shared(rules.KubeRayRefs(i+1, line, src))
 	}
 	c.structure()
 	for i, b := range doc.Blocks {

@@ -191,7 +191,7 @@ func TestCheckFindsEachKindOfError(t *testing.T) {
 		{"script output", "XGBoost training succeeded", "XGBoost training done",
 			[]string{`output line "XGBoost training done" is not one docs/output.go can check`}},
 		{"KubeRay tag", "kuberay/v1.6.2/ray-operator", "kuberay/master/ray-operator",
-			[]string{"reads KubeRay at master: the pin is v1.6.2"}},
+			[]string{"links KubeRay at master, which changes under the tutorial: the tutorial is pinned to KubeRay v1.6.2"}},
 		{"KubeRay path", "ray-operator/config/samples/ray-cluster.complete.yaml", "ray-operator/config/security/ray-cluster.complete.yaml",
 			[]string{"ray-operator/config/security/ray-cluster.complete.yaml does not exist in KubeRay v1.6.2"}},
 		{"link", "(pod-security.zh.md)", "(pod-security.cn.md)",
@@ -247,6 +247,8 @@ func TestCheckFindsEachKindOfError(t *testing.T) {
 			[]string{"podsecurity-check fixtures/rayjob.side.yaml: the documents check the fixtures' manifests"}},
 		{"podsecurity-check output", "(pod rayjob-hardened-submitter-*): allowed by restricted:latest", "(pod rayjob-hardened-submitter-*): allowed by restricted:v1.24",
 			[]string{"allowed by restricted:v1.24\" is not one docs/output.go can check"}},
+		{"KubeRay path the module cannot check", "`ray-operator/controllers/ray/common/job.go`", "`helm-chart/kuberay-operator/values.yaml`",
+			[]string{"helm-chart/kuberay-operator/values.yaml: KubeRay v1.6.2 here is the ray-operator Go module only: refer to KubeRay's files under ray-operator/"}},
 		{"KubeRay source path", "`ray-operator/controllers/ray/common/job.go`", "`ray-operator/controllers/ray/job.go`",
 			[]string{"ray-operator/controllers/ray/job.go does not exist in KubeRay v1.6.2"}},
 	} {

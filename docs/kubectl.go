@@ -247,11 +247,9 @@ func (c *checker) kubeRayURL(line int, ref string) {
 		c.addf(line, "%s: the only file fetched by URL is KubeRay's sample, https://raw.githubusercontent.com/ray-project/kuberay/%s/%s", ref, versions.KubeRay, facts.CompleteSampleRepoPath)
 		return
 	}
-	if m[1] != versions.KubeRay {
-		c.addf(line, "%s reads KubeRay at %s: the pin is %s", ref, m[1], versions.KubeRay)
-	}
+	// The ref and whether the file exists: package rules (KubeRayRefs), on
+	// every line.
 	if m[2] != facts.CompleteSampleRepoPath {
 		c.addf(line, "%s: the sample of step 5.1 is %s", ref, facts.CompleteSampleRepoPath)
 	}
-	c.kubeRayPath(line, m[2])
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/kuberay-docs/pod-security-e2e/facts"
 	"github.com/kuberay-docs/pod-security-e2e/fixtures"
+	"github.com/kuberay-docs/pod-security-e2e/rules"
 	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
@@ -98,10 +99,11 @@ func (c *checker) inlineCode(n int, code string) {
 		}
 	case strings.HasPrefix(code, "~/") || strings.Contains(code, " "):
 	case code == facts.CompleteSample:
-		c.kubeRayPath(n, facts.CompleteSampleRepoPath)
+		src := rules.Source{Name: "KubeRay " + versions.KubeRay, OperatorDir: c.f.KubeRayDir}
+		c.shared(rules.KubeRayPath(n, facts.CompleteSampleRepoPath, src))
 	case strings.HasPrefix(code, "ray-operator/"):
-		// KubeRay's source, in the pinned module.
-		c.kubeRayPath(n, code)
+		// KubeRay's source: package rules (KubeRayRefs) checks it in the
+		// pinned module, on every line.
 	case code == fixtures.ScriptKey:
 	case repoPathRE.MatchString(code):
 		c.repoPath(n, code)

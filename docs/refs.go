@@ -4,8 +4,6 @@
 package docs
 
 import (
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -36,19 +34,6 @@ func (c *checker) envVar(line int, assign string) {
 		if value != "standin" && value != "repo" && !c.f.exists(value) {
 			c.addf(line, "E2E_CHART=%s: use standin, repo or an existing chart path", value)
 		}
-	}
-}
-
-// kubeRayPath checks a path of a KubeRay checkout against the pinned module,
-// which holds the ray-operator directory.
-func (c *checker) kubeRayPath(line int, p string) {
-	rel, ok := strings.CutPrefix(p, "ray-operator/")
-	if !ok {
-		c.addf(line, "%s is outside ray-operator/, so it cannot be checked against the pinned module: refer to KubeRay files under ray-operator/", p)
-		return
-	}
-	if _, err := os.Stat(filepath.Join(c.f.KubeRayDir, filepath.FromSlash(rel))); err != nil {
-		c.addf(line, "%s does not exist in KubeRay %s (%s)", p, versions.KubeRay, c.f.KubeRayDir)
 	}
 }
 

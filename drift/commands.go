@@ -65,13 +65,11 @@ func (c *checker) manifestPath(co document.Command, f string) {
 		return // URLs are checked with every line.
 	}
 	if co.Dir != "" && isKubeRayPath(co.Dir) {
-		full := path.Join(strings.TrimPrefix(co.Dir, "kuberay/"), f)
-		if exists, checked := c.ref.kubeRayPath(full); checked && !exists {
-			truth, ok := replacements[full]
-			if !ok {
-				truth = "it is not in " + c.ref.KubeRay
+		// The directory itself is checked (or noted) on its comment's line.
+		for _, fd := range rules.KubeRayPath(co.Line, path.Join(co.Dir, f), c.ref) {
+			if !fd.Unchecked {
+				c.find(fd.Line, fd.Rule, f+" (in "+co.Dir+"): "+fd.Problem, fd.Truth)
 			}
-			c.find(co.Line, "path", f+" (in "+co.Dir+") does not exist in "+c.ref.KubeRay, truth)
 		}
 		return
 	}

@@ -120,6 +120,14 @@ func (c *checker) sharedIn(line int, file string, fs []rules.Finding) {
 		if file != "" {
 			at.Line, at.File, at.FileLine = line, file, f.Line
 		}
+		if f.Unchecked {
+			text := f.Problem + "; " + f.Truth
+			if file != "" {
+				text = fmt.Sprintf("%s:%d: %s", file, f.Line, text)
+			}
+			c.note(at.Line, text)
+			continue
+		}
 		if f.Note {
 			text := at.Problem + " — " + at.Truth
 			if file != "" {

@@ -51,8 +51,8 @@ func (c *checker) collectObjects() {
 // can resolve: in the KubeRay source (by its directory comment or a KubeRay
 // URL) or in this repository.
 func (c *checker) readManifest(co document.Command, f string) ([]byte, string, bool) {
-	if m := kubeRayURLRE.FindStringSubmatch(f); m != nil {
-		return c.readKubeRay(m[2])
+	if _, p, ok := rules.KubeRayURL(f); ok {
+		return c.readKubeRay(p)
 	}
 	if strings.Contains(f, "://") {
 		return nil, "", false

@@ -8,9 +8,7 @@
 package drift
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -25,6 +23,7 @@ import (
 	"github.com/kuberay-docs/pod-security-e2e/fixtures"
 	"github.com/kuberay-docs/pod-security-e2e/internal/repo"
 	"github.com/kuberay-docs/pod-security-e2e/internal/settings"
+	"github.com/kuberay-docs/pod-security-e2e/rules"
 	"github.com/kuberay-docs/pod-security-e2e/upstream"
 	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
@@ -203,18 +202,14 @@ func (r *Reference) chartValue(path []string) (value interface{}, exists, known 
 // kubeRayPath reports whether a path of a KubeRay checkout exists, and
 // whether it could be checked at all.
 func (r *Reference) kubeRayPath(p string) (exists, checked bool) {
-	p = strings.TrimSuffix(strings.TrimPrefix(p, "kuberay/"), "/")
-	var full string
-	if rel, ok := strings.CutPrefix(p+"/", "ray-operator/"); ok {
-		full = filepath.Join(r.KubeRayDir, filepath.FromSlash(strings.TrimSuffix(rel, "/")))
-	} else if r.KubeRayRoot != "" {
-		full = filepath.Join(r.KubeRayRoot, filepath.FromSlash(p))
-	} else {
-		return false, false
-	}
-	_, err := os.Stat(full)
-	return !errors.Is(err, fs.ErrNotExist), true
+	return rules.Source{Name: r.KubeRay, OperatorDir: r.KubeRayDir, Root: r.KubeRayRoot}.Path(p)
 }
+
+// Describe names the KubeRay source, for package rules.
+func (r *Reference) Describe() string { return r.KubeRay }
+
+// Path says whether a path of a KubeRay checkout exists, for package rules.
+func (r *Reference) Path(p string) (exists, checked bool) { return r.kubeRayPath(p) }
 
 // repoPath reports whether a path of this repository exists.
 func (r *Reference) repoPath(p string) bool {

@@ -28,6 +28,9 @@ type Finding struct {
 	// release, pinned): not stale, so it does not change tutorial-drift's
 	// exit status; this repository's documents follow the pins exactly.
 	Note bool
+	// Unchecked marks a fact the KubeRay source at hand cannot check;
+	// Truth says what would.
+	Unchecked bool
 }
 
 func (f Finding) String() string { return fmt.Sprintf("%d: %s — %s", f.Line, f.Problem, f.Truth) }

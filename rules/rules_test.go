@@ -187,3 +187,63 @@ func TestRayAPIAndRemoteData(t *testing.T) {
 		}
 	}
 }
+
+// fakeKubeRay is a KubeRay source that has the paths it lists, and can check
+// only ray-operator/ unless it is a checkout.
+type fakeKubeRay struct {
+	paths    map[string]bool
+	checkout bool
+}
+
+func (f fakeKubeRay) Describe() string { return "KubeRay vX" }
+func (f fakeKubeRay) Path(p string) (bool, bool) {
+	if !f.checkout && !strings.HasPrefix(p, "ray-operator/") {
+		return false, false
+	}
+	return f.paths[p], true
+}
+
+func TestKubeRayRefs(t *testing.T) {
+	src := fakeKubeRay{paths: map[string]bool{"ray-operator/config/samples/ray-cluster.complete.yaml": true}}
+	pinned := "https://raw.githubusercontent.com/ray-project/kuberay/" + versions.KubeRay + "/ray-operator/config/samples/ray-cluster.complete.yaml"
+	for _, c := range []struct {
+		line string
+		src  KubeRay
+		want []string // "rule: problem part", "(unchecked)" marks an Unchecked finding
+	}{
+		// Quiet.
+		{"kubectl apply -f " + pinned, src, nil},
+		{"Read `ray-operator/config/samples/ray-cluster.complete.yaml`.", src, nil},
+		{"The main idea is simple.", src, nil},
+		// Fires.
+		{"kubectl apply -f " + strings.Replace(pinned, versions.KubeRay, "master", 1), src, []string{"ref: links KubeRay at master"}},
+		{"See https://github.com/ray-project/kuberay/blob/" + versions.KubeRay + "/ray-operator/config/security/kind-config.yaml.", src,
+			[]string{"path: ray-operator/config/security/kind-config.yaml does not exist in KubeRay vX"}},
+		{"Check out the `master` branch of KubeRay.", src, []string{`ref: "Check out the ` + "`master`" + ` branch"`}},
+		{"Edit helm-chart/kuberay-operator/values.yaml.", src, []string{"path (unchecked): helm-chart/kuberay-operator/values.yaml: KubeRay vX here is the ray-operator Go module only"}},
+		{"Edit helm-chart/kuberay-operator/values.yaml.", fakeKubeRay{checkout: true}, []string{"path: helm-chart/kuberay-operator/values.yaml does not exist"}},
+	} {
+		var got []string
+		for _, f := range KubeRayRefs(4, c.line, c.src) {
+			r := f.Rule
+			if f.Unchecked {
+				r += " (unchecked)"
+			}
+			got = append(got, r+": "+f.Problem)
+		}
+		if len(got) != len(c.want) {
+			t.Errorf("%q: %q, want %q", c.line, got, c.want)
+			continue
+		}
+		for i, w := range c.want {
+			if !strings.HasPrefix(got[i], w) {
+				t.Errorf("%q: %q, want one starting %q", c.line, got[i], w)
+			}
+		}
+	}
+	// The replacement this repository offers for a deleted file.
+	fs := KubeRayPath(1, "ray-operator/config/security/audit-policy.yaml", src)
+	if len(fs) != 1 || fs[0].Truth != "audit-policy.yaml in this repository" {
+		t.Errorf("deleted audit policy: %+v", fs)
+	}
+}
