@@ -43,6 +43,28 @@ type checker struct {
 	claims127 bool
 }
 
+// known is what the tutorial creates: the fixtures and KubeRay's sample.
+type known struct{ f *Facts }
+
+func (k known) objects(kind string) map[string]string {
+	switch kind {
+	case "ConfigMap":
+		return k.f.ConfigMaps
+	case "RayCluster":
+		return k.f.RayClusters
+	case "RayJob":
+		return k.f.RayJobs
+	case "Job":
+		return k.f.SubmitterJobs
+	case "Service":
+		return k.f.HeadServices
+	}
+	return nil
+}
+
+func (k known) Has(kind, name string) bool  { return k.objects(kind)[name] != "" }
+func (k known) Describe(kind string) string { return names(k.objects(kind)) }
+
 // shared reports the findings of the rules every copy of the tutorial
 // obeys (package rules). A pin that differs and a KubeRay path the pinned
 // module cannot check are problems too: these documents follow the pins and
@@ -74,6 +96,7 @@ func Check(doc *document.Document, docDir string, f *Facts) []Problem {
 		c.shared(rules.Line(i+1, line))
 		c.shared(rules.KubeRayRefs(i+1, line, src))
 	}
+	c.shared(rules.ObjectNames(doc, known{f}))
 	c.structure()
 	for i, b := range doc.Blocks {
 		c.block = b

@@ -62,9 +62,8 @@ func (c *checker) kubectl(co document.Command) {
 			c.manifest(line, f)
 		}
 		if len(files) == 0 {
-			if sub == "delete" && len(args) == 2 && isRayClusterResource(args[0]) {
-				c.rayCluster(line, args[1])
-			} else {
+			// The RayCluster's name: package rules (ObjectNames).
+			if !(sub == "delete" && len(args) == 2 && isRayClusterResource(args[0])) {
 				c.addf(line, "kubectl %s %s: apply or delete the tutorial's files with --filename, or delete raycluster NAME", sub, strings.Join(args, " "))
 			}
 		}
@@ -72,7 +71,6 @@ func (c *checker) kubectl(co document.Command) {
 		switch {
 		case len(args) == 1 && (args[0] == "pods" || args[0] == "pod"):
 		case len(args) == 2 && isRayClusterResource(args[0]):
-			c.rayCluster(line, args[1])
 			if out, ok := p.one("--output"); ok {
 				c.jsonpath(line, out)
 			}
@@ -103,7 +101,6 @@ func (c *checker) kubectl(co document.Command) {
 				c.addf(line, "--for=%s: wait for the operator with --for=condition=Available", cond)
 			}
 		case isRayClusterResource(kind):
-			c.rayCluster(line, name)
 			if cond != "jsonpath={.status.state}=ready" {
 				c.addf(line, "--for=%s: the suite waits for the RayCluster's state ready: --for=jsonpath='{.status.state}'=ready", cond)
 			}
@@ -158,12 +155,6 @@ func isRayClusterResource(s string) bool {
 	return false
 }
 
-func (c *checker) rayCluster(line int, name string) {
-	if c.f.RayClusters[name] == "" {
-		c.addf(line, "RayCluster %s does not exist: the tutorial's RayClusters are %s", name, names(c.f.RayClusters))
-	}
-}
-
 func (c *checker) headService(line int, ref string) {
 	name, ok := strings.CutPrefix(ref, "svc/")
 	if !ok {
@@ -190,7 +181,7 @@ func (c *checker) selector(line int, sel string) {
 		k, v, _ := strings.Cut(term, "=")
 		switch k {
 		case facts.ClusterLabel:
-			c.rayCluster(line, v)
+			// The RayCluster's name: package rules (ObjectNames).
 		case facts.NodeTypeLabel:
 			if v != "head" && v != "worker" {
 				c.addf(line, "%s=%s: KubeRay labels Pods head or worker", k, v)
@@ -231,7 +222,7 @@ func (c *checker) submitterLogs(line int, args []string, p parsed) {
 	want, s, ok := c.stepRayJob()
 	switch {
 	case c.f.SubmitterJobs[name] == "":
-		c.addf(line, "Job %s: KubeRay makes a submitter Job, named after its RayJob, for %s", name, names(c.f.SubmitterJobs))
+		// Not a Job of the tutorial: package rules (ObjectNames) says so.
 	case !ok || !s.Runs:
 		c.addf(line, "kubectl logs %s in step %s: only a submitter that runs has a log, step %s's", args[0], c.block.Marker, runningSubmitterStep())
 	case name != want:

@@ -23,7 +23,6 @@ var (
 	// Paths of this repository, by their shape.
 	repoPathRE = regexp.MustCompile(`^(?:[\w.-]+/)*[\w.-]+\.(?:ya?ml|go|md|py|log)$|^(?:fixtures|e2e|docs|cmd|tutorial|drift|audit)/[\w./-]*$`)
 	linkRE     = regexp.MustCompile(`\]\(([^)#\s]+)\)`)
-	objectRE   = regexp.MustCompile("\\b(ConfigMap|RayCluster|RayJob|Job|Service)\\s*`([a-z0-9-]+)`")
 	envRE      = regexp.MustCompile(`\bE2E_[A-Z0-9_]+(?:=[\w.,/-]+)?`)
 	// A list of versions in parentheses, as the prose names releases:
 	// "(v1.5.1, v1.6.2)", in Chinese "（v1.5.1、v1.6.2）".
@@ -50,25 +49,6 @@ func (c *checker) prose(docDir string) {
 				if _, err := os.Stat(filepath.Join(docDir, filepath.FromSlash(m[1]))); err != nil {
 					c.addf(n, "link %s: no such file next to the document", m[1])
 				}
-			}
-		}
-		for _, m := range objectRE.FindAllStringSubmatch(line, -1) {
-			var known map[string]string
-			switch m[1] {
-			case "ConfigMap":
-				known = c.f.ConfigMaps
-			case "RayCluster":
-				known = c.f.RayClusters
-			case "RayJob":
-				known = c.f.RayJobs
-			case "Job":
-				// KubeRay's submitter Jobs, named after their RayJobs.
-				known = c.f.SubmitterJobs
-			case "Service":
-				known = c.f.HeadServices
-			}
-			if known[m[2]] == "" {
-				c.addf(n, "%s %s does not exist: the tutorial's are %s", m[1], m[2], names(known))
 			}
 		}
 		for _, m := range versionListRE.FindAllStringSubmatch(line, -1) {

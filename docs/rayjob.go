@@ -11,8 +11,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kuberay-docs/pod-security-e2e/document"
 	"github.com/kuberay-docs/pod-security-e2e/facts"
 	"github.com/kuberay-docs/pod-security-e2e/internal/markdown"
+	"github.com/kuberay-docs/pod-security-e2e/rules"
 )
 
 // rayJobStep is what one step of 6 does with its RayJob.
@@ -107,10 +109,10 @@ func isRayJobResource(s string) bool {
 	return false
 }
 
-// rayJob: a RayJob of the fixtures, and in a step of 6 that step's own.
+// rayJob: in a step of 6, the step's own RayJob. That it is a RayJob of the
+// fixtures at all is package rules' (ObjectNames).
 func (c *checker) rayJob(line int, name string) {
 	if c.f.RayJobs[name] == "" {
-		c.addf(line, "RayJob %s does not exist: the fixtures' RayJobs are %s", name, names(c.f.RayJobs))
 		return
 	}
 	if want, s, ok := c.stepRayJob(); ok && name != want {
@@ -239,6 +241,7 @@ func (c *checker) rayJobRow(line int, cells map[string]string) {
 		return
 	}
 	name := cells["NAME"]
+	c.shared(rules.ObjectName(document.Mention{Line: line, Kind: "RayJob", Name: name}, known{c.f}))
 	c.rayJob(line, name)
 	if got := cells["JOB STATUS"]; got != s.JobStatus {
 		c.addf(line, "job status %q: step %s's RayJob has job status %q", got, c.block.Marker, s.JobStatus)

@@ -27,6 +27,9 @@ type Document struct {
 	Commands []Command
 	// Objects are the Kubernetes objects of the YAML blocks.
 	Objects []Object
+	// Mentions are the objects the document names, in line order of
+	// commands first, then of the other lines.
+	Mentions []Mention
 	// Spans are the inline code spans of the prose (outside blocks).
 	Spans []Span
 	// Links are the targets of the prose's Markdown links.
@@ -82,6 +85,7 @@ func parse(name, text string) (*Document, error) {
 			}
 		}
 	}
+	d.Mentions = d.mentions()
 	for i, line := range md.Lines {
 		n := i + 1
 		if md.InBlock[n] {

@@ -1,6 +1,7 @@
 package document
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -176,5 +177,42 @@ func TestOpenReadsFilesAndStdin(t *testing.T) {
 		if err != nil || d.Name != c.name || len(d.Commands) != 3 {
 			t.Errorf("Open(%s): %v", c.arg, err)
 		}
+	}
+}
+
+func TestMentions(t *testing.T) {
+	doc := strings.Join([]string{
+		"Create the ConfigMap `xgboost-example` and the RayCluster `raycluster-pod-security`.", // 1
+		"",
+		"```sh",
+		"kubectl delete raycluster -n pod-security raycluster-complete", // 4
+		"kubectl port-forward svc/raycluster-pod-security-head-svc 8265:8265",
+		"kubectl get pods --namespace pod-security",
+		"kubectl logs job/rayjob-hardened-submitter",
+		"kubectl get rayjob rayjob-sidecar",
+		"# configmap \"old-config\" deleted", // 9: a comment is output, not a command
+		"```",
+		"",
+		"```text",
+		"rayjob.ray.io/rayjob-default-submitter created", // 13
+		"```",
+	}, "\n")
+	d := mustRead(t, "t.md", []byte(doc))
+	var got []string
+	for _, m := range d.Mentions {
+		got = append(got, fmt.Sprintf("%d %s %s", m.Line, m.Kind, m.Name))
+	}
+	want := []string{
+		"4 RayCluster raycluster-complete",
+		"5 Service raycluster-pod-security-head-svc",
+		"7 Job rayjob-hardened-submitter",
+		"8 RayJob rayjob-sidecar",
+		"1 ConfigMap xgboost-example",
+		"1 RayCluster raycluster-pod-security",
+		"9 ConfigMap old-config",
+		"13 RayJob rayjob-default-submitter",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("mentions:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -1,6 +1,7 @@
-// The rules over a command's words that only a copy needs: kubectl's object
-// names and files, helm's chart. The namespace, its labels and bind
-// addresses are package rules', which this repository's documents obey too.
+// The rules over a command's words that only a copy needs: the files kubectl
+// applies, the chart helm installs from a working tree. The namespace, its
+// labels, bind addresses, the chart's version and object names are package
+// rules', which this repository's documents obey too.
 
 package drift
 
@@ -29,30 +30,7 @@ func (c *checker) command(co document.Command) {
 }
 
 func (c *checker) kubectl(co document.Command) {
-	pos := co.Args
-	if len(pos) == 0 {
-		return
-	}
-	sub := pos[0]
-	args := pos[1:]
-	// Object names in arguments.
-	for i, a := range args {
-		typ, name, slash := strings.Cut(a, "/")
-		if !slash && i+1 < len(args) {
-			typ, name = a, args[i+1]
-		}
-		switch typ {
-		case "configmap", "configmaps", "cm":
-			c.configMapRef(co.Line, name)
-		case "raycluster", "rayclusters", "raycluster.ray.io", "rayclusters.ray.io":
-			c.rayClusterRef(co.Line, name)
-		case "svc", "service", "services":
-			if slash {
-				c.serviceRef(co.Line, name)
-			}
-		}
-	}
-	if sub == "apply" || sub == "create" || sub == "delete" {
+	if sub := co.Sub(); sub == "apply" || sub == "create" || sub == "delete" {
 		for _, f := range co.Values("--filename") {
 			c.manifestPath(co, f)
 		}

@@ -74,6 +74,7 @@ type checker struct {
 	configMaps  map[string]string
 	rayClusters map[string]string
 	headSvcs    map[string]string
+	rayJobs     map[string]string
 	clusterObjs []clusterObj
 	unresolved  bool
 	// claims127 is set when the document points readers at 127.0.0.1.
@@ -145,7 +146,7 @@ func (c *checker) sharedIn(line int, file string, fs []rules.Finding) {
 func Check(doc *document.Document, ref *Reference) Report {
 	c := &checker{
 		ref: ref, doc: doc, seen: map[string]bool{},
-		configMaps: map[string]string{}, rayClusters: map[string]string{}, headSvcs: map[string]string{},
+		configMaps: map[string]string{}, rayClusters: map[string]string{}, headSvcs: map[string]string{}, rayJobs: map[string]string{},
 	}
 	if doc.Unclosed > 0 {
 		c.find(doc.Unclosed, "markdown", "code block never closed", "close it with "+doc.UnclosedFence+", or everything after it reads as code")
@@ -161,6 +162,7 @@ func Check(doc *document.Document, ref *Reference) Report {
 			c.command(co)
 		}
 	}
+	c.shared(rules.ObjectNames(doc, known{c}))
 	c.noopEdits()
 
 	sort.SliceStable(c.report.Findings, func(i, j int) bool {

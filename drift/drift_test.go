@@ -188,7 +188,7 @@ func TestFindingsSayWhatIsTrue(t *testing.T) {
 		"import": "from ray.train import RunConfig, ScalingConfig",
 		"bind":   "bind 127.0.0.1 only: --address 127.0.0.1",
 		"noop":   "securityContext.allowPrivilegeEscalation=false, securityContext.capabilities.drop=[ALL], securityContext.runAsNonRoot=true, securityContext.seccompProfile.type=RuntimeDefault",
-		"name":   "ConfigMap xgboost-example is not what this tutorial's YAML creates — it creates ray-example",
+		"name":   "ConfigMap xgboost-example is created by no YAML of this tutorial — its ConfigMaps are ray-example",
 		"chart":  "helm install kuberay-operator kuberay/kuberay-operator --version 1.6.2 --namespace pod-security --values fixtures/operator-values.yaml",
 	} {
 		if !strings.Contains(byRule[rule], want) {

@@ -1,5 +1,7 @@
-// The rules over object names: a ConfigMap, RayCluster or head Service the
-// document uses is one its YAML (or else this repository's fixture) creates.
+// What the document creates, for package rules' check of the names it uses
+// (rules.ObjectNames): a ConfigMap, RayCluster, head Service, RayJob or
+// submitter Job it names must be one its YAML (or else this repository's
+// fixture) creates.
 
 package drift
 
@@ -10,56 +12,69 @@ import (
 	"strings"
 
 	"github.com/kuberay-docs/pod-security-e2e/facts"
-	"github.com/kuberay-docs/pod-security-e2e/versions"
+	"github.com/kuberay-docs/pod-security-e2e/fixtures"
 )
 
-func (c *checker) configMapRef(n int, name string) {
-	if c.configMaps[name] != "" {
-		return
+// known is what the document creates, as drift resolves it: its YAML and
+// the files it applies. Where it creates nothing of a kind, this
+// repository's fixtures stand in (a copy often points at KubeRay files
+// deleted since, which they replace); where it applies a file that could
+// not be read, a fixture's name may be that file's.
+type known struct{ c *checker }
+
+func (k known) Has(kind, name string) bool {
+	c := k.c
+	switch kind {
+	case "ConfigMap":
+		return c.configMaps[name] != "" || len(c.configMaps) == 0 && slices.Contains(c.ref.fixtureConfigMaps, name)
+	case "RayCluster":
+		return c.rayClusters[name] != "" || slices.Contains(c.ref.fixtureRayClusters, name) && (c.unresolved || len(c.rayClusters) == 0)
+	case "Service":
+		rc, _ := strings.CutSuffix(name, "-head-svc")
+		return c.headSvcs[name] != "" || slices.Contains(c.ref.fixtureRayClusters, rc) && (c.unresolved || len(c.headSvcs) == 0)
+	case "RayJob", "Job":
+		// KubeRay names a RayJob's submitter Job after the RayJob.
+		return c.rayJobs[name] != "" || c.unresolved || len(c.rayJobs) == 0 && slices.Contains(fixtureRayJobs(), name)
 	}
-	if len(c.configMaps) > 0 {
-		c.find(n, "name", "ConfigMap "+name+" is not what this tutorial's YAML creates", "it creates "+describe(c.configMaps))
-		return
-	}
-	if !slices.Contains(c.ref.fixtureConfigMaps, name) {
-		c.find(n, "name", "ConfigMap "+name+" is created by no YAML of this tutorial", facts.PodSecurityClusterFile+" creates ConfigMap "+strings.Join(c.ref.fixtureConfigMaps, ", "))
-	}
+	return true
 }
 
-func (c *checker) rayClusterRef(n int, name string) {
-	if c.rayClusters[name] != "" || (c.unresolved && slices.Contains(c.ref.fixtureRayClusters, name)) {
-		return
-	}
-	if len(c.rayClusters) > 0 || !slices.Contains(c.ref.fixtureRayClusters, name) {
-		known := describe(c.rayClusters)
-		if known == "" {
-			known = strings.Join(c.ref.fixtureRayClusters, ", ") + " (" + facts.PodSecurityClusterFile + ")"
+func (k known) Describe(kind string) string {
+	c := k.c
+	switch kind {
+	case "ConfigMap":
+		if len(c.configMaps) > 0 {
+			return describe(c.configMaps)
 		}
-		c.find(n, "name", "RayCluster "+name+" is created by no YAML of this tutorial", "its RayClusters are "+known)
+		return strings.Join(c.ref.fixtureConfigMaps, ", ") + " (" + facts.PodSecurityClusterFile + ")"
+	case "RayCluster":
+		if len(c.rayClusters) > 0 {
+			return describe(c.rayClusters)
+		}
+		return strings.Join(c.ref.fixtureRayClusters, ", ") + " (" + facts.PodSecurityClusterFile + ")"
+	case "Service":
+		var want []string
+		for s := range c.headSvcs {
+			want = append(want, s)
+		}
+		if len(want) == 0 {
+			for _, r := range c.ref.fixtureRayClusters {
+				want = append(want, facts.HeadServiceName(r))
+			}
+		}
+		sort.Strings(want)
+		return strings.Join(want, ", ")
+	case "RayJob", "Job":
+		if len(c.rayJobs) > 0 {
+			return describe(c.rayJobs)
+		}
+		return strings.Join(fixtureRayJobs(), ", ") + " (this repository's fixtures)"
 	}
+	return ""
 }
 
-func (c *checker) serviceRef(n int, name string) {
-	if c.headSvcs[name] != "" {
-		return
-	}
-	// When some applied file could not be read, its RayCluster may be the
-	// one this repository's fixture replaces; then the fixture's names hold.
-	rc, _ := strings.CutSuffix(name, "-head-svc")
-	if slices.Contains(c.ref.fixtureRayClusters, rc) && (c.unresolved || len(c.headSvcs) == 0) {
-		return
-	}
-	var want []string
-	for s := range c.headSvcs {
-		want = append(want, s)
-	}
-	if len(want) == 0 {
-		for _, r := range c.ref.fixtureRayClusters {
-			want = append(want, facts.HeadServiceName(r))
-		}
-	}
-	sort.Strings(want)
-	c.find(n, "name", "Service "+name+" is no RayCluster's head Service", "KubeRay "+versions.KubeRay+" names a head Service <RayCluster>-head-svc: "+strings.Join(want, ", "))
+func fixtureRayJobs() []string {
+	return []string{fixtures.RayJobDefaultSubmitterName, fixtures.RayJobHardenedName, fixtures.RayJobSidecarName}
 }
 
 func describe(m map[string]string) string {

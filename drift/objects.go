@@ -198,6 +198,8 @@ func (c *checker) addObject(o *unstructured.Unstructured, where string) {
 	switch o.GetKind() {
 	case "ConfigMap":
 		c.configMaps[o.GetName()] = where
+	case "RayJob":
+		c.rayJobs[o.GetName()] = where
 	case "RayCluster":
 		c.rayClusters[o.GetName()] = where
 		svc := facts.HeadServiceName(o.GetName())

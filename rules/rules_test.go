@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -245,5 +246,42 @@ func TestKubeRayRefs(t *testing.T) {
 	fs := KubeRayPath(1, "ray-operator/config/security/audit-policy.yaml", src)
 	if len(fs) != 1 || fs[0].Truth != "audit-policy.yaml in this repository" {
 		t.Errorf("deleted audit policy: %+v", fs)
+	}
+}
+
+// fakeKnown creates the objects it lists, as "Kind/name".
+type fakeKnown map[string]bool
+
+func (k fakeKnown) Has(kind, name string) bool  { return k[kind+"/"+name] }
+func (k fakeKnown) Describe(kind string) string { return "the " + kind + "s it lists" }
+
+func TestObjectNames(t *testing.T) {
+	doc := strings.Join([]string{
+		"Apply the RayCluster `rc` and the ConfigMap `cm`.", // 1: quiet
+		"```sh",
+		"kubectl get raycluster rc-typo -n pod-security",            // 3
+		"kubectl port-forward svc/rc-head-svc 8265:8265",            // 4: quiet
+		"kubectl port-forward svc/other-head-svc 8265:8265",         // 5
+		"kubectl logs job/rj-x",                                     // 6
+		"kubectl get pods -l ray.io/cluster=rc-old -n pod-security", // 7
+		"```",
+	}, "\n")
+	d, err := document.Read("t.md", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := fakeKnown{"RayCluster/rc": true, "ConfigMap/cm": true, "Service/rc-head-svc": true}
+	var got []string
+	for _, f := range ObjectNames(d, known) {
+		got = append(got, fmt.Sprintf("%d %s", f.Line, f.Problem))
+	}
+	want := []string{
+		"3 RayCluster rc-typo is created by no YAML of this tutorial",
+		"5 Service other-head-svc is no RayCluster's head Service",
+		"6 Job rj-x is no RayJob's submitter Job",
+		"7 RayCluster rc-old is created by no YAML of this tutorial",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
