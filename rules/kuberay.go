@@ -60,6 +60,7 @@ var (
 	kubeRayURLRE = regexp.MustCompile(`https?://(?:github\.com/ray-project/kuberay/(?:blob|tree|raw)|raw\.githubusercontent\.com/ray-project/kuberay)/([^/\s)]+)/([^\s)"'` + "`" + `#?]+)`)
 	// kubeRayPathRE is a KubeRay path written without a URL.
 	kubeRayPathRE = regexp.MustCompile(`(?:^|[\s` + "`" + `'"(=:])((?:kuberay/)?(?:ray-operator|helm-chart)/[\w./-]*[\w])`)
+	releaseRefRE  = regexp.MustCompile(`^v\d+\.\d+\.\d+$`)
 	unpinnedRE    = regexp.MustCompile(`(?i)(check\s*out|checkout|switch to|use)\W+(?:the\s+)?` + "`?" + `(master|main)` + "`?" + `\s+branch|git\s+(?:checkout|switch)\s+(master|main)\b|` + "`?" + `(master|main)` + "`?" + `\s*分支`)
 )
 
@@ -91,7 +92,12 @@ func KubeRayRefs(n int, line string, src KubeRay) []Finding {
 	for _, m := range kubeRayURLRE.FindAllStringSubmatch(line, -1) {
 		// Sentence punctuation after a URL is not part of it.
 		p := strings.TrimRight(m[2], ".,;:!")
-		if m[1] != versions.KubeRay {
+		switch {
+		case m[1] == versions.KubeRay:
+		case releaseRefRE.MatchString(m[1]):
+			// A release tag does not move: pinned, only not this project's.
+			out = append(out, Finding{Line: n, Rule: "ref", Note: true, Problem: "links KubeRay at " + m[1] + ", not this project's pin", Truth: "this project checks KubeRay " + versions.KubeRay})
+		default:
 			out = append(out, Finding{Line: n, Rule: "ref", Problem: fmt.Sprintf("links KubeRay at %s, which changes under the tutorial", m[1]), Truth: "the tutorial is pinned to KubeRay " + versions.KubeRay + ": use " + versions.KubeRay + " in the URL"})
 		}
 		out = append(out, KubeRayPath(n, p, src)...)

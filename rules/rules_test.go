@@ -220,6 +220,7 @@ func TestKubeRayRefs(t *testing.T) {
 		{"kubectl apply -f " + strings.Replace(pinned, versions.KubeRay, "master", 1), src, []string{"ref: links KubeRay at master"}},
 		{"See https://github.com/ray-project/kuberay/blob/" + versions.KubeRay + "/ray-operator/config/security/kind-config.yaml.", src,
 			[]string{"path: ray-operator/config/security/kind-config.yaml does not exist in KubeRay vX"}},
+		{"kubectl apply -f " + strings.Replace(pinned, versions.KubeRay, "v1.1.0", 1), src, []string{"ref (note): links KubeRay at v1.1.0, not this project's pin"}},
 		{"Check out the `master` branch of KubeRay.", src, []string{`ref: "Check out the ` + "`master`" + ` branch"`}},
 		{"Edit helm-chart/kuberay-operator/values.yaml.", src, []string{"path (unchecked): helm-chart/kuberay-operator/values.yaml: KubeRay vX here is the ray-operator Go module only"}},
 		{"Edit helm-chart/kuberay-operator/values.yaml.", fakeKubeRay{checkout: true}, []string{"path: helm-chart/kuberay-operator/values.yaml does not exist"}},
@@ -229,6 +230,9 @@ func TestKubeRayRefs(t *testing.T) {
 			r := f.Rule
 			if f.Unchecked {
 				r += " (unchecked)"
+			}
+			if f.Note {
+				r += " (note)"
 			}
 			got = append(got, r+": "+f.Problem)
 		}
