@@ -71,15 +71,7 @@ func TestCommandRules(t *testing.T) {
 				t.Errorf("%q: finding %+v must have its line and say what is true", c.line, f)
 			}
 		}
-		if len(got) != len(c.want) {
-			t.Errorf("%q: findings %q, want %d matching %q", c.line, got, len(c.want), c.want)
-			continue
-		}
-		for i, w := range c.want {
-			if !strings.HasPrefix(got[i], w) {
-				t.Errorf("%q: finding %q, want one starting %q", c.line, got[i], w)
-			}
-		}
+		expectPrefixes(t, c.line, got, c.want)
 	}
 }
 
@@ -141,15 +133,7 @@ func TestImages(t *testing.T) {
 				t.Errorf("%q: %+v", c.line, f)
 			}
 		}
-		if len(got) != len(c.want) {
-			t.Errorf("%q: %q, want %q", c.line, got, c.want)
-			continue
-		}
-		for i, w := range c.want {
-			if !strings.HasPrefix(got[i], w) {
-				t.Errorf("%q: %q, want one starting %q", c.line, got[i], w)
-			}
-		}
+		expectPrefixes(t, c.line, got, c.want)
 	}
 }
 
@@ -177,15 +161,7 @@ func TestRayAPIAndRemoteData(t *testing.T) {
 		for _, f := range Line(5, c.line) {
 			got = append(got, f.Rule+": "+f.Problem)
 		}
-		if len(got) != len(c.want) {
-			t.Errorf("%q: %q, want %q", c.line, got, c.want)
-			continue
-		}
-		for i, w := range c.want {
-			if !strings.HasPrefix(got[i], w) {
-				t.Errorf("%q: %q, want one starting %q", c.line, got[i], w)
-			}
-		}
+		expectPrefixes(t, c.line, got, c.want)
 	}
 }
 
@@ -236,15 +212,7 @@ func TestKubeRayRefs(t *testing.T) {
 			}
 			got = append(got, r+": "+f.Problem)
 		}
-		if len(got) != len(c.want) {
-			t.Errorf("%q: %q, want %q", c.line, got, c.want)
-			continue
-		}
-		for i, w := range c.want {
-			if !strings.HasPrefix(got[i], w) {
-				t.Errorf("%q: %q, want one starting %q", c.line, got[i], w)
-			}
-		}
+		expectPrefixes(t, c.line, got, c.want)
 	}
 	// The replacement this repository offers for a deleted file.
 	fs := KubeRayPath(1, "ray-operator/config/security/audit-policy.yaml", src)
@@ -287,5 +255,20 @@ func TestObjectNames(t *testing.T) {
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// expectPrefixes checks that got holds exactly one entry per want, in
+// order, each starting with it.
+func expectPrefixes(t *testing.T, input string, got, want []string) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("%q: %q, want %d matching %q", input, got, len(want), want)
+		return
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(got[i], w) {
+			t.Errorf("%q: %q, want one starting %q", input, got[i], w)
+		}
 	}
 }
