@@ -87,9 +87,7 @@ func (c *checker) addf(line int, format string, args ...interface{}) {
 // document is in, for its relative links.
 func Check(doc *document.Document, docDir string, f *Facts) []Problem {
 	c := &checker{doc: doc, f: f, helmRepos: map[string]bool{}, checked: map[string][]string{}}
-	if doc.Unclosed > 0 {
-		c.addf(doc.Unclosed, "the code block opened here is never closed; add a closing %s", doc.UnclosedFence)
-	}
+	c.shared(rules.Markdown(doc))
 	c.claims127 = slices.ContainsFunc(doc.Lines, func(l string) bool { return strings.Contains(l, "127.0.0.1") })
 	src := rules.Source{Name: "KubeRay " + versions.KubeRay, OperatorDir: f.KubeRayDir}
 	for i, line := range doc.Lines {

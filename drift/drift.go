@@ -148,9 +148,7 @@ func Check(doc *document.Document, ref *Reference) Report {
 		ref: ref, doc: doc, seen: map[string]bool{},
 		configMaps: map[string]string{}, rayClusters: map[string]string{}, headSvcs: map[string]string{}, rayJobs: map[string]string{},
 	}
-	if doc.Unclosed > 0 {
-		c.find(doc.Unclosed, "markdown", "code block never closed", "close it with "+doc.UnclosedFence+", or everything after it reads as code")
-	}
+	c.shared(rules.Markdown(doc))
 	c.claims127 = slices.ContainsFunc(doc.Lines, func(l string) bool { return strings.Contains(l, "127.0.0.1") })
 
 	c.collectObjects()

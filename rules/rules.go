@@ -46,6 +46,15 @@ func Command(co document.Command, claims127 bool) []Finding {
 	return out
 }
 
+// Markdown checks what the document's Markdown does to its reading: a code
+// block never closed turns the rest of it into code.
+func Markdown(d *document.Document) []Finding {
+	if d.Unclosed == 0 {
+		return nil
+	}
+	return []Finding{{Line: d.Unclosed, Rule: "markdown", Problem: "the code block opened here is never closed", Truth: "close it with " + d.UnclosedFence + ", or everything after it reads as code"}}
+}
+
 // Line applies the rules that read any line of the document.
 func Line(n int, line string) []Finding {
 	out := append(Refusal(n, line), Images(n, line)...)

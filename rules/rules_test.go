@@ -272,3 +272,21 @@ func expectPrefixes(t *testing.T, input string, got, want []string) {
 		}
 	}
 }
+
+func TestMarkdown(t *testing.T) {
+	closed, err := document.Read("t.md", []byte("```sh\nkubectl get pods\n```\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fs := Markdown(closed); len(fs) != 0 {
+		t.Errorf("closed blocks: %v", fs)
+	}
+	open, err := document.Read("t.md", []byte("text\n\n~~~~sh\nkubectl get pods\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := Markdown(open)
+	if len(fs) != 1 || fs[0].Line != 3 || fs[0].Rule != "markdown" || !strings.Contains(fs[0].Truth, "close it with ~~~~") {
+		t.Errorf("unclosed block: %+v", fs)
+	}
+}
