@@ -32,7 +32,7 @@ var (
 	proseMentionRE = regexp.MustCompile("\\b(ConfigMap|RayCluster|RayJob|Job|Service)\\s*`([a-z0-9-]+)`")
 	// The names kubectl prints, or prose writes, with the kind before them.
 	textMentionREs = map[string]*regexp.Regexp{
-		"ConfigMap":  regexp.MustCompile("(?i)\\bconfig\\s?maps?\\b(?:/|\\s+\"|\\s+`|\\s+)" + nameRE),
+		"ConfigMap":  regexp.MustCompile("(?i)\\bconfig\\s?maps?\\b(?:/|\\s+\"|\\s+`)" + nameRE),
 		"RayCluster": regexp.MustCompile("(?i)\\brayclusters?(?:\\.ray\\.io)?\\b(?:/|\\s+\"|\\s+`)" + nameRE),
 		"RayJob":     regexp.MustCompile("(?i)\\brayjobs?(?:\\.ray\\.io)?\\b(?:/|\\s+\"|\\s+`)" + nameRE),
 		"Service":    regexp.MustCompile(`\b(?:svc|service|services)/` + nameRE),

@@ -39,8 +39,8 @@ func (c *checker) kubectl(co document.Command) {
 
 // manifestPath checks a file a command applies or deletes.
 func (c *checker) manifestPath(co document.Command, f string) {
-	if strings.Contains(f, "://") {
-		return // URLs are checked with every line.
+	if strings.Contains(f, "://") || f == "-" {
+		return // URLs are checked with every line; stdin is noted where it is applied.
 	}
 	if co.Dir != "" && isKubeRayPath(co.Dir) {
 		// The directory itself is checked (or noted) on its comment's line.
@@ -86,10 +86,10 @@ func (c *checker) followChart(co document.Command) {
 	if len(co.Args) < 3 || c.ref.KubeRayRoot == "" {
 		return
 	}
-	dir := co.Args[2]
-	if !strings.HasPrefix(dir, ".") && !strings.HasPrefix(dir, "/") && (co.Dir == "" || strings.Contains(dir, "/")) {
-		return // A chart from a repository, not a working tree.
+	if !rules.WorkingTreeChart(co) {
+		return
 	}
+	dir := co.Args[2]
 	rel := path.Join(strings.TrimPrefix(co.Dir, "kuberay/"), dir, "values.yaml")
 	if strings.HasPrefix(dir, "/") || strings.HasPrefix(rel, "..") {
 		return

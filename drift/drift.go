@@ -75,7 +75,11 @@ type checker struct {
 	rayClusters map[string]string
 	headSvcs    map[string]string
 	rayJobs     map[string]string
+	jobs        map[string]string
 	clusterObjs []clusterObj
+	// unreadFiles are notes on applied files that could not be read; one
+	// whose path is reported missing needs no note.
+	unreadFiles []Note
 	unresolved  bool
 	// claims127 is set when the document points readers at 127.0.0.1.
 	claims127 bool
@@ -146,7 +150,7 @@ func (c *checker) sharedIn(line int, file string, fs []rules.Finding) {
 func Check(doc *document.Document, ref *Reference) Report {
 	c := &checker{
 		ref: ref, doc: doc, seen: map[string]bool{},
-		configMaps: map[string]string{}, rayClusters: map[string]string{}, headSvcs: map[string]string{}, rayJobs: map[string]string{},
+		configMaps: map[string]string{}, rayClusters: map[string]string{}, headSvcs: map[string]string{}, rayJobs: map[string]string{}, jobs: map[string]string{},
 	}
 	c.shared(rules.Markdown(doc))
 	c.claims127 = slices.ContainsFunc(doc.Lines, func(l string) bool { return strings.Contains(l, "127.0.0.1") })
@@ -162,6 +166,17 @@ func Check(doc *document.Document, ref *Reference) Report {
 	}
 	c.shared(rules.ObjectNames(doc, known{c}))
 	c.noopEdits()
+	missing := map[int]bool{}
+	for _, f := range c.report.Findings {
+		if f.Rule == "path" && f.File == "" {
+			missing[f.Line] = true
+		}
+	}
+	for _, n := range c.unreadFiles {
+		if !missing[n.Line] {
+			c.addNote(n)
+		}
+	}
 
 	sort.SliceStable(c.report.Findings, func(i, j int) bool {
 		a, b := c.report.Findings[i], c.report.Findings[j]

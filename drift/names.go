@@ -26,7 +26,7 @@ func (k known) Has(kind, name string) bool {
 	c := k.c
 	switch kind {
 	case "ConfigMap":
-		return c.configMaps[name] != "" || len(c.configMaps) == 0 && slices.Contains(c.ref.fixtureConfigMaps, name)
+		return c.configMaps[name] != "" || c.unresolved || len(c.configMaps) == 0 && slices.Contains(c.ref.fixtureConfigMaps, name)
 	case "RayCluster":
 		return c.rayClusters[name] != "" || slices.Contains(c.ref.fixtureRayClusters, name) && (c.unresolved || len(c.rayClusters) == 0)
 	case "Service":
@@ -34,7 +34,7 @@ func (k known) Has(kind, name string) bool {
 		return c.headSvcs[name] != "" || slices.Contains(c.ref.fixtureRayClusters, rc) && (c.unresolved || len(c.headSvcs) == 0)
 	case "RayJob", "Job":
 		// KubeRay names a RayJob's submitter Job after the RayJob.
-		return c.rayJobs[name] != "" || c.unresolved || len(c.rayJobs) == 0 && slices.Contains(fixtureRayJobs(), name)
+		return c.rayJobs[name] != "" || kind == "Job" && c.jobs[name] != "" || c.unresolved || len(c.rayJobs) == 0 && slices.Contains(fixtureRayJobs(), name)
 	}
 	return true
 }

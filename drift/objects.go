@@ -16,6 +16,7 @@ import (
 	"github.com/kuberay-docs/pod-security-e2e/facts"
 	"github.com/kuberay-docs/pod-security-e2e/fixtures"
 	"github.com/kuberay-docs/pod-security-e2e/rules"
+	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
 // collectObjects gathers the objects the document's YAML creates.
@@ -30,6 +31,10 @@ func (c *checker) collectObjects() {
 		if co.Program != "kubectl" || (co.Sub() != "apply" && co.Sub() != "create") {
 			continue
 		}
+		// `kubectl create configmap NAME --from-file …` creates one.
+		if co.Sub() == "create" && len(co.Args) >= 3 && (co.Args[1] == "configmap" || co.Args[1] == "cm") {
+			c.configMaps[co.Args[2]] = fmt.Sprintf("kubectl create configmap at line %d", co.Line)
+		}
 		for _, f := range co.Values("--filename") {
 			if data, where, ok := c.readManifest(co, f); ok {
 				file, _, _ := strings.Cut(where, " (")
@@ -40,7 +45,10 @@ func (c *checker) collectObjects() {
 				}
 				c.follow(co.Line, where, data)
 			} else {
+				// Its objects are unknown, and nothing in it was checked:
+				// say so, never let it pass as checked.
 				c.unresolved = true
+				c.unreadFiles = append(c.unreadFiles, Note{Line: co.Line, Text: c.unread(co, f)})
 			}
 		}
 	}
@@ -51,7 +59,12 @@ func (c *checker) collectObjects() {
 // can resolve: in the KubeRay source (by its directory comment or a KubeRay
 // URL) or in this repository.
 func (c *checker) readManifest(co document.Command, f string) ([]byte, string, bool) {
-	if _, p, ok := rules.KubeRayURL(f); ok {
+	if ref, p, ok := rules.KubeRayURL(f); ok {
+		// The source at hand is the pinned release (or a checkout of it):
+		// the file at another ref may hold something else entirely.
+		if ref != versions.KubeRay {
+			return nil, "", false
+		}
 		return c.readKubeRay(p)
 	}
 	if strings.Contains(f, "://") {
@@ -87,6 +100,22 @@ func (c *checker) readKubeRay(p string) ([]byte, string, bool) {
 	return data, p + " (" + c.ref.KubeRay + ")", true
 }
 
+// unread says why a file the document applies at co was not read, and what
+// would read it.
+func (c *checker) unread(co document.Command, f string) string {
+	switch ref, _, ok := rules.KubeRayURL(f); {
+	case f == "-":
+		return "the YAML kubectl reads from standard input here (a heredoc or a pipe) is not read: put it in a yaml block or a file to have it checked"
+	case ok && ref != versions.KubeRay:
+		return f + ": the file at " + ref + " is not read (the source at hand is " + c.ref.KubeRay + "): its objects, images and code are not checked"
+	case strings.Contains(f, "://"):
+		return f + ": a URL is not fetched, so the file's objects, images and code are not checked: download it and check it as a file"
+	case c.ref.KubeRayRoot == "":
+		return f + ": not in this repository or the pinned ray-operator module, so not checked; pass --kuberay with a checkout that has it"
+	}
+	return f + ": not found, so not checked"
+}
+
 // follow checks a file the document applies (or installs) at line as the
 // document's own text is checked: each finding names the file and its line.
 func (c *checker) follow(line int, where string, data []byte) {
@@ -112,7 +141,7 @@ func (c *checker) mountedConfigMaps() {
 			f := Finding{Line: rc.line, Rule: "name", Problem: "RayCluster " + rc.obj.GetName() + " mounts ConfigMap " + cm + ", which no YAML of this tutorial creates: its Pods never start",
 				Truth: "create ConfigMap " + cm + " first, or mount one the tutorial creates: " + orNothing(describe(c.configMaps))}
 			if rc.file != "" {
-				f.File, f.FileLine = rc.file, lineContaining(rc.data, cm)
+				f.File, f.FileLine = rc.file, mountLine(rc.data, cm)
 			}
 			c.add(f)
 		}
@@ -152,6 +181,25 @@ func mountedConfigMaps(rc *unstructured.Unstructured) []string {
 		}
 	}
 	return out
+}
+
+// mountLine is the line of a ConfigMap volume's `name: cm`, the first
+// `name:` after a `configMap:` line; 0 when there is none.
+func mountLine(data []byte, cm string) int {
+	inMount := false
+	for i, l := range strings.Split(string(data), "\n") {
+		t := strings.TrimSpace(l)
+		switch {
+		case strings.HasPrefix(t, "configMap:"):
+			inMount = true
+		case inMount && strings.HasPrefix(t, "name:"):
+			if strings.Trim(strings.TrimSpace(strings.TrimPrefix(t, "name:")), `"'`) == cm {
+				return i + 1
+			}
+			inMount = false
+		}
+	}
+	return 0
 }
 
 // lineContaining is the first line of data that contains s, 0 for none.
@@ -200,6 +248,8 @@ func (c *checker) addObject(o *unstructured.Unstructured, where string) {
 		c.configMaps[o.GetName()] = where
 	case "RayJob":
 		c.rayJobs[o.GetName()] = where
+	case "Job":
+		c.jobs[o.GetName()] = where
 	case "RayCluster":
 		c.rayClusters[o.GetName()] = where
 		svc := facts.HeadServiceName(o.GetName())

@@ -3,6 +3,8 @@
 package rules
 
 import (
+	"strings"
+
 	"github.com/kuberay-docs/pod-security-e2e/document"
 	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
@@ -30,7 +32,9 @@ func ObjectNames(d *document.Document, known Known) []Finding {
 
 // ObjectName checks one object the document names.
 func ObjectName(m document.Mention, known Known) []Finding {
-	if known.Has(m.Kind, m.Name) {
+	// Of Services, only a RayCluster's head Service is the tutorial's to
+	// create; others (the operator's, say) come from charts.
+	if known.Has(m.Kind, m.Name) || m.Kind == "Service" && !strings.HasSuffix(m.Name, "-head-svc") {
 		return nil
 	}
 	f := Finding{Line: m.Line, Rule: "name", Problem: m.Kind + " " + m.Name + " is created by no YAML of this tutorial", Truth: "its " + m.Kind + "s are " + known.Describe(m.Kind)}

@@ -40,10 +40,27 @@ func Command(co document.Command, claims127 bool) []Finding {
 	out := Bind(co, claims127)
 	out = append(out, Namespace(co)...)
 	out = append(out, Chart(co)...)
-	if co.Program == "kubectl" && co.Sub() == "label" && len(co.Args) >= 3 && isNamespace(co.Args[1]) {
-		out = append(out, Labels(co.Line, co.Args[3:])...)
+	if co.Program == "kubectl" && co.Sub() == "label" {
+		if _, labels, ok := namespaceTarget(co.Args[1:]); ok {
+			out = append(out, Labels(co.Line, labels)...)
+		}
 	}
 	return out
+}
+
+// namespaceTarget reads kubectl's `namespace NAME …` or `namespace/NAME …`
+// (also ns, namespaces): the namespace and the words after it.
+func namespaceTarget(args []string) (name string, rest []string, ok bool) {
+	if len(args) == 0 {
+		return "", nil, false
+	}
+	if typ, n, slash := strings.Cut(args[0], "/"); slash && isNamespace(typ) {
+		return n, args[1:], true
+	}
+	if len(args) >= 2 && isNamespace(args[0]) {
+		return args[1], args[2:], true
+	}
+	return "", nil, false
 }
 
 // Markdown checks what the document's Markdown does to its reading: a code
@@ -65,8 +82,19 @@ func Line(n int, line string) []Finding {
 func isNamespace(s string) bool { return s == "namespace" || s == "namespaces" || s == "ns" }
 
 // Labels checks the labels of `kubectl label namespace pod-security …`:
-// exactly the six of step 3, each with its value.
+// exactly the six of step 3, each with its value. A command that removes
+// labels (`key-`) or sets none of the Pod Security labels is not step 3.
 func Labels(line int, args []string) []Finding {
+	sets := false
+	for _, a := range args {
+		if strings.HasSuffix(a, "-") && !strings.Contains(a, "=") {
+			return nil
+		}
+		sets = sets || strings.HasPrefix(a, facts.LabelPrefix)
+	}
+	if !sets {
+		return nil
+	}
 	var out []Finding
 	find := func(problem, truth string) {
 		out = append(out, Finding{Line: line, Rule: "labels", Problem: problem, Truth: truth})
@@ -117,8 +145,10 @@ func Namespace(co document.Command) []Finding {
 			wrong("--namespace " + n)
 		}
 	}
-	if co.Program == "kubectl" && (co.Sub() == "create" || co.Sub() == "label") && len(co.Args) >= 3 && isNamespace(co.Args[1]) && co.Args[2] != facts.Namespace {
-		wrong("kubectl " + co.Sub() + " namespace " + co.Args[2])
+	if co.Program == "kubectl" && (co.Sub() == "create" || co.Sub() == "label") {
+		if name, _, ok := namespaceTarget(co.Args[1:]); ok && name != facts.Namespace {
+			wrong("kubectl " + co.Sub() + " namespace " + name)
+		}
 	}
 	return out
 }

@@ -44,7 +44,15 @@ func TestCommandRules(t *testing.T) {
 		{"kubectl label --overwrite namespace pod-security " + strings.Replace(sixLabels, " pod-security.kubernetes.io/warn-version=latest", "", 1), true, []string{"labels: label pod-security.kubernetes.io/warn-version=latest is missing"}},
 		{"kubectl label namespace pod-security " + sixLabels + " team=ray", true, []string{"labels: label team=ray is not a Pod Security Admission label"}},
 		{"kubectl label namespace pod-security " + sixLabels + " pod-security.kubernetes.io/extra=x", true, []string{"labels: label pod-security.kubernetes.io/extra=x is not one of the six"}},
+		{"kubectl label --overwrite namespace/pod-security pod-security.kubernetes.io/enforce=baseline", true, []string{
+			"labels: label pod-security.kubernetes.io/enforce=baseline", "labels: label pod-security.kubernetes.io/enforce-version=latest is missing",
+			"labels: label pod-security.kubernetes.io/audit=restricted is missing", "labels: label pod-security.kubernetes.io/audit-version=latest is missing",
+			"labels: label pod-security.kubernetes.io/warn=restricted is missing", "labels: label pod-security.kubernetes.io/warn-version=latest is missing"}},
+		// Quiet: removing labels, or labels that are not Pod Security's.
+		{"kubectl label namespace pod-security pod-security.kubernetes.io/enforce-", true, nil},
+		{"kubectl label namespace pod-security team=ray", true, nil},
 		// Namespace.
+		{"kubectl label ns/kuberay " + sixLabels, true, []string{"namespace: kubectl label namespace kuberay"}},
 		{"kubectl get pods -n default", true, []string{"namespace: --namespace default"}},
 		{"kubectl create namespace ray-security", true, []string{"namespace: kubectl create namespace ray-security"}},
 		{"helm install op kuberay/kuberay-operator --version 1.6.2 --namespace=kuberay", true, []string{"namespace: --namespace kuberay"}},
@@ -121,6 +129,15 @@ func TestImages(t *testing.T) {
 		{"kind create cluster --image " + versions.KindNodeImage137, []string{"note: image " + versions.KindNodeImage137 + " differs"}},
 		{"helm upgrade --set image.tag=x quay.io/kuberay/operator:v1.5.1", []string{"note: image quay.io/kuberay/operator:v1.5.1 differs"}},
 		{"    image: busybox:1.36", []string{"note: image busybox:1.36 is not one this project pins or checks"}},
+		// Where an image is used, a repository alone is unpinned; in prose it
+		// is a name, even a discontinued one.
+		{"kind create cluster --image kindest/node --config kind-config.yaml", []string{"finding: image kindest/node is not pinned"}},
+		{"    image: rayproject/ray", []string{"finding: image rayproject/ray is not pinned"}},
+		{"The rayproject/ray-ml images are discontinued; use rayproject/ray.", nil},
+		{"- image: the Ray image every Pod runs", nil},
+		// A digest is a pin: quiet when it is this project's, a note else.
+		{"    image: kindest/node@" + strings.SplitN(versions.KindNodeImage124, "@", 2)[1], nil},
+		{"    image: rayproject/ray@sha256:" + strings.Repeat("0", 64), []string{"note: image rayproject/ray@sha256:" + strings.Repeat("0", 64) + " differs"}},
 	} {
 		var got []string
 		for _, f := range Line(3, c.line) {
