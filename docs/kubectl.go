@@ -142,6 +142,11 @@ func (c *checker) kubectl(co document.Command) {
 		if remote != strconv.Itoa(facts.DashboardPort) || local != remote {
 			c.addf(line, "port-forward %s: forward the dashboard's port %d to the same local port, %d:%d, which the documents' URLs use", args[1], facts.DashboardPort, facts.DashboardPort, facts.DashboardPort)
 		}
+		// Binding loopback is package rules'; these documents name the one
+		// address their URLs use.
+		if addr, ok := p.one("--address"); ok && addr != "127.0.0.1" {
+			c.addf(line, "port-forward --address %s: the documents bind and reach 127.0.0.1, as their URLs do", addr)
+		}
 	default:
 		c.addf(line, "kubectl %s is not one docs/kubectl.go knows: teach it what the arguments must equal, or remove the command", sub)
 	}

@@ -17,11 +17,15 @@ import (
 )
 
 var (
-	rayAirRE      = regexp.MustCompile(`\bray\.air\b(?:\.\w+)*`)
+	// rayAirRE is Ray AIR used in code: imported, or called; prose that
+	// names `ray.air` (to warn readers off it, say) is no use of it.
+	rayAirRE      = regexp.MustCompile(`\b(?:from\s+ray\.air\b(?:\.\w+)*|import\s+ray\.air\b(?:\.\w+)*|ray\.air(?:\.\w+)+\s*\()`)
 	trainImportRE = regexp.MustCompile(`(?m)^\s*from ray\.train import [\w, ]+$`)
 	// remoteDataRE is data read from object storage, or a data file read
 	// over HTTP, when the job runs.
-	remoteDataRE = regexp.MustCompile(`\b(?:s3a?|gs|gcs|abfss?|hdfs)://[^\s"'` + "`" + `)]+|\bhttps?://[^\s"'` + "`" + `)]+\.(?:csv|tsv|parquet|jsonl?|npy|npz|tfrecords?|arrow|feather|zip|tar|tgz|gz|bz2|xz)\b`)
+	// (Archives are left out: a setup step downloads a release or a chart
+	// as a .tgz, which is no data the job reads.)
+	remoteDataRE = regexp.MustCompile(`\b(?:s3a?|gs|gcs|abfss?|hdfs)://[^\s"'` + "`" + `)]+|\bhttps?://[^\s"'` + "`" + `)]+\.(?:csv|tsv|parquet|jsonl?|npy|npz|tfrecords?|arrow|feather)\b`)
 )
 
 // fixtureScript is what the fixture's script does instead: its Ray Train
@@ -43,10 +47,14 @@ var fixtureScript = sync.OnceValues(func() (string, error) {
 // RayAPI checks for Ray AIR, which Ray 2.7 folded into ray.train and
 // current Ray no longer has.
 func RayAPI(n int, line string) []Finding {
+	if commented(line) {
+		return nil
+	}
 	m := rayAirRE.FindString(line)
 	if m == "" {
 		return nil
 	}
+	m = strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(m, "from"), "import"), "("))
 	imp, err := fixtureScript()
 	if err != nil {
 		imp = "from ray.train import …"
@@ -59,10 +67,20 @@ func RayAPI(n int, line string) []Finding {
 // runs: such a tutorial cannot run air-gapped, and its result depends on a
 // bucket or a server nobody pins.
 func RemoteData(n int, line string) []Finding {
+	if commented(line) {
+		return nil
+	}
 	var out []Finding
 	for _, m := range remoteDataRE.FindAllString(line, -1) {
 		out = append(out, Finding{Line: n, Rule: "data", Problem: "reads " + m + " over the network when it runs: the tutorial cannot run air-gapped, and the data can change or go",
 			Truth: "make the data in the job, as " + facts.PodSecurityClusterFile + "'s script does (synthetic rows with ray.data.from_items), or ship it in the image or a ConfigMap"})
 	}
 	return out
+}
+
+// commented reports whether a line of code is a comment ("#" in Python,
+// YAML and shell, "//"): code that does not run.
+func commented(line string) bool {
+	t := strings.TrimSpace(line)
+	return strings.HasPrefix(t, "#") || strings.HasPrefix(t, "//")
 }

@@ -173,6 +173,12 @@ func TestRayAPIAndRemoteData(t *testing.T) {
 		{`ds = ray.data.read_csv("s3://anonymous@air-example-data/breast_cancer.csv")`, []string{"data: reads s3://anonymous@air-example-data/breast_cancer.csv"}},
 		{`ds = ray.data.read_parquet("gs://bucket/x")`, []string{"data: reads gs://bucket/x"}},
 		{`df = pd.read_csv("https://example.com/data/iris.csv.gz")`, []string{"data: reads https://example.com/data/iris.csv"}},
+		{"    trainer = ray.air.session.get_world_rank()", []string{"import: ray.air.session.get_world_rank is Ray AIR's API"}},
+		// Quiet: prose that names Ray AIR, a comment, a download of a release.
+		{"Ray AIR (`ray.air`) was folded into ray.train.", nil},
+		{`        # ds = ray.data.read_csv("s3://anonymous@air-example-data/breast_cancer.csv")`, nil},
+		{"curl -LO https://github.com/ray-project/kuberay/archive/refs/tags/v1.6.2.tar.gz", nil},
+		{"helm install kuberay-operator https://example.com/charts/kuberay-operator-1.6.2.tgz", nil},
 	} {
 		var got []string
 		for _, f := range Line(5, c.line) {
