@@ -116,6 +116,14 @@ func TestEncodingsReadAlike(t *testing.T) {
 	}
 }
 
+// A shell-session block reads as a terminal session, like console.
+func TestShellSession(t *testing.T) {
+	d := mustRead(t, "t.md", []byte("```shell-session\n$ kubectl get pods -n pod-security\nNAME   READY\n```\n"))
+	if len(d.Commands) != 1 || d.Commands[0].Program != "kubectl" {
+		t.Errorf("commands %+v", d.Commands)
+	}
+}
+
 func TestTabIndentedFences(t *testing.T) {
 	d := mustRead(t, "t.md", []byte("1. Apply it:\n\n\t```sh\n\tkubectl apply -n pod-security -f a.yaml\n\t```\n"))
 	if len(d.Commands) != 1 || d.Commands[0].Program != "kubectl" || d.Commands[0].Line != 4 {
@@ -145,7 +153,8 @@ func TestBadInputs(t *testing.T) {
 		{"latin-1", []byte("caf\xe9 ```sh\n"), "is not UTF-8 text (an invalid byte at offset 3)"},
 		{"odd UTF-16", []byte{0xFF, 0xFE, 'a'}, "odd number of bytes"},
 		{"rendered page", []byte("Step 1\n\nkubectl apply -f x.yaml\n\nStep 2\n"), "has no fenced command block"},
-		{"only YAML", []byte("```yaml\nkind: ConfigMap\n```\n"), "has no fenced command block"},
+		{"only YAML", []byte("```yaml\nkind: ConfigMap\n```\n"), "has fenced blocks, but none is marked as commands: label the command blocks ```sh"},
+		{"unlabeled fences", []byte("```\nkubectl apply -f x.yaml\n```\n"), "has fenced blocks, but none is marked as commands"},
 	} {
 		_, err := Read(c.name, c.data)
 		if err == nil || !IsInputError(err) || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {

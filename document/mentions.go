@@ -82,7 +82,7 @@ func (d *Document) mentions() []Mention {
 		if !b.IsShell() {
 			continue
 		}
-		console := b.Info == "console"
+		console := b.IsConsole()
 		for _, l := range b.Lines {
 			t := strings.TrimSpace(l.Text)
 			if console && strings.HasPrefix(t, "$") || !console && t != "" && !strings.HasPrefix(t, "#") {

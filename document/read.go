@@ -80,6 +80,9 @@ func Read(name string, data []byte) (*Document, error) {
 		return d, err
 	}
 	if len(d.Commands) == 0 && !d.hasShellBlock() {
+		if len(d.Blocks) > 0 {
+			return nil, &InputError{Name: name, Msg: "has fenced blocks, but none is marked as commands: label the command blocks ```sh (or bash, console), so that their commands are checked"}
+		}
 		return nil, &InputError{Name: name, Msg: "has no fenced command block (```sh … ```): text copied from a rendered page loses its code blocks; give the tutorial's Markdown source (.md)"}
 	}
 	return d, nil

@@ -175,10 +175,16 @@ func (d *Doc) SectionText(i int) []Line {
 // IsShell reports whether the block holds commands to type.
 func (b Block) IsShell() bool {
 	switch b.Info {
-	case "sh", "shell", "bash", "console", "zsh":
+	case "sh", "shell", "bash", "console", "zsh", "shell-session", "shellsession":
 		return true
 	}
 	return false
+}
+
+// IsConsole reports whether the block is a terminal session: commands after
+// a "$ " prompt, their output on the other lines.
+func (b Block) IsConsole() bool {
+	return b.Info == "console" || b.Info == "shell-session" || b.Info == "shellsession"
 }
 
 // Text returns the block's content.

@@ -47,7 +47,7 @@ func (b Block) split() (cmds []Command, comments []Comment, output []Line) {
 	if !b.IsShell() {
 		return nil, nil, nil
 	}
-	console := b.Info == "console"
+	console := b.IsConsole()
 	for i := 0; i < len(b.Lines); i++ {
 		l := b.Lines[i]
 		t := strings.TrimSpace(l.Text)
