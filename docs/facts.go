@@ -26,6 +26,7 @@ import (
 	"github.com/kuberay-docs/pod-security-e2e/fixtures"
 	"github.com/kuberay-docs/pod-security-e2e/internal/repo"
 	"github.com/kuberay-docs/pod-security-e2e/podsecurity"
+	"github.com/kuberay-docs/pod-security-e2e/rules"
 	"github.com/kuberay-docs/pod-security-e2e/upstream"
 	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
@@ -62,15 +63,12 @@ type Facts struct {
 	// KindNodeImage is the node image of the tutorial's Kubernetes version.
 	KindNodeImage string
 
-	// ChartValues are the default values of the chart the suite installs
-	// offline (the stand-in, whose keys follow the published chart).
-	ChartValues map[string]interface{}
+	// Chart is what the chart the suite installs offline reads (the
+	// stand-in, whose keys follow the published chart; these documents set
+	// only keys it has, so a key it lacks is a problem).
+	Chart rules.ChartValues
 	// ChartName is that chart's name.
 	ChartName string
-	// ChartWholeValues are values the chart's templates render whole (with
-	// `with .Values.X` or `toYaml .Values.X`), such as securityContext: any
-	// key below them reaches the manifest.
-	ChartWholeValues []string
 
 	// Refusals are the Pod Security messages, from `violates PodSecurity` on,
 	// that the pinned API server wrote in audit/testdata.
@@ -152,12 +150,7 @@ func LoadFacts() (*Facts, error) {
 	if err != nil {
 		return nil, err
 	}
-	f.ChartValues, f.ChartName = c.Values, c.Metadata.Name
-	for _, t := range c.Templates {
-		for _, m := range wholeValueRE.FindAllStringSubmatch(string(t.Data), -1) {
-			f.ChartWholeValues = append(f.ChartWholeValues, m[1])
-		}
-	}
+	f.Chart, f.ChartName = rules.NewChartValues(c, true), c.Metadata.Name
 	f.OperatorDeployment = chart.ReleaseName
 	if s, ok := c.Values["fullnameOverride"].(string); ok && s != "" {
 		f.OperatorDeployment = s
@@ -201,32 +194,11 @@ func nested(m map[string]interface{}, keys ...string) interface{} {
 	return cur
 }
 
-var wholeValueRE = regexp.MustCompile(`(?:with|toYaml)\s+\.Values\.([\w.]+)`)
-
 // ChartHasValue reports whether the chart reads the value at path: it is
 // one of the chart's defaults, or below a value the templates render whole.
 func (f *Facts) ChartHasValue(path []string) bool {
-	joined := strings.Join(path, ".")
-	for _, w := range f.ChartWholeValues {
-		if joined == w || strings.HasPrefix(joined, w+".") {
-			return true
-		}
-	}
-	return hasKey(f.ChartValues, path)
-}
-
-func hasKey(m map[string]interface{}, path []string) bool {
-	var cur interface{} = m
-	for _, k := range path {
-		mm, ok := cur.(map[string]interface{})
-		if !ok {
-			return false
-		}
-		if cur, ok = mm[k]; !ok {
-			return false
-		}
-	}
-	return true
+	_, exists, _ := f.Chart.Lookup(path)
+	return exists
 }
 
 // loadRefusals reads the messages the tutorial's Kubernetes version wrote

@@ -11,10 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strings"
 
-	helmchart "helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
 
@@ -41,14 +38,10 @@ type Reference struct {
 	// RepoRoot is this repository's top directory.
 	RepoRoot string
 
-	// Chart values: the defaults the pinned chart sets, where they come from,
-	// and the values its templates render whole (any key below them works).
-	ChartValues map[string]interface{}
+	// Chart is what the operator's chart reads (the checkout's chart, or
+	// the stand-in for the pinned one), and ChartSource where it comes from.
+	Chart       rules.ChartValues
 	ChartSource string
-	chartWhole  []string
-	// chartComplete is set when ChartValues are the real chart's, so a key
-	// missing from them does not exist; the stand-in leaves keys out.
-	chartComplete bool
 
 	// The fixture's objects: what a stale copy's names should be.
 	fixtureConfigMaps  []string
@@ -97,19 +90,6 @@ func NewReference(kuberay string) (*Reference, error) {
 	return ref, nil
 }
 
-func unstructuredString(m map[string]interface{}, keys ...string) (string, bool, error) {
-	var cur interface{} = m
-	for _, k := range keys {
-		mm, ok := cur.(map[string]interface{})
-		if !ok {
-			return "", false, nil
-		}
-		cur = mm[k]
-	}
-	s, ok := cur.(string)
-	return strings.TrimSpace(s), ok, nil
-}
-
 // checkout finds the ray-operator directory and the top directory of a
 // KubeRay checkout given as either.
 func checkout(dir string) (operator, root string, err error) {
@@ -138,8 +118,6 @@ func isDir(p string) bool {
 	return err == nil && info.IsDir()
 }
 
-var wholeValueRE = regexp.MustCompile(`(?:with|toYaml)\s+\.Values\.([\w.]+)`)
-
 // loadChart takes the chart values from the checkout's chart when there is
 // one (the real chart at that checkout), else from the stand-in, which
 // carries the published 1.5.1 chart's defaults for the keys it has.
@@ -151,8 +129,7 @@ func (r *Reference) loadChart() error {
 			if err != nil {
 				return fmt.Errorf("%s: %w", dir, err)
 			}
-			r.ChartValues, r.ChartSource, r.chartComplete = c.Values, filepath.Join(dir, chartutil.ValuesfileName), true
-			r.scanTemplates(c.Templates)
+			r.Chart, r.ChartSource = rules.NewChartValues(c, true), filepath.Join(dir, chartutil.ValuesfileName)
 			return nil
 		}
 	}
@@ -160,43 +137,10 @@ func (r *Reference) loadChart() error {
 	if err != nil {
 		return err
 	}
-	r.ChartValues = c.Values
+	// The stand-in leaves keys out: one it lacks is unknown, not absent.
+	r.Chart = rules.NewChartValues(c, false)
 	r.ChartSource = "the kuberay-operator chart " + versions.KubeRayChartVersion + " (defaults as " + facts.StandInChartDir + "/values.yaml mirrors them)"
-	r.scanTemplates(c.Templates)
 	return nil
-}
-
-func (r *Reference) scanTemplates(files []*helmchart.File) {
-	for _, t := range files {
-		for _, m := range wholeValueRE.FindAllStringSubmatch(string(t.Data), -1) {
-			r.chartWhole = append(r.chartWhole, m[1])
-		}
-	}
-}
-
-// chartValue returns the chart's default at path, whether the chart has
-// that key at all, and whether the key is known (a missing key of the
-// stand-in is unknown, not absent).
-func (r *Reference) chartValue(path []string) (value interface{}, exists, known bool) {
-	var cur interface{} = r.ChartValues
-	for _, k := range path {
-		m, ok := cur.(map[string]interface{})
-		if !ok {
-			cur = nil
-			break
-		}
-		if cur, ok = m[k]; !ok {
-			cur = nil
-			joined := strings.Join(path, ".")
-			for _, w := range r.chartWhole {
-				if joined == w || strings.HasPrefix(joined, w+".") {
-					return nil, true, true
-				}
-			}
-			return nil, false, r.chartComplete
-		}
-	}
-	return cur, true, true
 }
 
 // kubeRayPath reports whether a path of a KubeRay checkout exists, and

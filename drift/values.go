@@ -78,7 +78,7 @@ func (c *checker) valueEdit(n int, edit map[string]interface{}, fromSet bool) {
 	for _, leaf := range leaves(edit, nil) {
 		total++
 		key := strings.Join(leaf.path, ".")
-		def, exists, known := c.ref.chartValue(leaf.path)
+		def, exists, known := c.ref.Chart.Lookup(leaf.path)
 		switch {
 		case !exists && known:
 			unknown = append(unknown, key)
