@@ -10,8 +10,6 @@ package docs
 
 import (
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/kuberay-docs/pod-security-e2e/document"
 	"github.com/kuberay-docs/pod-security-e2e/internal/markdown"
@@ -88,7 +86,7 @@ func (c *checker) addf(line int, format string, args ...interface{}) {
 func Check(doc *document.Document, docDir string, f *Facts) []Problem {
 	c := &checker{doc: doc, f: f, helmRepos: map[string]bool{}, checked: map[string][]string{}}
 	c.shared(rules.Markdown(doc))
-	c.claims127 = slices.ContainsFunc(doc.Lines, func(l string) bool { return strings.Contains(l, "127.0.0.1") })
+	c.claims127 = doc.Speaks127()
 	src := rules.Source{Name: "KubeRay " + versions.KubeRay, OperatorDir: f.KubeRayDir}
 	for i, line := range doc.Lines {
 		c.shared(rules.Line(i+1, line))

@@ -152,13 +152,7 @@ func (c *checker) kubectl(co document.Command) {
 	}
 }
 
-func isRayClusterResource(s string) bool {
-	switch s {
-	case "raycluster", "rayclusters", "raycluster.ray.io", "rayclusters.ray.io":
-		return true
-	}
-	return false
-}
+func isRayClusterResource(s string) bool { return document.Kind(s) == "RayCluster" }
 
 func (c *checker) headService(line int, ref string) {
 	name, ok := strings.CutPrefix(ref, "svc/")
@@ -220,7 +214,7 @@ func (c *checker) submitterLogs(line int, args []string, p parsed) {
 		return
 	}
 	kind, name, _ := strings.Cut(args[0], "/")
-	if kind != "job" && kind != "jobs" && kind != "job.batch" && kind != "jobs.batch" {
+	if document.Kind(kind) != "Job" {
 		c.addf(line, "kubectl logs %s: read the submitter's log through its Job, job/NAME", args[0])
 		return
 	}

@@ -19,10 +19,8 @@ import (
 )
 
 var (
-	inlineCodeRE = regexp.MustCompile("`([^`]+)`")
 	// Paths of this repository, by their shape.
 	repoPathRE = regexp.MustCompile(`^(?:[\w.-]+/)*[\w.-]+\.(?:ya?ml|go|md|py|log)$|^(?:fixtures|e2e|docs|cmd|tutorial|drift|audit)/[\w./-]*$`)
-	linkRE     = regexp.MustCompile(`\]\(([^)#\s]+)\)`)
 	envRE      = regexp.MustCompile(`\bE2E_[A-Z0-9_]+(?:=[\w.,/-]+)?`)
 	// A list of versions in parentheses, as the prose names releases:
 	// "(v1.5.1, v1.6.2)", in Chinese "（v1.5.1、v1.6.2）".
@@ -33,6 +31,17 @@ var (
 // prose checks facts anywhere in the document: test names, paths,
 // links, object names, local URLs and settings.
 func (c *checker) prose(docDir string) {
+	for _, s := range c.doc.Spans {
+		c.inlineCode(s.Line, s.Text)
+	}
+	for _, l := range c.doc.Links {
+		target, _, _ := strings.Cut(l.Text, "#")
+		if u, err := url.Parse(target); err == nil && u.Scheme == "" && target != "" {
+			if _, err := os.Stat(filepath.Join(docDir, filepath.FromSlash(target))); err != nil {
+				c.addf(l.Line, "link %s: no such file next to the document", target)
+			}
+		}
+	}
 	for i, line := range c.doc.Lines {
 		n := i + 1
 		for _, m := range localURLRE.FindAllString(line, -1) {
@@ -40,16 +49,6 @@ func (c *checker) prose(docDir string) {
 		}
 		if c.doc.InBlock[n] {
 			continue
-		}
-		for _, m := range inlineCodeRE.FindAllStringSubmatch(line, -1) {
-			c.inlineCode(n, m[1])
-		}
-		for _, m := range linkRE.FindAllStringSubmatch(line, -1) {
-			if u, err := url.Parse(m[1]); err == nil && u.Scheme == "" {
-				if _, err := os.Stat(filepath.Join(docDir, filepath.FromSlash(m[1]))); err != nil {
-					c.addf(n, "link %s: no such file next to the document", m[1])
-				}
-			}
 		}
 		for _, m := range versionListRE.FindAllStringSubmatch(line, -1) {
 			c.kubeRayReleases(n, m[1])

@@ -101,13 +101,7 @@ func (c *checker) stepRayJob() (name string, s rayJobStep, ok bool) {
 	return "", s, false
 }
 
-func isRayJobResource(s string) bool {
-	switch s {
-	case "rayjob", "rayjobs", "rayjob.ray.io", "rayjobs.ray.io":
-		return true
-	}
-	return false
-}
+func isRayJobResource(s string) bool { return document.Kind(s) == "RayJob" }
 
 // rayJob: in a step of 6, the step's own RayJob. That it is a RayJob of the
 // fixtures at all is package rules' (ObjectNames).

@@ -101,6 +101,17 @@ func parse(name, text string) (*Document, error) {
 	return d, nil
 }
 
+// Speaks127 reports whether the document names 127.0.0.1 anywhere: then a
+// reader expects what it serves there, and nowhere else.
+func (d *Document) Speaks127() bool {
+	for _, l := range d.Lines {
+		if strings.Contains(l, "127.0.0.1") {
+			return true
+		}
+	}
+	return false
+}
+
 func (d *Document) hasShellBlock() bool {
 	for _, b := range d.Blocks {
 		if b.IsShell() {

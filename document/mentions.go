@@ -25,6 +25,10 @@ var resourceKinds = map[string]string{
 	"svc": "Service", "service": "Service", "services": "Service",
 }
 
+// Kind is the kind kubectl's resource word names ("rayclusters.ray.io" is
+// RayCluster), "" for a kind the mentions do not keep.
+func Kind(word string) string { return resourceKinds[word] }
+
 const nameRE = `([a-z0-9]+(?:-[a-z0-9]+)+)`
 
 var (

@@ -133,6 +133,12 @@ func decodeUTF16(name string, data []byte, bigEndian bool) (string, error) {
 	return normalizeNewlines(text), nil
 }
 
+// SplitLines splits a file's text into lines, whatever its line endings:
+// line i+1 of a file is SplitLines(data)[i].
+func SplitLines(data []byte) []string {
+	return strings.Split(normalizeNewlines(string(data)), "\n")
+}
+
 // normalizeNewlines makes CRLF and a lone CR (old Mac files) "\n".
 func normalizeNewlines(s string) string {
 	s = strings.ReplaceAll(s, "\r\n", "\n")

@@ -1,15 +1,15 @@
-// The report (findings and notes) and Check, which reads a document into
-// commands and objects (words.go, objects.go) and runs the rules over it:
-// lines.go over every line, commands.go over every command, names.go over
-// object names, values.go over instructions to edit chart values.
+// The report (findings and notes) and Check, which runs the rules over a
+// document package document has read: package rules' (shared with
+// go test ./docs) and this package's own — the files a copy applies and
+// follows (objects.go), helm's working-tree chart and kubectl's files
+// (commands.go), what a copy creates (names.go), edits of chart values
+// (values.go).
 
 package drift
 
 import (
 	"fmt"
-	"slices"
 	"sort"
-	"strings"
 
 	"github.com/kuberay-docs/pod-security-e2e/document"
 	"github.com/kuberay-docs/pod-security-e2e/rules"
@@ -153,7 +153,7 @@ func Check(doc *document.Document, ref *Reference) Report {
 		configMaps: map[string]string{}, rayClusters: map[string]string{}, headSvcs: map[string]string{}, rayJobs: map[string]string{}, jobs: map[string]string{},
 	}
 	c.shared(rules.Markdown(doc))
-	c.claims127 = slices.ContainsFunc(doc.Lines, func(l string) bool { return strings.Contains(l, "127.0.0.1") })
+	c.claims127 = doc.Speaks127()
 
 	c.collectObjects()
 	for n, line := range doc.Lines {

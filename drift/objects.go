@@ -84,13 +84,8 @@ func (c *checker) readManifest(co document.Command, f string) ([]byte, string, b
 
 func (c *checker) readKubeRay(p string) ([]byte, string, bool) {
 	p = strings.TrimPrefix(p, "kuberay/")
-	var full string
-	if rel, ok := strings.CutPrefix(p, "ray-operator/"); ok {
-		full = filepath.Join(c.ref.KubeRayDir, filepath.FromSlash(rel))
-	} else if c.ref.KubeRayRoot != "" {
-		// Outside ray-operator/ only a checkout has the file.
-		full = filepath.Join(c.ref.KubeRayRoot, filepath.FromSlash(p))
-	} else {
+	full, ok := c.ref.source().File(p)
+	if !ok {
 		return nil, "", false
 	}
 	data, err := os.ReadFile(full)
@@ -120,8 +115,7 @@ func (c *checker) unread(co document.Command, f string) string {
 // document's own text is checked: each finding names the file and its line.
 func (c *checker) follow(line int, where string, data []byte) {
 	file, _, _ := strings.Cut(where, " (")
-	text := strings.ReplaceAll(strings.ReplaceAll(string(data), "\r\n", "\n"), "\r", "\n")
-	for i, l := range strings.Split(text, "\n") {
+	for i, l := range document.SplitLines(data) {
 		c.sharedIn(line, file, rules.Line(i+1, l))
 	}
 }
@@ -187,7 +181,7 @@ func mountedConfigMaps(rc *unstructured.Unstructured) []string {
 // `name:` after a `configMap:` line; 0 when there is none.
 func mountLine(data []byte, cm string) int {
 	inMount := false
-	for i, l := range strings.Split(string(data), "\n") {
+	for i, l := range document.SplitLines(data) {
 		t := strings.TrimSpace(l)
 		switch {
 		case strings.HasPrefix(t, "configMap:"):
@@ -204,7 +198,7 @@ func mountLine(data []byte, cm string) int {
 
 // lineContaining is the first line of data that contains s, 0 for none.
 func lineContaining(data []byte, s string) int {
-	for i, l := range strings.Split(string(data), "\n") {
+	for i, l := range document.SplitLines(data) {
 		if strings.Contains(l, s) {
 			return i + 1
 		}

@@ -145,8 +145,11 @@ func (r *Reference) loadChart() error {
 
 // kubeRayPath reports whether a path of a KubeRay checkout exists, and
 // whether it could be checked at all.
-func (r *Reference) kubeRayPath(p string) (exists, checked bool) {
-	return rules.Source{Name: r.KubeRay, OperatorDir: r.KubeRayDir, Root: r.KubeRayRoot}.Path(p)
+func (r *Reference) kubeRayPath(p string) (exists, checked bool) { return r.source().Path(p) }
+
+// source is the KubeRay source on disk the reference reads.
+func (r *Reference) source() rules.Source {
+	return rules.Source{Name: r.KubeRay, OperatorDir: r.KubeRayDir, Root: r.KubeRayRoot}
 }
 
 // Describe names the KubeRay source, for package rules.

@@ -43,17 +43,25 @@ func (s Source) Describe() string { return s.Name }
 // Path says whether p exists in the source; outside ray-operator/ only a
 // checkout can tell.
 func (s Source) Path(p string) (exists, checked bool) {
-	p = strings.TrimSuffix(strings.TrimPrefix(p, "kuberay/"), "/")
-	var full string
-	if rel, ok := strings.CutPrefix(p+"/", "ray-operator/"); ok {
-		full = filepath.Join(s.OperatorDir, filepath.FromSlash(strings.TrimSuffix(rel, "/")))
-	} else if s.Root != "" {
-		full = filepath.Join(s.Root, filepath.FromSlash(p))
-	} else {
+	full, ok := s.File(p)
+	if !ok {
 		return false, false
 	}
 	_, err := os.Stat(full)
 	return !errors.Is(err, fs.ErrNotExist), true
+}
+
+// File is where p, a path of a KubeRay checkout, is on disk in the source;
+// false when the source does not have that part of KubeRay.
+func (s Source) File(p string) (string, bool) {
+	p = strings.TrimSuffix(strings.TrimPrefix(p, "kuberay/"), "/")
+	if rel, ok := strings.CutPrefix(p+"/", "ray-operator/"); ok {
+		return filepath.Join(s.OperatorDir, filepath.FromSlash(strings.TrimSuffix(rel, "/"))), true
+	}
+	if s.Root != "" {
+		return filepath.Join(s.Root, filepath.FromSlash(p)), true
+	}
+	return "", false
 }
 
 var (

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"sync"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -28,9 +27,9 @@ var (
 	remoteDataRE = regexp.MustCompile(`\b(?:s3a?|gs|gcs|abfss?|hdfs)://[^\s"'` + "`" + `)]+|\bhttps?://[^\s"'` + "`" + `)]+\.(?:csv|tsv|parquet|jsonl?|npy|npz|tfrecords?|arrow|feather)\b`)
 )
 
-// fixtureScript is what the fixture's script does instead: its Ray Train
-// import, and where its data comes from.
-var fixtureScript = sync.OnceValues(func() (string, error) {
+// fixtureScript is the fixture script's Ray Train import, which RayAPI
+// quotes as the fix (read when a line needs it: Ray AIR is rare).
+func fixtureScript() (string, error) {
 	objs, err := fixtures.PodSecurityCluster()
 	if err != nil {
 		return "", err
@@ -42,7 +41,7 @@ var fixtureScript = sync.OnceValues(func() (string, error) {
 		}
 	}
 	return "", fmt.Errorf("%s's script no longer imports from ray.train", facts.PodSecurityClusterFile)
-})
+}
 
 // RayAPI checks for Ray AIR, which Ray 2.7 folded into ray.train and
 // current Ray no longer has.
