@@ -76,7 +76,9 @@ type checker struct {
 	headSvcs    map[string]string
 	rayJobs     map[string]string
 	jobs        map[string]string
-	clusterObjs []clusterObj
+	// configMapKeys are the keys (files) of each ConfigMap it creates.
+	configMapKeys map[string][]string
+	clusterObjs   []clusterObj
 	// unreadFiles are notes on applied files that could not be read; one
 	// whose path is reported missing needs no note.
 	unreadFiles []Note
@@ -150,7 +152,7 @@ func (c *checker) sharedIn(line int, file string, fs []rules.Finding) {
 func Check(doc *document.Document, ref *Reference) Report {
 	c := &checker{
 		ref: ref, doc: doc, seen: map[string]bool{},
-		configMaps: map[string]string{}, rayClusters: map[string]string{}, headSvcs: map[string]string{}, rayJobs: map[string]string{}, jobs: map[string]string{},
+		configMaps: map[string]string{}, rayClusters: map[string]string{}, headSvcs: map[string]string{}, rayJobs: map[string]string{}, jobs: map[string]string{}, configMapKeys: map[string][]string{},
 	}
 	c.shared(rules.Markdown(doc))
 	c.claims127 = doc.Speaks127()
@@ -166,6 +168,7 @@ func Check(doc *document.Document, ref *Reference) Report {
 	}
 	c.shared(rules.ObjectNames(doc, known{c}))
 	c.noopEdits()
+	c.scripts()
 	missing := map[int]bool{}
 	for _, f := range c.report.Findings {
 		if f.Rule == "path" && f.File == "" {

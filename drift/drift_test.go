@@ -536,3 +536,58 @@ func TestNamesItCreatesOtherwise(t *testing.T) {
 		t.Errorf("findings %v, want the one for job-kode", r.Findings)
 	}
 }
+
+// A script the document runs in the head Pod is a file of a ConfigMap its
+// RayCluster mounts.
+func TestScriptsComeFromMountedConfigMaps(t *testing.T) {
+	yaml := strings.Join([]string{
+		"```yaml",
+		"apiVersion: v1",
+		"kind: ConfigMap",
+		"metadata:",
+		"  name: job-code",
+		"data:",
+		"  train.py: |",
+		"    print('ok')",
+		"---",
+		"apiVersion: ray.io/v1",
+		"kind: RayCluster",
+		"metadata:",
+		"  name: rc",
+		"spec:",
+		"  headGroupSpec:",
+		"    template:",
+		"      spec:",
+		"        containers:",
+		"        - name: ray-head",
+		"          image: rayproject/ray:2.46.0",
+		"          volumeMounts:",
+		"          - mountPath: /home/ray/code",
+		"            name: code",
+		"        volumes:",
+		"        - name: code",
+		"          configMap:",
+		"            name: job-code",
+		"```",
+		"",
+	}, "\n")
+	run := func(script string) Report {
+		doc := yaml + "```sh\nkubectl exec -n pod-security svc/rc-head-svc -- python3 " + script + "\n```\n"
+		return checkText(t, "doc.md", []byte(doc), reference(t))
+	}
+	for _, quiet := range []string{"code/train.py", "/home/ray/code/train.py"} {
+		if r := run(quiet); len(r.Findings) != 0 || len(r.Notes) != 0 {
+			t.Errorf("%s: findings %v, notes %v", quiet, r.Findings, r.Notes)
+		}
+	}
+	r := run("samples/xgboost_example.py")
+	if len(r.Findings) != 1 || r.Findings[0].Rule != "script" || !strings.Contains(r.Findings[0].String(), "runs /home/ray/samples/xgboost_example.py, which no ConfigMap that a RayCluster of this tutorial mounts holds — the mounted files are /home/ray/code/train.py") {
+		t.Errorf("findings %v", r.Findings)
+	}
+	// With no RayCluster read, it is noted as not checked.
+	doc := "```sh\nkubectl exec -n pod-security svc/x-head-svc -- python3 samples/job.py\n```\n"
+	r = checkText(t, "doc.md", []byte(doc), reference(t))
+	if len(r.Notes) != 1 || !strings.Contains(r.Notes[0].Text, "whether a ConfigMap holds the script is not checked") {
+		t.Errorf("notes %v", r.Notes)
+	}
+}

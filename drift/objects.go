@@ -152,20 +152,8 @@ func orNothing(s string) string {
 // mountedConfigMaps are the ConfigMaps a RayCluster's head and worker
 // templates mount.
 func mountedConfigMaps(rc *unstructured.Unstructured) []string {
-	var templates []map[string]interface{}
-	if t, ok, _ := unstructured.NestedMap(rc.Object, "spec", "headGroupSpec", "template"); ok {
-		templates = append(templates, t)
-	}
-	groups, _, _ := unstructured.NestedSlice(rc.Object, "spec", "workerGroupSpecs")
-	for _, g := range groups {
-		if gm, ok := g.(map[string]interface{}); ok {
-			if t, ok, _ := unstructured.NestedMap(gm, "template"); ok {
-				templates = append(templates, t)
-			}
-		}
-	}
 	var out []string
-	for _, t := range templates {
+	for _, t := range podTemplates(rc) {
 		vols, _, _ := unstructured.NestedSlice(t, "spec", "volumes")
 		for _, v := range vols {
 			vm, _ := v.(map[string]interface{})
@@ -240,6 +228,10 @@ func (c *checker) addObject(o *unstructured.Unstructured, where string) {
 	switch o.GetKind() {
 	case "ConfigMap":
 		c.configMaps[o.GetName()] = where
+		data, _, _ := unstructured.NestedMap(o.Object, "data")
+		for k := range data {
+			c.configMapKeys[o.GetName()] = append(c.configMapKeys[o.GetName()], k)
+		}
 	case "RayJob":
 		c.rayJobs[o.GetName()] = where
 	case "Job":
