@@ -591,3 +591,37 @@ func TestScriptsComeFromMountedConfigMaps(t *testing.T) {
 		t.Errorf("notes %v", r.Notes)
 	}
 }
+
+// A RayJob's cluster mounts ConfigMaps too: one no YAML creates is a
+// finding, as for a RayCluster.
+func TestRayJobClusterMounts(t *testing.T) {
+	doc := strings.Join([]string{
+		"```yaml",
+		"apiVersion: ray.io/v1",
+		"kind: RayJob",
+		"metadata:",
+		"  name: my-job",
+		"spec:",
+		"  entrypoint: python /home/ray/code/job.py",
+		"  rayClusterSpec:",
+		"    headGroupSpec:",
+		"      template:",
+		"        spec:",
+		"          containers:",
+		"          - name: ray-head",
+		"            image: rayproject/ray:2.46.0",
+		"          volumes:",
+		"          - name: code",
+		"            configMap:",
+		"              name: no-such-code",
+		"```",
+		"",
+		"```sh",
+		"kubectl apply -n pod-security -f my-job.yaml",
+		"```",
+	}, "\n")
+	r := checkText(t, "doc.md", []byte(strings.Replace(doc, "kubectl apply -n pod-security -f my-job.yaml", "kubectl get rayjob my-job -n pod-security", 1)), reference(t))
+	if len(r.Findings) != 1 || !strings.Contains(r.Findings[0].Problem, "RayCluster my-job mounts ConfigMap no-such-code, which no YAML of this tutorial creates") {
+		t.Errorf("findings %v", r.Findings)
+	}
+}

@@ -23,8 +23,8 @@ import (
 func (c *checker) collectObjects() {
 	for _, o := range c.doc.Objects {
 		c.addObject(o.Unstructured, fmt.Sprintf("the YAML at line %d", o.Line))
-		if o.GetKind() == "RayCluster" {
-			c.clusterObjs = append(c.clusterObjs, clusterObj{obj: o.Unstructured, line: o.Line})
+		if rc := rayClusterOf(o.Unstructured); rc != nil {
+			c.clusterObjs = append(c.clusterObjs, clusterObj{obj: rc, line: o.Line})
 		}
 	}
 	for _, co := range c.doc.Commands {
@@ -39,8 +39,8 @@ func (c *checker) collectObjects() {
 			if data, where, ok := c.readManifest(co, f); ok {
 				file, _, _ := strings.Cut(where, " (")
 				for _, o := range c.addObjects(string(data), where) {
-					if o.GetKind() == "RayCluster" {
-						c.clusterObjs = append(c.clusterObjs, clusterObj{obj: o, line: co.Line, file: file, data: data})
+					if rc := rayClusterOf(o); rc != nil {
+						c.clusterObjs = append(c.clusterObjs, clusterObj{obj: rc, line: co.Line, file: file, data: data})
 					}
 				}
 				c.follow(co.Line, where, data)
@@ -53,6 +53,24 @@ func (c *checker) collectObjects() {
 		}
 	}
 	c.mountedConfigMaps()
+}
+
+// rayClusterOf is the RayCluster an object makes: itself, or a RayJob's
+// (spec.rayClusterSpec, named after the RayJob), nil for any other.
+func rayClusterOf(o *unstructured.Unstructured) *unstructured.Unstructured {
+	switch o.GetKind() {
+	case "RayCluster":
+		return o
+	case "RayJob":
+		spec, ok, _ := unstructured.NestedMap(o.Object, "spec", "rayClusterSpec")
+		if !ok {
+			return nil
+		}
+		rc := &unstructured.Unstructured{Object: map[string]interface{}{"kind": "RayCluster", "spec": spec}}
+		rc.SetName(o.GetName())
+		return rc
+	}
+	return nil
 }
 
 // readManifest reads a file a command applies, if it is a path this report
