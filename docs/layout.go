@@ -1,4 +1,4 @@
-// README's "Layout" section against the tree: every Go package is listed
+// docs/layout.md's "Layout" section against the tree: every Go package is listed
 // (or named in its parent's entry) and every listed path exists.
 
 package docs
@@ -13,7 +13,7 @@ import (
 // layoutEntry is a line of the Layout block that starts with a path.
 var layoutEntry = regexp.MustCompile(`^([A-Za-z0-9_.-][A-Za-z0-9_./-]*)\s+`)
 
-// LayoutProblems compares README's Layout block (the first fenced block after
+// LayoutProblems compares docs/layout.md's Layout block (the first fenced block after
 // the "## Layout" heading) with packages, the repository's directories that
 // hold Go files, and exists, which says whether a listed path is there.
 func LayoutProblems(readme string, packages []string, exists func(string) bool) []string {
@@ -24,7 +24,7 @@ func LayoutProblems(readme string, packages []string, exists func(string) bool) 
 	var problems []string
 	for p := range entries {
 		if !exists(strings.TrimSuffix(p, "/")) {
-			problems = append(problems, fmt.Sprintf("README's Layout lists %s, which is not in the tree: remove or rename its line", p))
+			problems = append(problems, fmt.Sprintf("docs/layout.md's Layout lists %s, which is not in the tree: remove or rename its line", p))
 		}
 	}
 	for _, dir := range packages {
@@ -39,7 +39,7 @@ func LayoutProblems(readme string, packages []string, exists func(string) bool) 
 		if path.Dir(dir) != "." {
 			fix += ", or name it in " + path.Dir(dir) + "/'s line"
 		}
-		problems = append(problems, fmt.Sprintf("package %s/ is not in README's Layout: %s", dir, fix))
+		problems = append(problems, fmt.Sprintf("package %s/ is not in docs/layout.md's Layout: %s", dir, fix))
 	}
 	return problems
 }
@@ -49,14 +49,14 @@ func LayoutProblems(readme string, packages []string, exists func(string) bool) 
 func layoutEntries(readme string) (map[string]string, error) {
 	_, after, ok := strings.Cut(readme, "\n## Layout\n")
 	if !ok {
-		return nil, fmt.Errorf(`README has no "## Layout" section`)
+		return nil, fmt.Errorf(`docs/layout.md has no "## Layout" section`)
 	}
 	_, block, ok := strings.Cut(after, "\n```\n")
 	if ok {
 		block, _, ok = strings.Cut(block, "\n```")
 	}
 	if !ok {
-		return nil, fmt.Errorf("README's Layout section has no fenced block")
+		return nil, fmt.Errorf("docs/layout.md's Layout section has no fenced block")
 	}
 	entries := map[string]string{}
 	last := ""

@@ -11,8 +11,8 @@ import (
 	"github.com/kuberay-docs/pod-security-e2e/internal/repo"
 )
 
-func TestReadmeLayoutMatchesTheTree(t *testing.T) {
-	readme, err := repo.ReadFile("README.md")
+func TestLayoutMatchesTheTree(t *testing.T) {
+	readme, err := repo.ReadFile("docs/layout.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +43,7 @@ func TestLayoutProblemsFindBothWays(t *testing.T) {
 	readme := "# x\n\n## Layout\n\n```\ncluster/       providers\noffline/       the tier: daemon (dockerns),\n               images (images)\ngone/          was here\n```\n"
 	exists := func(p string) bool { return p != "gone" }
 	got := strings.Join(LayoutProblems(readme, []string{"cluster", "offline/dockerns", "offline/images", "offline/mounts", "cluster/kind"}, exists), "\n")
-	for _, want := range []string{"lists gone/, which is not in the tree", "package offline/mounts/ is not in README's Layout", "package cluster/kind/ is not in README's Layout"} {
+	for _, want := range []string{"lists gone/, which is not in the tree", "package offline/mounts/ is not in docs/layout.md's Layout", "package cluster/kind/ is not in docs/layout.md's Layout"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("problems lack %q:\n%s", want, got)
 		}

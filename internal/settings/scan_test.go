@@ -11,10 +11,10 @@ import (
 )
 
 // Only package settings reads E2E_ variables, and every one it reads is
-// listed in Describe (printed with every settings error) and in README's
-// settings table. (An external test package: repo imports settings.)
+// listed in Describe (printed with every settings error) and in the
+// settings table of docs/settings.md. (An external test package: repo imports settings.)
 func TestSettingsAloneReadTheVariablesAndListThemAll(t *testing.T) {
-	readme, err := repo.ReadFile("README.md")
+	readme, err := repo.ReadFile("docs/settings.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func TestSettingsAloneReadTheVariablesAndListThemAll(t *testing.T) {
 				t.Errorf("%s reads %s, which settings.Describe does not list", rel, v)
 			}
 			if !strings.Contains(string(readme), "\n| `"+v+"` |") {
-				t.Errorf("%s reads %s, which README's settings table does not list", rel, v)
+				t.Errorf("%s reads %s, which the settings table of docs/settings.md does not list", rel, v)
 			}
 		}
 	}

@@ -4,7 +4,7 @@
 // takes them all through FromEnv, and the programs beside it (local-cluster,
 // offline-images, the image builds) and package upstream through the
 // functions at the end. Every
-// variable is listed in Describe and the README (a test scans the code).
+// variable is listed in Describe and docs/settings.md (a test scans the code).
 package settings
 
 import (
@@ -96,7 +96,7 @@ var Capabilities = []string{Containers, Audit}
 // Requires says whether the run must prove capability c.
 func (s Settings) Requires(c string) bool { return slices.Contains(s.Require, c) }
 
-// Describe lists the variables, for --help-like messages and the README.
+// Describe lists the variables, for --help-like messages and docs/settings.md.
 const Describe = `E2E_PROVIDER            local (default), kind, or existing (the cluster in KUBECONFIG)
 E2E_KUBERNETES_VERSION  pinned Kubernetes version: 1.24 (default), 1.29, 1.34 or 1.37
 E2E_KUBERAY_VERSION     pinned KubeRay release: ` + kubeRayChoices + `
