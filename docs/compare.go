@@ -1,9 +1,11 @@
-// The rule over two translations: they carry the same blocks.
+// The rules over two translations: they carry the same blocks, and their
+// external links correspond.
 
 package docs
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 
 	"github.com/kuberay-docs/pod-security-e2e/document"
@@ -12,7 +14,8 @@ import (
 
 // Compare checks that two translations carry the same blocks: the same
 // markers, info strings and lines, except full-line comments, which are
-// translated.
+// translated. It also checks that their external links correspond (see
+// compareLinks): a is the English page, b its translation.
 func Compare(a, b *document.Document) []Problem {
 	var out []Problem
 	if len(a.Blocks) != len(b.Blocks) {
@@ -36,8 +39,75 @@ func Compare(a, b *document.Document) []Problem {
 			}
 		}
 	}
+	return append(out, compareLinks(a, b)...)
+}
+
+// compareLinks: every external (http, https) link of a appears in b, a page
+// of kubernetes.io as its Chinese version (/zh-cn/ before the path), any
+// other link as it is; and b links nothing a does not, in that form. One
+// problem per link missing or extra.
+func compareLinks(a, b *document.Document) []Problem {
+	var out []Problem
+	want := map[string]bool{}
+	for _, l := range externalLinks(a) {
+		want[translatedLink(l.Text)] = true
+	}
+	have := map[string]bool{}
+	for _, l := range externalLinks(b) {
+		have[l.Text] = true
+		if want[l.Text] {
+			continue
+		}
+		fix := "remove it, or link it in " + a.Name + " too"
+		if u, _ := url.Parse(l.Text); isKubernetesIO(u) && !zhCN(u) && want[translatedLink(l.Text)] {
+			fix = "link the Chinese page " + translatedLink(l.Text) + " instead"
+		}
+		out = append(out, Problem{Doc: b.Name, Line: l.Line, Msg: fmt.Sprintf("link %s is not among %s's links (kubernetes.io pages in their /zh-cn/ form): %s", l.Text, a.Name, fix)})
+	}
+	reported := map[string]bool{}
+	for _, l := range externalLinks(a) {
+		t := translatedLink(l.Text)
+		if have[t] || reported[t] {
+			continue
+		}
+		reported[t] = true
+		what := "link it as it is"
+		if t != l.Text {
+			what = "link its Chinese page " + t
+		}
+		out = append(out, Problem{Doc: b.Name, Line: 1, Msg: fmt.Sprintf("%s links %s (line %d), this page does not: %s", a.Name, l.Text, l.Line, what)})
+	}
 	return out
 }
+
+// externalLinks are the document's links to http and https addresses.
+func externalLinks(d *document.Document) []document.Span {
+	var out []document.Span
+	for _, l := range d.Links {
+		if u, err := url.Parse(l.Text); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// translatedLink is the link the Chinese page carries for an English page's
+// link: kubernetes.io's pages have a Chinese version under /zh-cn/.
+func translatedLink(link string) string {
+	u, err := url.Parse(link)
+	if err != nil || !isKubernetesIO(u) || zhCN(u) {
+		return link
+	}
+	u.Path = "/zh-cn" + u.Path
+	if u.RawPath != "" {
+		u.RawPath = "/zh-cn" + u.RawPath
+	}
+	return u.String()
+}
+
+func isKubernetesIO(u *url.URL) bool { return u != nil && strings.EqualFold(u.Host, "kubernetes.io") }
+
+func zhCN(u *url.URL) bool { return u.Path == "/zh-cn" || strings.HasPrefix(u.Path, "/zh-cn/") }
 
 func uncommented(b markdown.Block) []markdown.Line {
 	var out []markdown.Line

@@ -307,6 +307,61 @@ func TestCompareFindsDifferentCommands(t *testing.T) {
 	}
 }
 
+// The translations' external links correspond: kubernetes.io's pages in
+// their Chinese version, other links as they are.
+func TestCompareFindsDifferentLinks(t *testing.T) {
+	en := parse(t, documents[0], readDoc(t, documents[0]))
+	zhText := readDoc(t, documents[1])
+	linkProblems := func(zh string) []string {
+		var out []string
+		for _, p := range Compare(en, parse(t, "zh.md", zh)) {
+			if strings.Contains(p.Msg, "link") {
+				out = append(out, p.String())
+			}
+		}
+		return out
+	}
+	// The real pages stay quiet, and there is something to compare.
+	if got := linkProblems(zhText); len(got) != 0 {
+		t.Errorf("the real pages' links must correspond: %q", got)
+	}
+	if n := len(externalLinks(en)); n < 5 {
+		t.Errorf("%s has %d external links; its References alone have 4, and kind is linked above them", documents[0], n)
+	}
+	const zhPSA = "https://kubernetes.io/zh-cn/docs/concepts/security/pod-security-admission/"
+	const enPSA = "https://kubernetes.io/docs/concepts/security/pod-security-admission/"
+	for _, c := range []struct {
+		name, old, new string
+		want           []string
+		n              int
+	}{
+		{"dropped reference", "- [审计](https://kubernetes.io/zh-cn/docs/tasks/debug/debug-cluster/audit/)：", "- 审计：",
+			[]string{"pod-security.md links https://kubernetes.io/docs/tasks/debug/debug-cluster/audit/ (line", "this page does not: link its Chinese page https://kubernetes.io/zh-cn/docs/tasks/debug/debug-cluster/audit/"}, 1},
+		{"English kubernetes.io page", "(" + zhPSA + ")", "(" + enPSA + ")",
+			[]string{"link " + enPSA + " is not among pod-security.md's links", "link the Chinese page " + zhPSA + " instead", "pod-security.md links " + enPSA}, 2},
+		{"other link changed", "(https://kind.sigs.k8s.io/docs/user/auditing/)", "(https://kind.sigs.k8s.io/zh/docs/user/auditing/)",
+			[]string{"link https://kind.sigs.k8s.io/zh/docs/user/auditing/ is not among pod-security.md's links", "pod-security.md links https://kind.sigs.k8s.io/docs/user/auditing/ (line", "this page does not: link it as it is"}, 2},
+		{"extra link", "## 参考资料\n", "## 参考资料\n\n- [Kubernetes 博客](https://kubernetes.io/zh-cn/blog/)\n",
+			[]string{"link https://kubernetes.io/zh-cn/blog/ is not among pod-security.md's links", "remove it, or link it in pod-security.md too"}, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if !strings.Contains(zhText, c.old) {
+				t.Fatalf("the Chinese document no longer contains %q", c.old)
+			}
+			got := linkProblems(strings.Replace(zhText, c.old, c.new, 1))
+			all := strings.Join(got, "\n")
+			for _, w := range c.want {
+				if !strings.Contains(all, w) {
+					t.Errorf("want a problem containing %q; got:\n%s", w, all)
+				}
+			}
+			if len(got) != c.n {
+				t.Errorf("want %d problems, one per link missing or extra; got %d:\n%s", c.n, len(got), all)
+			}
+		})
+	}
+}
+
 // kind-config.yaml comes with the kind tier. Until it is in the checkout its
 // path is not checked; once it is, the documents' audit log path must be the
 // one it configures.
