@@ -1,6 +1,6 @@
 // The rules over text blocks: a line of expected output is a refusal the
-// pinned API server writes, a line the fixture's script or a RayJob's job
-// prints, a line podsecurity-check prints for a file the step checked, or a
+// pinned API server writes, kubectl's line for no Pods found (step 5.1), a
+// line the fixture's script or a RayJob's job prints, a line podsecurity-check prints for a file the step checked, or a
 // row of a kubectl table the documents quote (rayjob.go).
 
 package docs
@@ -43,11 +43,29 @@ func (c *checker) output(b markdown.Block) {
 			}
 		case strings.Contains(t, "violates PodSecurity"):
 			c.refusalLine(l.N, t)
+		case strings.HasPrefix(t, "No resources found"):
+			c.noResources(l.N, t)
 		case c.f.ScriptPrints[t]:
 		case c.jobPrints(t):
 		default:
 			c.addf(l.N, "output line %q is not one docs/output.go can check: quote a refusal message, a line the fixture's script or a RayJob's job prints, podsecurity-check's output for a file the step checks, or a kubectl table it knows", t)
 		}
+	}
+}
+
+// noResourcesStep is the step whose `kubectl get pods` finds no Pod: the
+// refused RayCluster's.
+const noResourcesStep = "5.1"
+
+// noResources: what kubectl prints when `kubectl get pods --namespace
+// pod-security` finds none, in the step where it finds none.
+func (c *checker) noResources(line int, t string) {
+	want := fmt.Sprintf("No resources found in %s namespace.", facts.Namespace)
+	switch {
+	case c.block.Marker != noResourcesStep:
+		c.addf(line, "output line %q in step %s: only step %s's kubectl get pods finds no Pod", t, c.block.Marker, noResourcesStep)
+	case t != want:
+		c.addf(line, "output line %q: kubectl get pods --namespace %s prints %q when it finds no Pod", t, facts.Namespace, want)
 	}
 }
 
