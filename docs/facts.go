@@ -59,6 +59,9 @@ type Facts struct {
 	RayJobPrints map[string]string
 	// OperatorDeployment is the Deployment the chart makes.
 	OperatorDeployment string
+	// OperatorUser is the user the operator makes Pods as: the chart's
+	// ServiceAccount in the tutorial's namespace, as the audit log names it.
+	OperatorUser string
 
 	// KindNodeImage is the node image of the tutorial's Kubernetes version.
 	KindNodeImage string
@@ -155,6 +158,12 @@ func LoadFacts() (*Facts, error) {
 	if s, ok := c.Values["fullnameOverride"].(string); ok && s != "" {
 		f.OperatorDeployment = s
 	}
+
+	sa := f.OperatorDeployment
+	if v, ok := nested(c.Values, "serviceAccount", "name").(string); ok && v != "" {
+		sa = v
+	}
+	f.OperatorUser = "system:serviceaccount:" + facts.Namespace + ":" + sa
 
 	if err := f.loadRayJobs(); err != nil {
 		return nil, err

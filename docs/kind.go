@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/kuberay-docs/pod-security-e2e/document"
@@ -58,15 +59,30 @@ func (c *checker) docker(line int, words []string) {
 	case inner[0] == "grep" && len(inner) == 3:
 		c.auditPattern(line, inner[1])
 	default:
-		c.addf(line, "docker exec … %s: the documents read the audit log with cat FILE, or grep RAYCLUSTER-head FILE or grep RAYJOB FILE", strings.Join(inner, " "))
+		c.addf(line, "docker exec … %s: the documents read the audit log with cat FILE, or grep RAYCLUSTER-head FILE, grep RAYJOB FILE or grep OPERATOR-USER FILE", strings.Join(inner, " "))
 	}
 	c.auditLogPath(line, file)
 }
 
+// operatorPodSteps are the steps in which the operator creates the
+// RayCluster's Pods, which a grep for its user finds in the audit log.
+var operatorPodSteps = []string{"5.1", "5.2"}
+
 // auditPattern: the refused head Pods are named after their RayCluster, and
 // every Pod of a RayJob (the head and worker of its RayCluster, the
-// submitter of its Job) after the RayJob, which a step of 6 greps for.
+// submitter of its Job) after the RayJob, which a step of 6 greps for. An
+// admitted create of a Pod with generateName carries no name, so step 5.2
+// greps for who made it: the operator's ServiceAccount.
 func (c *checker) auditPattern(line int, pattern string) {
+	if strings.HasPrefix(pattern, "system:") {
+		switch {
+		case pattern != c.f.OperatorUser:
+			c.addf(line, "grep %s: the Pods of the tutorial's RayClusters are made by the operator, as %s", pattern, c.f.OperatorUser)
+		case !slices.Contains(operatorPodSteps, c.block.Marker):
+			c.addf(line, "grep %s in step %s: the operator makes the RayCluster's Pods in steps %s only; in step 6 grep for the step's RayJob", pattern, c.block.Marker, strings.Join(operatorPodSteps, ", "))
+		}
+		return
+	}
 	if job, s, ok := c.stepRayJob(); ok {
 		if pattern != job {
 			c.addf(line, "grep %s in step %s: every Pod of the step's RayJob is named after it: grep %s (%s)", pattern, c.block.Marker, job, s.File)
