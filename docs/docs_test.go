@@ -182,6 +182,10 @@ func TestCheckFindsEachKindOfError(t *testing.T) {
 			[]string{"grep system:serviceaccount:kube-system:replicaset-controller: the Pods of the tutorial's RayClusters are made by the operator, as system:serviceaccount:pod-security:kuberay-operator"}},
 		{"audit grep for the operator in step 2", "docker exec kind-control-plane cat /var/log/kubernetes/kube-apiserver-audit.log", "docker exec kind-control-plane grep system:serviceaccount:pod-security:kuberay-operator /var/log/kubernetes/kube-apiserver-audit.log",
 			[]string{"in step 2: the operator makes the RayCluster's Pods in steps 5.1, 5.2 only"}},
+		{"helm repo remove of an unknown repository", "helm repo remove kuberay\n", "helm repo remove ray\n",
+			[]string{"helm repo remove ray: no repository of that name was added before"}},
+		{"helm repo remove without a name", "helm repo remove kuberay\n", "helm repo remove\n",
+			[]string{"helm repo remove takes NAME"}},
 		{"head refusal", `"restricted:latest": allowPrivilegeEscalation != false (container "ray-head"`, `"restricted:latest": allowPrivilegeEscalation != false (container "ray-worker"`,
 			[]string{"does not start with what the suite asserts", "is not what Kubernetes v1.24.17 writes"}},
 		{"probe refusal prefix", `pods "probe" is forbidden`, `pods "bare" is forbidden`,
@@ -297,9 +301,9 @@ func TestCompareFindsDifferentCommands(t *testing.T) {
 		name, old, new, want string
 	}{
 		{"changed command", "helm repo update kuberay\n", "helm repo update\n", `"helm repo update" differs from pod-security.md line`},
-		{"missing block", "<!-- step: clean-up -->\n```sh\nkind delete cluster\n```\n", "", "code blocks, pod-security.md has"},
+		{"missing block", "<!-- step: clean-up -->\n```sh\nkind delete cluster\nhelm repo remove kuberay\n```\n", "", "code blocks, pod-security.md has"},
 		{"other step", "<!-- step: clean-up -->", "<!-- step: offline -->", `for step "offline", but in pod-security.md`},
-		{"extra line", "kind delete cluster\n", "kind delete cluster\ndocker ps\n", `"docker ps" is not in pod-security.md's block`},
+		{"extra line", "helm repo remove kuberay\n", "helm repo remove kuberay\ndocker ps\n", `"docker ps" is not in pod-security.md's block`},
 		{"missing RayJob command", "kubectl logs --namespace pod-security job/rayjob-hardened-submitter\n", "", `the block lacks "kubectl logs --namespace pod-security job/rayjob-hardened-submitter"`},
 	} {
 		t.Run(c.name, func(t *testing.T) {

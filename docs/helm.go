@@ -1,5 +1,6 @@
-// The rules for helm commands: the chart repository, the release, the pinned
-// chart version, the values file and --set keys.
+// The rules for helm commands: the chart repository (added, updated and
+// removed by the name it was added under), the release, the pinned chart
+// version, the values file and --set keys.
 
 package docs
 
@@ -34,6 +35,16 @@ func (c *checker) helm(co document.Command) {
 				c.addf(line, "helm repo update %s: no repository of that name was added before", r)
 			}
 		}
+	case sub == "repo remove":
+		if len(p.args) < 4 {
+			c.addf(line, "helm repo remove takes NAME, a repository added with helm repo add")
+		}
+		for _, r := range p.args[3:] {
+			if !c.helmRepos[r] {
+				c.addf(line, "helm repo remove %s: no repository of that name was added before", r)
+			}
+			delete(c.helmRepos, r)
+		}
 	case len(p.args) > 1 && p.args[1] == "install":
 		if len(p.args) != 4 {
 			c.addf(line, "helm install takes RELEASE CHART")
@@ -63,6 +74,6 @@ func (c *checker) helm(co document.Command) {
 			}
 		}
 	default:
-		c.addf(line, "helm %s: the documents add the repository, update it and install the chart", sub)
+		c.addf(line, "helm %s: the documents add the repository, update it, install the chart and remove the repository", sub)
 	}
 }
