@@ -1,16 +1,19 @@
 // The rules over shell blocks: each simple command goes to the rules of its
-// program. go, make, curl and echo are checked here; kind and docker in
+// program. go, make, curl, echo, git and cd are checked here; kind and docker in
 // kind.go, kubectl in kubectl.go, helm in helm.go.
 
 package docs
 
 import (
+	"path"
 	"slices"
 	"strings"
 
 	"github.com/kuberay-docs/pod-security-e2e/document"
 	"github.com/kuberay-docs/pod-security-e2e/facts"
+	"github.com/kuberay-docs/pod-security-e2e/internal/repo"
 	"github.com/kuberay-docs/pod-security-e2e/rules"
+	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
 // commands checks each simple command of shell block i.
@@ -52,6 +55,13 @@ func (c *checker) command(co document.Command) {
 		}
 	case "curl":
 		c.curl(co)
+	case "git":
+		c.gitClone(co)
+	case "cd":
+		// Only into the clone: every command runs from its top directory.
+		if len(words) != 2 || words[1] != cloneDir {
+			c.addf(line, "%s: the documents cd only into the clone, cd %s, whose top directory every command runs from", strings.Join(words, " "), cloneDir)
+		}
 	case "echo":
 		if len(words) != 2 || words[1] != "$?" {
 			c.addf(line, "%s: the documents use echo only as `echo $?`, for the exit code the suite asserts; teach docs/commands.go what else it must equal, or remove it", strings.Join(words, " "))
@@ -110,8 +120,32 @@ func (c *checker) goCmd(co document.Command) {
 		case len(files) > 0:
 			c.addf(line, "go run %s %s: the documents pass arguments only to %s, the fixtures it checks", p.args[2], strings.Join(files, " "), podSecurityCheck)
 		}
+	case len(words) >= 2 && words[1] == "install":
+		// kind at the release the kind tier pins as a library.
+		p := c.parse(co)
+		if want := kindModule + "@" + versions.KindLibrary; len(p.args) != 3 || p.args[2] != want {
+			c.addf(line, "%s: the documents install kind at the release this project pins, go install %s (versions.KindLibrary)", strings.Join(words, " "), want)
+		}
 	default:
-		c.addf(line, "%s: the documents run go test and go run only", strings.Join(words, " "))
+		c.addf(line, "%s: the documents run go test, go run and go install of kind only", strings.Join(words, " "))
+	}
+}
+
+// kindModule is kind's Go module, which go install builds the kind command from.
+const kindModule = "sigs.k8s.io/kind"
+
+// The clone of this repository: its URL is the module path's, and git
+// names the directory after the URL's last element.
+var (
+	cloneURL = "https://" + repo.Module + ".git"
+	cloneDir = path.Base(repo.Module)
+)
+
+// gitClone: the documents run git only to clone this repository.
+func (c *checker) gitClone(co document.Command) {
+	p := c.parse(co)
+	if len(p.args) != 3 || p.args[1] != "clone" || p.args[2] != cloneURL {
+		c.addf(co.Line, "%s: the documents run git only to clone this repository, git clone %s (the module path of go.mod)", strings.Join(co.Words, " "), cloneURL)
 	}
 }
 

@@ -45,6 +45,10 @@ func (c *checker) helm(co document.Command) {
 			}
 			delete(c.helmRepos, r)
 		}
+	case len(p.args) > 1 && p.args[1] == "version":
+		if len(p.args) != 2 || len(co.Flags) > 0 {
+			c.addf(line, "%s: the documents check Helm with helm version, with no arguments or flags", strings.Join(co.Words, " "))
+		}
 	case len(p.args) > 1 && p.args[1] == "install":
 		if len(p.args) != 4 {
 			c.addf(line, "helm install takes RELEASE CHART")
@@ -74,6 +78,6 @@ func (c *checker) helm(co document.Command) {
 			}
 		}
 	default:
-		c.addf(line, "helm %s: the documents add the repository, update it, install the chart and remove the repository", sub)
+		c.addf(line, "helm %s: the documents check helm version, add the repository, update it, install the chart and remove the repository", sub)
 	}
 }

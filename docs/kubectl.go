@@ -22,6 +22,10 @@ var kubectlFlags = []string{"--namespace", "--filename", "--selector", "--output
 
 func (c *checker) kubectl(co document.Command) {
 	line := co.Line
+	if co.Sub() == "version" {
+		c.kubectlVersion(co)
+		return
+	}
 	p := c.parse(co, kubectlFlags...)
 	if len(p.args) < 2 {
 		c.addf(line, "kubectl without a subcommand")
@@ -149,6 +153,18 @@ func (c *checker) kubectl(co document.Command) {
 		}
 	default:
 		c.addf(line, "kubectl %s is not one docs/kubectl.go knows: teach it what the arguments must equal, or remove the command", sub)
+	}
+}
+
+// kubectlVersion: before step 1 there is no cluster to ask, so the
+// documents ask kubectl for its own version only.
+func (c *checker) kubectlVersion(co document.Command) {
+	p := c.parse(co, "--client")
+	if len(p.args) != 2 {
+		c.addf(co.Line, "kubectl version %s: kubectl version takes no arguments", strings.Join(p.args[2:], " "))
+	}
+	if v := p.flags["--client"]; len(v) != 1 || v[0] != "true" {
+		c.addf(co.Line, "kubectl version without --client asks the cluster too: before step 1 there is none, so check kubectl with kubectl version --client")
 	}
 }
 

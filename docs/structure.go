@@ -11,9 +11,9 @@ import (
 	"github.com/kuberay-docs/pod-security-e2e/facts"
 )
 
-// Markers that are not steps: blocks about ways to run the tutorial and
-// about cleaning up.
-var sectionMarkers = []string{"local", "offline", "clean-up"}
+// Markers that are not steps: blocks about what to have before step 1,
+// about ways to run the tutorial and about cleaning up.
+var sectionMarkers = []string{"before", "local", "offline", "clean-up"}
 
 // structure: every block names its step, steps come in order, every step
 // has commands, a test named in its text, and a way to run it alone.
