@@ -1,24 +1,30 @@
 // The rules for kubectl commands: the namespace and its labels, the files
 // applied, the RayCluster, its head Service and Pods, the dashboard's
-// port-forward, and step 6's RayJobs, their events and the submitter's log.
+// port-forward, step 3's probe Pods (kubectl run, its --overrides, and
+// kubectl delete pod), and step 6's RayJobs, their events and the
+// submitter's log.
 
 package docs
 
 import (
+	"encoding/json"
 	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/kuberay-docs/pod-security-e2e/document"
 	"github.com/kuberay-docs/pod-security-e2e/facts"
 	"github.com/kuberay-docs/pod-security-e2e/fixtures"
+	"github.com/kuberay-docs/pod-security-e2e/podsecurity"
 	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
 // kubectlFlags are the flags the kubectl rules check.
-var kubectlFlags = []string{"--namespace", "--filename", "--selector", "--output", "--field-selector", "--for", "--timeout", "--image", "--address", "--container"}
+var kubectlFlags = []string{"--namespace", "--filename", "--selector", "--output", "--field-selector", "--for", "--timeout", "--image", "--address", "--container", "--overrides"}
 
 func (c *checker) kubectl(co document.Command) {
 	line := co.Line
@@ -60,7 +66,14 @@ func (c *checker) kubectl(co document.Command) {
 		if img, _ := p.one("--image"); img != versions.PauseImage {
 			c.addf(line, "kubectl run --image %s: step 3's probe runs versions.PauseImage %s", img, versions.PauseImage)
 		}
+		if o, ok := p.one("--overrides"); ok {
+			c.overrides(line, o)
+		}
 	case "apply", "delete":
+		if sub == "delete" && len(args) > 0 && (args[0] == "pod" || args[0] == "pods") {
+			c.deleteProbe(line, args)
+			return
+		}
 		files := p.flags["--filename"]
 		for _, f := range files {
 			c.manifest(line, f)
@@ -257,5 +270,66 @@ func (c *checker) kubeRayURL(line int, ref string) {
 	// every line.
 	if m[2] != facts.CompleteSampleRepoPath {
 		c.addf(line, "%s: the sample of step 5.1 is %s", ref, facts.CompleteSampleRepoPath)
+	}
+}
+
+// probeStep is the step whose probe Pods kubectl run creates and kubectl
+// delete removes.
+const probeStep = "3"
+
+// overrides: the JSON of kubectl run --overrides is a Pod whose one
+// container is the probe, running the pause image, and which passes
+// restricted:latest, as step 3 shows it admitted.
+func (c *checker) overrides(line int, o string) {
+	var pod corev1.Pod
+	dec := json.NewDecoder(strings.NewReader(o))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&pod); err != nil {
+		c.addf(line, "kubectl run --overrides: the value is not the JSON of a Pod: %v", err)
+		return
+	}
+	if dec.More() {
+		c.addf(line, "kubectl run --overrides: the value holds more than one JSON object")
+	}
+	if pod.APIVersion != "v1" {
+		c.addf(line, "kubectl run --overrides: apiVersion %q: kubectl applies the overrides only with \"apiVersion\":\"v1\"", pod.APIVersion)
+	}
+	if pod.Kind != "" && pod.Kind != "Pod" {
+		c.addf(line, "kubectl run --overrides: kind %q: kubectl run makes a Pod", pod.Kind)
+	}
+	cs := pod.Spec.Containers
+	if len(cs) != 1 || cs[0].Name != facts.ProbeContainer || cs[0].Image != versions.PauseImage {
+		var got []string
+		for _, ct := range cs {
+			got = append(got, ct.Name+" "+ct.Image)
+		}
+		c.addf(line, "kubectl run --overrides: containers [%s]: the overrides' containers replace kubectl's, so list exactly one, named %s, with versions.PauseImage %s", strings.Join(got, ", "), facts.ProbeContainer, versions.PauseImage)
+	}
+	if len(pod.Spec.InitContainers) > 0 || len(pod.Spec.EphemeralContainers) > 0 {
+		c.addf(line, "kubectl run --overrides: the probe Pod has one container, no init or ephemeral containers")
+	}
+	checker, err := podsecurity.New(podsecurity.Options{})
+	if err != nil {
+		c.addf(line, "kubectl run --overrides: %v", err)
+		return
+	}
+	pod.Name = facts.ProbeContainer
+	pod.Namespace = facts.Namespace
+	if r := checker.Evaluate(pod.ObjectMeta, pod.Spec); !r.Allowed {
+		var vs []string
+		for _, v := range r.Violations {
+			vs = append(vs, v.String())
+		}
+		c.addf(line, "kubectl run --overrides: the Pod does not pass %s, so the API server refuses it: %s", checker.Policy(), strings.Join(vs, ", "))
+	}
+}
+
+// deleteProbe: kubectl delete pod removes the probe Pod that step 3 created.
+func (c *checker) deleteProbe(line int, args []string) {
+	if len(args) != 2 || args[1] != facts.ProbeContainer {
+		c.addf(line, "kubectl delete %s: the only Pod the documents delete by name is step %s's probe, kubectl delete pod %s", strings.Join(args, " "), probeStep, facts.ProbeContainer)
+	}
+	if c.block.Marker != probeStep {
+		c.addf(line, "kubectl delete %s in step %s: only step %s creates the probe Pod", strings.Join(args, " "), c.block.Marker, probeStep)
 	}
 }

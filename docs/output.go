@@ -1,5 +1,6 @@
 // The rules over text blocks: a line of expected output is a refusal the
-// pinned API server writes, kubectl's line for no Pods found (step 5.1), a
+// pinned API server writes, kubectl's line for no Pods found (step 5.1),
+// kubectl's lines for the probe Pod created and deleted (step 3), a
 // line the fixture's script or a RayJob's job prints, a line podsecurity-check prints for a file the step checked, or a
 // row of a kubectl table the documents quote (rayjob.go).
 
@@ -7,6 +8,7 @@ package docs
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/kuberay-docs/pod-security-e2e/facts"
@@ -45,6 +47,8 @@ func (c *checker) output(b markdown.Block) {
 			c.refusalLine(l.N, t)
 		case strings.HasPrefix(t, "No resources found"):
 			c.noResources(l.N, t)
+		case probeLineRE.MatchString(t):
+			c.probeLine(l.N, t)
 		case c.f.ScriptPrints[t]:
 		case c.jobPrints(t):
 		default:
@@ -121,5 +125,22 @@ func (c *checker) refusal(line int, msg string) {
 	}
 	if !c.f.Refusals[msg] {
 		c.addf(line, "refusal %q is not what Kubernetes %s writes (%s); copy the message from there", msg, versions.DefaultKubernetes, c.f.RefusalsFile)
+	}
+}
+
+// probeLineRE: what kubectl prints when kubectl run creates a Pod and when
+// kubectl delete pod deletes it.
+var probeLineRE = regexp.MustCompile(`^pod/(\S+) created$|^pod "([^"]*)" deleted$`)
+
+// probeLine: kubectl's line for the probe Pod that step 3 creates and
+// deletes, in step 3.
+func (c *checker) probeLine(line int, t string) {
+	m := probeLineRE.FindStringSubmatch(t)
+	name := m[1] + m[2]
+	if name != facts.ProbeContainer {
+		c.addf(line, "output line %q: the Pod step %s creates and deletes is %s: kubectl prints %q and %q", t, probeStep, facts.ProbeContainer, "pod/"+facts.ProbeContainer+" created", fmt.Sprintf("pod %q deleted", facts.ProbeContainer))
+	}
+	if c.block.Marker != probeStep {
+		c.addf(line, "output line %q in step %s: only step %s creates and deletes a Pod with kubectl", t, c.block.Marker, probeStep)
 	}
 }

@@ -56,7 +56,7 @@ var flagSpecs = map[string]flagSpec{
 		"--selector": "", "-l": "--selector",
 		"--output": "", "-o": "--output",
 		"--container": "", "-c": "--container",
-		"--field-selector": "", "--for": "", "--timeout": "", "--image": "", "--address": "", "--context": "",
+		"--field-selector": "", "--for": "", "--timeout": "", "--image": "", "--address": "", "--context": "", "--overrides": "",
 	}},
 	"helm": {valued: map[string]string{
 		"--version": "", "--namespace": "", "-n": "--namespace", "--values": "", "-f": "--values", "--set": "", "--repo": "",
