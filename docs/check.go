@@ -12,6 +12,7 @@ import (
 	"fmt"
 
 	"github.com/kuberay-docs/pod-security-e2e/document"
+	"github.com/kuberay-docs/pod-security-e2e/facts"
 	"github.com/kuberay-docs/pod-security-e2e/internal/markdown"
 	"github.com/kuberay-docs/pod-security-e2e/rules"
 	"github.com/kuberay-docs/pod-security-e2e/versions"
@@ -39,6 +40,9 @@ type checker struct {
 	checked map[string][]string
 	// claims127 is set when the document speaks of 127.0.0.1.
 	claims127 bool
+	// automation is set for docs/automation.md, which carries the steps'
+	// go test blocks; the tutorial pages carry none.
+	automation bool
 }
 
 // known is what the tutorial creates: the fixtures and KubeRay's sample.
@@ -108,5 +112,44 @@ func Check(doc *document.Document, docDir string, f *Facts) []Problem {
 		}
 	}
 	c.prose(docDir)
+	return c.problems
+}
+
+// Automation is the page that holds the automation: how each step is
+// checked and run alone, the ways to run the suite, the dry run and the
+// drift report.
+const Automation = "automation.md"
+
+// CheckAutomation returns the problems of docs/automation.md's marked
+// blocks: every step has a go test block whose -run pattern selects exactly
+// that step, and names its test in its section; the commands of the marked
+// blocks obey the same rules as in the tutorial, and so do the test names and
+// paths in the steps' sections. The rest of the page is the suite's
+// reference, not the tutorial's, and is not checked here.
+func CheckAutomation(doc *document.Document, f *Facts) []Problem {
+	c := &checker{doc: doc, f: f, automation: true, helmRepos: map[string]bool{}, checked: map[string][]string{}}
+	c.claims127 = doc.Speaks127()
+	c.structure()
+	for i, b := range doc.Blocks {
+		if b.Marker == "" || !b.IsShell() {
+			continue
+		}
+		c.block = b
+		c.commands(i)
+	}
+	// The text of the steps' sections: their test names and paths.
+	steps := map[int]bool{}
+	for _, b := range doc.Blocks {
+		if facts.StepIndex(b.Marker) >= 0 {
+			for _, l := range doc.SectionText(b.Section) {
+				steps[l.N] = true
+			}
+		}
+	}
+	for _, s := range doc.Spans {
+		if steps[s.Line] {
+			c.inlineCode(s.Line, s.Text)
+		}
+	}
 	return c.problems
 }

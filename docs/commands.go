@@ -36,6 +36,10 @@ func (c *checker) command(co document.Command) {
 	if len(words) == 0 {
 		return
 	}
+	if !c.automation && (co.Program == "make" || co.Program == "go" && len(words) >= 2 && words[1] == "test") {
+		c.addf(line, "%s: the tutorial pages are followed by hand and run no go test or make: the suite's commands are on docs/%s", strings.Join(words, " "), Automation)
+		return
+	}
 	switch co.Program {
 	case "kind":
 		c.kind(co)

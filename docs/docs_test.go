@@ -56,13 +56,32 @@ func TestDocumentsAreTrue(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			d := parse(t, name, readDoc(t, name))
 			// A document without blocks or steps would pass every check.
-			if len(d.Blocks) < 2*len(facts.Steps) {
-				t.Fatalf("%s has %d code blocks; each of the %d steps needs its commands and its go test block", name, len(d.Blocks), len(facts.Steps))
+			if len(d.Blocks) < len(facts.Steps) {
+				t.Fatalf("%s has %d code blocks; each of the %d steps needs its commands", name, len(d.Blocks), len(facts.Steps))
 			}
 			for _, p := range Check(d, ".", f) {
 				t.Error(p)
 			}
 		})
+	}
+}
+
+// docs/automation.md carries each step's test and go test block.
+func TestAutomationIsTrue(t *testing.T) {
+	f := loadFacts(t)
+	d := parse(t, Automation, readDoc(t, Automation))
+	steps := 0
+	for _, b := range d.Blocks {
+		if facts.StepIndex(b.Marker) >= 0 {
+			steps++
+		}
+	}
+	// A page without the steps' blocks would pass every check.
+	if steps < len(facts.Steps) {
+		t.Fatalf("%s has %d blocks marked with a step; each of the %d steps needs its go test block", Automation, steps, len(facts.Steps))
+	}
+	for _, p := range CheckAutomation(d, f) {
+		t.Error(p)
 	}
 }
 
@@ -130,8 +149,6 @@ func TestCheckFindsEachKindOfError(t *testing.T) {
 			[]string{"label team=ray is not a Pod Security Admission label"}},
 		{"values path", "--values fixtures/operator-values.yaml", "--values fixtures/operator-value.yaml",
 			[]string{`helm install --values "fixtures/operator-value.yaml": the suite installs with fixtures/operator-values.yaml`}},
-		{"inline path", "(`e2e/step3_namespace_test.go`)", "(`e2e/step3_test.go`)",
-			[]string{"e2e/step3_test.go does not exist in this repository"}},
 		{"RayCluster name", "kubectl delete raycluster raycluster-complete", "kubectl delete raycluster raycluster-completed",
 			[]string{"RayCluster raycluster-completed is created by no YAML of this tutorial: its RayClusters are raycluster-complete, raycluster-pod-security"}},
 		{"ConfigMap name in prose", "ConfigMap `xgboost-example` and", "ConfigMap `ray-example` and",
@@ -204,10 +221,6 @@ func TestCheckFindsEachKindOfError(t *testing.T) {
 			[]string{`output line "pod \"bare\" deleted": the Pod step 3 creates and deletes is probe`}},
 		{"probe refusal prefix", `pods "probe" is forbidden`, `pods "bare" is forbidden`,
 			[]string{`kubectl prints "Error from server (Forbidden): pods \"probe\" is forbidden: "`}},
-		{"run pattern", "-run 'TestTutorial/^1_'", "-run 'TestTutorial/1_'",
-			[]string{"-run TestTutorial/1_ runs steps [1 5.1 6.1], not step 1 alone: use -run 'TestTutorial/^1_'"}},
-		{"test name", "`TestTutorial/2_the_audit_log_holds_nothing_for_pod-security_yet`", "`TestTutorial/2_nothing_yet`",
-			[]string{"TestTutorial/2_nothing_yet is not a step's test", "step 2 does not name the test that proves it"}},
 		{"step marker", "<!-- step: 2 -->\n```sh\ndocker", "```sh\ndocker",
 			[]string{"code block without a step marker", "step 2 has no command block"}},
 		{"unknown marker", "<!-- step: clean-up -->", "<!-- step: 6 -->",
@@ -234,14 +247,6 @@ func TestCheckFindsEachKindOfError(t *testing.T) {
 			[]string{"ray-operator/config/security/ray-cluster.complete.yaml does not exist in KubeRay v1.6.2"}},
 		{"link", "(pod-security.zh.md)", "(pod-security.cn.md)",
 			[]string{"link pod-security.cn.md: no such file"}},
-		{"make target", "make e2e-kind", "make e2e-kindx",
-			[]string{`the Makefile has no target "e2e-kindx"`}},
-		{"setting value", "E2E_KUBERNETES_VERSION=1.34 go test", "E2E_KUBERNETES_VERSION=1.30 go test",
-			[]string{`Kubernetes version "1.30" is not pinned`}},
-		{"setting name", "E2E_KUBERNETES_VERSION=1.34 go test", "E2E_K8S_VERSION=1.34 go test",
-			[]string{"E2E_K8S_VERSION is not a setting of the suite"}},
-		{"steps in order", "<!-- step: 2 -->\n```sh\ngo test", "<!-- step: 1 -->\n```sh\ngo test",
-			[]string{"a block of step 1 comes after a block of step 2"}},
 		// Step 6's RayJobs.
 		{"RayJob name", "kubectl get rayjob rayjob-sidecar --namespace", "kubectl get rayjob rayjob-side-car --namespace",
 			[]string{"RayJob rayjob-side-car is created by no YAML of this tutorial: its RayJobs are rayjob-default-submitter, rayjob-hardened-submitter, rayjob-sidecar"}},
@@ -309,9 +314,58 @@ func TestCheckFindsEachKindOfError(t *testing.T) {
 			[]string{`step marker "prerequisites" names no step: use one of`, "or before, local, offline, clean-up"}},
 		{"KubeRay source path", "`ray-operator/controllers/ray/common/job.go`", "`ray-operator/controllers/ray/job.go`",
 			[]string{"ray-operator/controllers/ray/job.go does not exist in KubeRay v1.6.2"}},
+		// The tutorial pages run nothing of the suite's.
+		{"go test in the tutorial", "kind delete cluster\n", "kind delete cluster\ngo test ./e2e -v -run 'TestTutorial/^1_'\n",
+			[]string{"go test ./e2e -v -run TestTutorial/^1_: the tutorial pages are followed by hand and run no go test or make: the suite's commands are on docs/automation.md"}},
+		{"make in the tutorial", "kind delete cluster\n", "kind delete cluster\nmake e2e-kind\n",
+			[]string{"make e2e-kind: the tutorial pages are followed by hand and run no go test or make: the suite's commands are on docs/automation.md"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got := Check(parse(t, "mutated.md", mutate(t, c.old, c.new)), ".", f)
+			var lines []string
+			for _, p := range got {
+				lines = append(lines, p.String())
+			}
+			all := strings.Join(lines, "\n")
+			for _, w := range c.want {
+				if !strings.Contains(all, w) {
+					t.Errorf("want a problem containing %q; got:\n%s", w, all)
+				}
+			}
+		})
+	}
+}
+
+// Each rule over docs/automation.md fails on a page that breaks it.
+func TestCheckAutomationFindsEachKindOfError(t *testing.T) {
+	f := loadFacts(t)
+	page := readDoc(t, Automation)
+	for _, c := range []struct {
+		name, old, new string
+		want           []string
+	}{
+		{"inline path", "(`e2e/step3_namespace_test.go`)", "(`e2e/step3_test.go`)",
+			[]string{"e2e/step3_test.go does not exist in this repository"}},
+		{"run pattern", "-run 'TestTutorial/^1_'", "-run 'TestTutorial/1_'",
+			[]string{"-run TestTutorial/1_ runs steps [1 5.1 6.1], not step 1 alone: use -run 'TestTutorial/^1_'"}},
+		{"test name", "`TestTutorial/2_the_audit_log_holds_nothing_for_pod-security_yet`", "`TestTutorial/2_nothing_yet`",
+			[]string{"TestTutorial/2_nothing_yet is not a step's test", "step 2 does not name the test that proves it"}},
+		{"make target", "make e2e-kind", "make e2e-kindx",
+			[]string{`the Makefile has no target "e2e-kindx"`}},
+		{"setting value", "E2E_KUBERNETES_VERSION=1.34 go test", "E2E_KUBERNETES_VERSION=1.30 go test",
+			[]string{`Kubernetes version "1.30" is not pinned`}},
+		{"setting name", "E2E_KUBERNETES_VERSION=1.34 go test", "E2E_K8S_VERSION=1.34 go test",
+			[]string{"E2E_K8S_VERSION is not a setting of the suite"}},
+		{"steps in order", "<!-- step: 3 -->\n```sh\ngo test", "<!-- step: 1 -->\n```sh\ngo test",
+			[]string{"a block of step 1 comes after a block of step 2"}},
+		{"go test block missing", "<!-- step: 4 -->\n```sh\ngo test ./e2e -v -run 'TestTutorial/^4_'\n```\n", "",
+			[]string{"step 4 does not say how to run it alone: add a block marked <!-- step: 4 --> with go test ./e2e -v -run 'TestTutorial/^4_'"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if !strings.Contains(page, c.old) {
+				t.Fatalf("%s no longer contains %q; update this mutation", Automation, c.old)
+			}
+			got := CheckAutomation(parse(t, "mutated.md", strings.Replace(page, c.old, c.new, 1)), f)
 			var lines []string
 			for _, p := range got {
 				lines = append(lines, p.String())
