@@ -7,6 +7,7 @@ package docs
 import (
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/kuberay-docs/pod-security-e2e/document"
@@ -59,6 +60,8 @@ func (c *checker) command(co document.Command) {
 		}
 	case "curl":
 		c.curl(co)
+	case "python3":
+		c.jobsFilter(co)
 	case "git":
 		c.gitClone(co)
 	case "cd":
@@ -161,6 +164,34 @@ func (c *checker) curl(co document.Command) {
 		return
 	}
 	c.localURL(line, p.args[1])
+}
+
+// jobsFilterStep is the step that asks the Jobs API and filters its answer.
+const jobsFilterStep = "5.2"
+
+// jobsFilter: python3 runs only as `python3 -c facts.JobsFilter`, piped
+// from the curl of the Jobs API, in step 5.2; the line is then exactly
+// `curl -s URL | python3 -c CODE`.
+func (c *checker) jobsFilter(co document.Command) {
+	line := co.Line
+	if c.block.Marker != jobsFilterStep {
+		c.addf(line, "%s: only step %s runs python3 on this machine, to filter the Jobs API's answer", strings.Join(co.Words, " "), jobsFilterStep)
+		return
+	}
+	if len(co.Words) != 3 || co.Words[1] != "-c" || co.Words[2] != facts.JobsFilter {
+		c.addf(line, "%s: the documents run python3 only as python3 -c '%s' (facts.JobsFilter)", strings.Join(co.Words, " "), facts.JobsFilter)
+		return
+	}
+	var words []string
+	for _, m := range c.doc.Blocks[co.Block].Commands() {
+		if m.Line == line {
+			words = m.Words
+		}
+	}
+	url := "http://127.0.0.1:" + strconv.Itoa(facts.DashboardPort) + facts.JobsAPIPath
+	if want := []string{"curl", "-s", url, "|", "python3", "-c", facts.JobsFilter}; !slices.Equal(words, want) {
+		c.addf(line, "python3 -c: the filter reads the Jobs API's answer from a pipe: curl -s %s | python3 -c '%s'", url, facts.JobsFilter)
+	}
 }
 
 // podSecurityCheck is the command that predicts the API server's verdict.

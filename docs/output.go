@@ -13,6 +13,7 @@ import (
 
 	"github.com/kuberay-docs/pod-security-e2e/facts"
 	"github.com/kuberay-docs/pod-security-e2e/internal/markdown"
+	"github.com/kuberay-docs/pod-security-e2e/rayjobs"
 	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
@@ -49,6 +50,8 @@ func (c *checker) output(b markdown.Block) {
 			c.noResources(l.N, t)
 		case probeLineRE.MatchString(t):
 			c.probeLine(l.N, t)
+		case strings.HasPrefix(t, rayjobs.TypeDriver+" ") || strings.HasPrefix(t, rayjobs.TypeSubmission+" "):
+			c.jobLine(l.N, t)
 		case c.f.ScriptPrints[t]:
 		case c.jobPrints(t):
 		default:
@@ -142,5 +145,17 @@ func (c *checker) probeLine(line int, t string) {
 	}
 	if c.block.Marker != probeStep {
 		c.addf(line, "output line %q in step %s: only step %s creates and deletes a Pod with kubectl", t, c.block.Marker, probeStep)
+	}
+}
+
+// jobLine: the line facts.JobsFilter prints for the XGBoost run, in step
+// 5.2, whose curl of the Jobs API it filters.
+func (c *checker) jobLine(line int, t string) {
+	if c.block.Marker != jobsFilterStep {
+		c.addf(line, "output line %q in step %s: only step %s lists the Jobs API's jobs", t, c.block.Marker, jobsFilterStep)
+		return
+	}
+	if want := facts.XGBoostJobLine(); t != want {
+		c.addf(line, "output line %q: the Jobs API's filter prints %q for the XGBoost run (type, status, entrypoint)", t, want)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"unicode"
 
 	"github.com/kuberay-docs/pod-security-e2e/fixtures"
+	"github.com/kuberay-docs/pod-security-e2e/rayjobs"
 )
 
 // Namespace is the namespace the tutorial creates and audit-policy.yaml
@@ -158,6 +159,17 @@ func HeadServiceName(rayCluster string) string { return rayCluster + "-head-svc"
 
 // XGBoostCommand is what step 5.2 runs in the head container.
 func XGBoostCommand() []string { return []string{"python3", fixtures.ScriptPath} }
+
+// JobsFilter is the Python that step 5.2 pipes the Jobs API's answer into
+// (python3 -c JobsFilter): for each job, its type, status and entrypoint.
+const JobsFilter = `import json, sys; [print(j["type"], j["status"], j["entrypoint"]) for j in json.load(sys.stdin)]`
+
+// XGBoostJobLine is what JobsFilter prints for step 5.2's run: the DRIVER
+// job (rayjobs.FindDriver) that succeeded, whose entrypoint is the
+// driver's command line, XGBoostCommand.
+func XGBoostJobLine() string {
+	return rayjobs.TypeDriver + " " + rayjobs.StatusSucceeded + " " + strings.Join(XGBoostCommand(), " ")
+}
 
 // PipInstall is step 5.2's proof that Python packages install under
 // restricted.
