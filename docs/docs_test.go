@@ -329,17 +329,7 @@ func TestCheckFindsEachKindOfError(t *testing.T) {
 			[]string{"make e2e-kind: the tutorial pages are followed by hand and run no go test or make: the suite's commands are on docs/automation.md"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			got := Check(parse(t, "mutated.md", mutate(t, c.old, c.new)), ".", f)
-			var lines []string
-			for _, p := range got {
-				lines = append(lines, p.String())
-			}
-			all := strings.Join(lines, "\n")
-			for _, w := range c.want {
-				if !strings.Contains(all, w) {
-					t.Errorf("want a problem containing %q; got:\n%s", w, all)
-				}
-			}
+			expectProblems(t, Check(parse(t, "mutated.md", mutate(t, c.old, c.new)), ".", f), c.want)
 		})
 	}
 }
@@ -373,17 +363,7 @@ func TestCheckAutomationFindsEachKindOfError(t *testing.T) {
 			if !strings.Contains(page, c.old) {
 				t.Fatalf("%s no longer contains %q; update this mutation", Automation, c.old)
 			}
-			got := CheckAutomation(parse(t, "mutated.md", strings.Replace(page, c.old, c.new, 1)), f)
-			var lines []string
-			for _, p := range got {
-				lines = append(lines, p.String())
-			}
-			all := strings.Join(lines, "\n")
-			for _, w := range c.want {
-				if !strings.Contains(all, w) {
-					t.Errorf("want a problem containing %q; got:\n%s", w, all)
-				}
-			}
+			expectProblems(t, CheckAutomation(parse(t, "mutated.md", strings.Replace(page, c.old, c.new, 1)), f), c.want)
 		})
 	}
 }
@@ -518,6 +498,21 @@ func BenchmarkCheckDocuments(b *testing.B) {
 			if p := Check(d, ".", f); len(p) > 0 {
 				b.Fatal(p)
 			}
+		}
+	}
+}
+
+// expectProblems checks that for each of want some problem contains it.
+func expectProblems(t *testing.T, got []Problem, want []string) {
+	t.Helper()
+	var lines []string
+	for _, p := range got {
+		lines = append(lines, p.String())
+	}
+	all := strings.Join(lines, "\n")
+	for _, w := range want {
+		if !strings.Contains(all, w) {
+			t.Errorf("want a problem containing %q; got:\n%s", w, all)
 		}
 	}
 }
