@@ -182,14 +182,15 @@ func (c *checker) jobsFilter(co document.Command) {
 		c.addf(line, "%s: the documents run python3 only as python3 -c '%s' (facts.JobsFilter)", strings.Join(co.Words, " "), facts.JobsFilter)
 		return
 	}
-	var words []string
-	for _, m := range c.doc.Blocks[co.Block].Commands() {
-		if m.Line == line {
-			words = m.Words
+	url := "http://127.0.0.1:" + strconv.Itoa(facts.DashboardPort) + facts.JobsAPIPath
+	// The line holds the curl and the filter and nothing else.
+	onLine := 0
+	for _, o := range c.doc.Commands {
+		if o.Block == co.Block && o.Line == line {
+			onLine++
 		}
 	}
-	url := "http://127.0.0.1:" + strconv.Itoa(facts.DashboardPort) + facts.JobsAPIPath
-	if want := []string{"curl", "-s", url, "|", "python3", "-c", facts.JobsFilter}; !slices.Equal(words, want) {
+	if want := []string{"curl", "-s", url}; onLine != 2 || len(co.Env) > 0 || !slices.Equal(co.PipedFrom, want) {
 		c.addf(line, "python3 -c: the filter reads the Jobs API's answer from a pipe: curl -s %s | python3 -c '%s'", url, facts.JobsFilter)
 	}
 }

@@ -27,6 +27,9 @@ type Command struct {
 	Flags []Flag
 	// Rest are the words after "--".
 	Rest []string
+	// PipedFrom are the words (Env included) of the simple command whose
+	// output this one reads through "|", nil when it reads no pipe.
+	PipedFrom []string
 }
 
 // Flag is one flag of a command. Known says the program's spec lists it;

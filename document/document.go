@@ -130,14 +130,21 @@ func blockCommands(i int, b markdown.Block) []Command {
 		line    int
 		comment string
 		words   []string
+		from    []string
 	}
 	var items []item
 	for _, cm := range b.Comments() {
 		items = append(items, item{line: cm.Line, comment: cm.Text})
 	}
 	for _, co := range b.Commands() {
-		for _, seg := range markdown.Segments(co.Words) {
-			items = append(items, item{line: co.Line, words: seg})
+		var prev []string
+		for _, seg := range markdown.SimpleCommands(co.Words) {
+			it := item{line: co.Line, words: seg.Words}
+			if seg.Piped {
+				it.from = prev
+			}
+			items = append(items, it)
+			prev = seg.Words
 		}
 	}
 	sort.SliceStable(items, func(a, b int) bool { return items[a].line < items[b].line })
@@ -151,7 +158,7 @@ func blockCommands(i int, b markdown.Block) []Command {
 			continue
 		}
 		c := newCommand(it.line, i, it.words)
-		c.Dir = dir
+		c.Dir, c.PipedFrom = dir, it.from
 		if c.Program == "cd" && len(c.Args) == 1 {
 			dir = path.Join(dir, c.Args[0])
 		}

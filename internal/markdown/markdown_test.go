@@ -132,4 +132,12 @@ func TestWords(t *testing.T) {
 	if !reflect.DeepEqual(segs, [][]string{{"docker", "exec", "n", "cat", "f"}, {"grep", "x"}, {"echo", "$?"}}) {
 		t.Errorf("Segments = %q", segs)
 	}
+	// Only grep reads from a pipe.
+	var piped []bool
+	for _, s := range SimpleCommands([]string{"docker", "exec", "n", "cat", "f", "|", "grep", "x", ">", "out.txt", "&&", "echo", "$?"}) {
+		piped = append(piped, s.Piped)
+	}
+	if !reflect.DeepEqual(piped, []bool{false, true, false}) {
+		t.Errorf("Piped = %v", piped)
+	}
 }

@@ -174,23 +174,46 @@ func IsOperator(w string) bool {
 // redirection (a file name) is dropped with it.
 func Segments(words []string) [][]string {
 	var out [][]string
+	for _, s := range SimpleCommands(words) {
+		out = append(out, s.Words)
+	}
+	return out
+}
+
+// Simple is one simple command of a command line. Piped says it reads the
+// output of the simple command before it through "|".
+type Simple struct {
+	Words []string
+	Piped bool
+}
+
+// SimpleCommands splits words at operators into simple commands, as
+// Segments does, and says which of them read from a pipe.
+func SimpleCommands(words []string) []Simple {
+	var out []Simple
 	var cur []string
+	piped, next := false, false
+	flush := func() {
+		if len(cur) > 0 {
+			out = append(out, Simple{Words: cur, Piped: piped})
+		}
+		cur = nil
+	}
 	for i := 0; i < len(words); i++ {
 		w := words[i]
 		switch {
 		case w == ">" || w == ">>" || w == "<" || w == ">&" || w == "<<":
 			i++
 		case IsOperator(w):
-			if len(cur) > 0 {
-				out = append(out, cur)
-			}
-			cur = nil
+			flush()
+			next = w == "|"
 		default:
+			if cur == nil {
+				piped, next = next, false
+			}
 			cur = append(cur, w)
 		}
 	}
-	if len(cur) > 0 {
-		out = append(out, cur)
-	}
+	flush()
 	return out
 }
