@@ -171,12 +171,10 @@ func orNothing(s string) string {
 // templates mount.
 func mountedConfigMaps(rc *unstructured.Unstructured) []string {
 	var out []string
-	for _, t := range podTemplates(rc) {
-		vols, _, _ := unstructured.NestedSlice(t, "spec", "volumes")
-		for _, v := range vols {
-			vm, _ := v.(map[string]interface{})
-			if name, ok, _ := unstructured.NestedString(vm, "configMap", "name"); ok && name != "" {
-				out = append(out, name)
+	for _, spec := range podSpecs(rc) {
+		for _, v := range spec.Volumes {
+			if v.ConfigMap != nil && v.ConfigMap.Name != "" {
+				out = append(out, v.ConfigMap.Name)
 			}
 		}
 	}

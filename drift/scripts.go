@@ -9,7 +9,9 @@ import (
 	"sort"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/kuberay-docs/pod-security-e2e/document"
 )
@@ -53,34 +55,23 @@ func pythonScript(co document.Command) (string, bool) {
 func (c *checker) mountedFiles() map[string]bool {
 	out := map[string]bool{}
 	for _, rc := range c.clusterObjs {
-		for _, t := range podTemplates(rc.obj) {
-			volumes := map[string][]string{} // volume name -> file names in it
-			vols, _, _ := unstructured.NestedSlice(t, "spec", "volumes")
-			for _, v := range vols {
-				vm, _ := v.(map[string]interface{})
-				cm, ok, _ := unstructured.NestedString(vm, "configMap", "name")
-				if !ok {
-					continue
-				}
-				name, _, _ := unstructured.NestedString(vm, "name")
-				if items, found, _ := unstructured.NestedSlice(vm, "configMap", "items"); found {
-					for _, it := range items {
-						p, _, _ := unstructured.NestedString(it.(map[string]interface{}), "path")
-						volumes[name] = append(volumes[name], p)
+		for _, spec := range podSpecs(rc.obj) {
+			files := map[string][]string{} // volume name -> file names in it
+			for _, v := range spec.Volumes {
+				switch cm := v.ConfigMap; {
+				case cm == nil:
+				case len(cm.Items) > 0:
+					for _, it := range cm.Items {
+						files[v.Name] = append(files[v.Name], it.Path)
 					}
-				} else {
-					volumes[name] = append(volumes[name], c.configMapKeys[cm]...)
+				default:
+					files[v.Name] = append(files[v.Name], c.configMapKeys[cm.Name]...)
 				}
 			}
-			containers, _, _ := unstructured.NestedSlice(t, "spec", "containers")
-			for _, ct := range containers {
-				mounts, _, _ := unstructured.NestedSlice(ct.(map[string]interface{}), "volumeMounts")
-				for _, m := range mounts {
-					mm, _ := m.(map[string]interface{})
-					name, _, _ := unstructured.NestedString(mm, "name")
-					at, _, _ := unstructured.NestedString(mm, "mountPath")
-					for _, f := range volumes[name] {
-						out[path.Join(at, f)] = true
+			for _, ct := range spec.Containers {
+				for _, m := range ct.VolumeMounts {
+					for _, f := range files[m.Name] {
+						out[path.Join(m.MountPath, f)] = true
 					}
 				}
 			}
@@ -89,18 +80,26 @@ func (c *checker) mountedFiles() map[string]bool {
 	return out
 }
 
-// podTemplates are a RayCluster's head and worker Pod templates.
-func podTemplates(rc *unstructured.Unstructured) []map[string]interface{} {
-	var out []map[string]interface{}
+// podSpecs are the Pod specs of a RayCluster's head and worker templates; a
+// template that does not read as one is left out.
+func podSpecs(rc *unstructured.Unstructured) []corev1.PodSpec {
+	var templates []map[string]interface{}
 	if t, ok, _ := unstructured.NestedMap(rc.Object, "spec", "headGroupSpec", "template"); ok {
-		out = append(out, t)
+		templates = append(templates, t)
 	}
 	groups, _, _ := unstructured.NestedSlice(rc.Object, "spec", "workerGroupSpecs")
 	for _, g := range groups {
 		if gm, ok := g.(map[string]interface{}); ok {
 			if t, ok, _ := unstructured.NestedMap(gm, "template"); ok {
-				out = append(out, t)
+				templates = append(templates, t)
 			}
+		}
+	}
+	var out []corev1.PodSpec
+	for _, t := range templates {
+		var tmpl corev1.PodTemplateSpec
+		if runtime.DefaultUnstructuredConverter.FromUnstructured(t, &tmpl) == nil {
+			out = append(out, tmpl.Spec)
 		}
 	}
 	return out
