@@ -29,9 +29,9 @@ unit:
 matrix:
 	$(GO) run ./cmd/matrix $(MATRIX_FLAGS)
 
-## binaries: build the local tier's pinned binaries into the cache (first run only)
+## binaries: build the local tier's pinned binaries and the reader's kubectl and helm into the cache (first run only)
 binaries:
-	$(GO) run ./cmd/local-binaries
+	$(GO) run ./cmd/local-binaries -tools
 	$(GO) run ./cmd/local-binaries -kubernetes 1.34
 
 ## offline-images: build the offline Kind tier's node, Ray, operator and probe images and package index into the cache (root; no registry)

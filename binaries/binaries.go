@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"strings"
@@ -91,26 +92,21 @@ func Ensure(ctx context.Context, k versions.Kubernetes, opts ...Option) (Set, er
 	if err != nil {
 		return Set{}, err
 	}
-	var set Set
-	for _, paths := range results {
-		for bin, p := range paths {
-			switch bin {
-			case "kube-apiserver":
-				set.APIServer = p
-			case "kube-controller-manager":
-				set.ControllerManager = p
-			case "kube-scheduler":
-				set.Scheduler = p
-			case "etcd":
-				set.Etcd = p
-			case "kwok":
-				set.KWOK = p
-			case "ray-operator":
-				set.Operator = p
-			}
-		}
+	bins := merged(results)
+	set := Set{
+		APIServer: bins["kube-apiserver"], ControllerManager: bins["kube-controller-manager"], Scheduler: bins["kube-scheduler"],
+		Etcd: bins["etcd"], KWOK: bins["kwok"], Operator: bins["ray-operator"],
 	}
 	return set, nil
+}
+
+// merged is every target's binaries by name.
+func merged(results []map[string]string) map[string]string {
+	all := map[string]string{}
+	for _, paths := range results {
+		maps.Copy(all, paths)
+	}
+	return all
 }
 
 // buildCommand is how a user builds k's binaries without a time limit.
@@ -231,6 +227,22 @@ func EnsureTarget(ctx context.Context, k versions.Kubernetes, name string, opts 
 		}
 	}
 	return nil, fmt.Errorf("no binary target %q", name)
+}
+
+// EnsureTools returns the reader's tools for Kubernetes release k,
+// building those that are not cached.
+func EnsureTools(ctx context.Context, k versions.Kubernetes, opts ...Option) (Tools, error) {
+	o, err := options(opts)
+	if err != nil {
+		return Tools{}, err
+	}
+	results, err := ensureAll(ctx, ToolTargets(k), o, 2, "`go run ./cmd/local-binaries -kubernetes "+strings.TrimPrefix(k.Minor(), "v")+" -tools`")
+	if err != nil {
+		return Tools{}, err
+	}
+	bins := merged(results)
+	tools := Tools{Kubectl: bins["kubectl"], Helm: bins["helm"]}
+	return tools, nil
 }
 
 // EnsureNode returns the binaries of NodeTargets(k) by name ("etcd-node"

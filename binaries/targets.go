@@ -126,3 +126,38 @@ func EtcdForKubeadm(k versions.Kubernetes) string {
 	v, _, _ := strings.Cut(k.Kubeadm.Etcd, "-")
 	return "v" + v
 }
+
+// Tools are the command-line tools a reader of the tutorial types, built
+// from pinned modules: what the page's lines run with.
+type Tools struct {
+	// Kubectl is kubectl of the cluster's Kubernetes release, from the same
+	// wrapper module as the control plane, so it is within the skew the
+	// page asks for.
+	Kubectl string
+	// Helm is the helm command of versions.Helm.
+	Helm string
+}
+
+// ToolTargets are the builds of Tools for Kubernetes release k.
+func ToolTargets(k versions.Kubernetes) []Target {
+	return []Target{
+		{
+			Name: "kubectl", Version: k.Version, Binaries: []string{"kubectl"},
+			ModuleDir: filepath.Join("tools", "kubernetes", k.Version),
+			Packages:  []string{"k8s.io/kubernetes/cmd/kubectl"},
+			Toolchain: k.GoToolchain,
+			LDFlags:   stamp(k),
+		},
+		{
+			// Built in this repository's own module, whose go.mod names
+			// cmd/helm as a tool: the CLI is made of exactly the modules
+			// the suite's Helm SDK is, and a change of go.mod rebuilds it.
+			Name: "helm", Version: versions.Helm, Binaries: []string{"helm"},
+			ModuleDir: ".",
+			Packages:  []string{"helm.sh/helm/v4/cmd/helm"},
+			Toolchain: "auto",
+			// `helm version` says what a release build says.
+			LDFlags: "-X helm.sh/helm/v4/internal/version.version=" + versions.Helm + " -X helm.sh/helm/v4/internal/version.gitTreeState=clean",
+		},
+	}
+}

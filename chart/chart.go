@@ -11,17 +11,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
-	"helm.sh/helm/v3/pkg/action"
-	helmchart "helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chart/loader"
-	"helm.sh/helm/v3/pkg/cli"
-	"helm.sh/helm/v3/pkg/release"
-	"helm.sh/helm/v3/pkg/storage/driver"
+	"helm.sh/helm/v4/pkg/action"
+	helmchart "helm.sh/helm/v4/pkg/chart/v2"
+	"helm.sh/helm/v4/pkg/chart/v2/loader"
+	"helm.sh/helm/v4/pkg/cli"
+	"helm.sh/helm/v4/pkg/kube"
+	helmrelease "helm.sh/helm/v4/pkg/release"
+	release "helm.sh/helm/v4/pkg/release/v1"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 
 	"github.com/kuberay-docs/pod-security-e2e/upstream"
@@ -94,9 +96,10 @@ func NewInstaller(kubeconfig, namespace string, log io.Writer) (*Installer, erro
 	flags := genericclioptions.NewConfigFlags(false)
 	flags.KubeConfig = &kubeconfig
 	flags.Namespace = &namespace
-	cfg := new(action.Configuration)
-	logf := func(format string, v ...interface{}) { fmt.Fprintf(log, "helm: "+format+"\n", v...) }
-	if err := cfg.Init(flags, namespace, "secret", logf); err != nil {
+	// Helm 4 logs through slog; without a handler of ours its debug lines
+	// would go to the process's default logger, outside the step's log.
+	cfg := action.NewConfiguration(action.ConfigurationSetLogger(slog.NewTextHandler(prefixWriter{log}, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	if err := cfg.Init(flags, namespace, "secret"); err != nil {
 		return nil, fmt.Errorf("set up Helm for namespace %s: %w", namespace, err)
 	}
 	return &Installer{cfg: cfg, namespace: namespace, log: log}, nil
@@ -107,29 +110,66 @@ func (in *Installer) Install(ctx context.Context, c *helmchart.Chart, values map
 	inst := action.NewInstall(in.cfg)
 	inst.ReleaseName = ReleaseName
 	inst.Namespace = in.namespace
-	inst.Wait = true
+	// Helm 3's Wait polled until the workloads were ready; Helm 4 makes the
+	// strategy explicit (none set fails with "wait strategy not set"). The
+	// watcher (kstatus, what a bare `helm install --wait` means in Helm 4)
+	// waits for every object of the release to be current: for the
+	// operator's Deployment that is at least the Available that the page's
+	// `kubectl wait` asks for.
+	inst.WaitStrategy = kube.StatusWatcherStrategy
 	inst.Timeout = timeout
+	// ServerSideApply stays at Helm 4's default (true), as the page's
+	// `helm install` runs: the suite installs the way a reader does. No
+	// RollbackOnFailure (Helm 3's Atomic): a failed install stays for the
+	// evidence, and cleanup removes the namespace.
 	rel, err := inst.RunWithContext(ctx, c, values)
 	if err != nil {
-		return rel, fmt.Errorf("helm install %s into %s: %w", ReleaseName, in.namespace, err)
+		return nil, fmt.Errorf("helm install %s into %s: %w", ReleaseName, in.namespace, err)
 	}
-	return rel, nil
+	return v1Release(rel)
 }
 
 // Status returns the deployed release, or an error when there is none.
 func (in *Installer) Status() (*release.Release, error) {
-	return action.NewStatus(in.cfg).Run(ReleaseName)
+	rel, err := action.NewStatus(in.cfg).Run(ReleaseName)
+	if err != nil {
+		return nil, err
+	}
+	return v1Release(rel)
+}
+
+// v1Release is the release record of an apiVersion v2 chart, the only kind
+// this project installs; Helm 4's actions return it behind an interface.
+func v1Release(r helmrelease.Releaser) (*release.Release, error) {
+	switch r := r.(type) {
+	case *release.Release:
+		return r, nil
+	case release.Release:
+		return &r, nil
+	}
+	return nil, fmt.Errorf("helm returned a release of type %T, not a v1 release", r)
+}
+
+// prefixWriter marks each of Helm's log lines as Helm's in the step's log.
+type prefixWriter struct{ w io.Writer }
+
+func (p prefixWriter) Write(b []byte) (int, error) {
+	if _, err := fmt.Fprintf(p.w, "helm: %s", b); err != nil {
+		return 0, err
+	}
+	return len(b), nil
 }
 
 // Uninstall removes the release if it exists. CRDs stay, as with helm uninstall.
 func (in *Installer) Uninstall(timeout time.Duration) error {
 	un := action.NewUninstall(in.cfg)
-	un.Wait = true
+	// Wait until the release's objects are gone, as Helm 3's Wait did, so
+	// that cleanup's next steps find nothing of the operator left.
+	un.WaitStrategy = kube.StatusWatcherStrategy
 	un.Timeout = timeout
+	// A run that failed before step 4 has no release to remove.
+	un.IgnoreNotFound = true
 	_, err := un.Run(ReleaseName)
-	if errors.Is(err, driver.ErrReleaseNotFound) {
-		return nil
-	}
 	return err
 }
 

@@ -10,9 +10,11 @@ import (
 	"strings"
 	"testing"
 
-	helmchart "helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chartutil"
-	"helm.sh/helm/v3/pkg/engine"
+	"helm.sh/helm/v4/pkg/chart/common"
+	commonutil "helm.sh/helm/v4/pkg/chart/common/util"
+	helmchart "helm.sh/helm/v4/pkg/chart/v2"
+	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
+	"helm.sh/helm/v4/pkg/engine"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -53,7 +55,7 @@ func TestStandInChartMatchesPins(t *testing.T) {
 
 func render(t *testing.T, c *helmchart.Chart, vals map[string]interface{}) []*unstructured.Unstructured {
 	t.Helper()
-	rv, err := chartutil.ToRenderValues(c, vals, chartutil.ReleaseOptions{Name: "kuberay-operator", Namespace: testNamespace, IsInstall: true}, nil)
+	rv, err := commonutil.ToRenderValues(c, vals, common.ReleaseOptions{Name: "kuberay-operator", Namespace: testNamespace, IsInstall: true}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

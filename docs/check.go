@@ -90,6 +90,7 @@ func (c *checker) addf(line int, format string, args ...interface{}) {
 func Check(doc *document.Document, docDir string, f *Facts) []Problem {
 	c := &checker{doc: doc, f: f, helmRepos: map[string]bool{}, checked: map[string][]string{}}
 	c.shared(rules.Markdown(doc))
+	c.shared(rules.Helm(doc))
 	c.claims127 = doc.Speaks127()
 	src := rules.Source{Name: "KubeRay " + versions.KubeRay, OperatorDir: f.KubeRayDir}
 	for i, line := range doc.Lines {

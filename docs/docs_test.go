@@ -137,6 +137,8 @@ func TestCheckFindsEachKindOfError(t *testing.T) {
 	}{
 		{"namespace", "kubectl create namespace pod-security", "kubectl create namespace ray-security",
 			[]string{"the tutorial's namespace is pod-security"}},
+		{"Helm release", "with\nHelm v4.3.2 against", "with\nHelm v4.0.0 against",
+			[]string{"Helm v4.0.0: the page's helm lines run with Helm " + versions.Helm}},
 		{"namespace flag", "kubectl apply --namespace pod-security --filename fixtures", "kubectl apply --namespace default --filename fixtures",
 			[]string{"--namespace default: the tutorial's namespace is pod-security"}},
 		{"missing namespace", "kubectl get pods --namespace pod-security --selector ray.io/cluster=raycluster-complete", "kubectl get pods --selector ray.io/cluster=raycluster-complete",

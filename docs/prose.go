@@ -26,6 +26,8 @@ var (
 	// "(v1.5.1, v1.6.2)", in Chinese "（v1.5.1、v1.6.2）".
 	versionListRE = regexp.MustCompile(`[(（](v\d+\.\d+\.\d+(?:\s*[,、]\s*v\d+\.\d+\.\d+)+)[)）]`)
 	versionRE     = regexp.MustCompile(`v\d+\.\d+\.\d+`)
+	// A Helm release the prose says the page was run with.
+	helmVersionRE = regexp.MustCompile(`\bHelm (v\d+\.\d+\.\d+)`)
 )
 
 // prose checks facts anywhere in the document: test names, paths,
@@ -52,6 +54,11 @@ func (c *checker) prose(docDir string) {
 		}
 		for _, m := range versionListRE.FindAllStringSubmatch(line, -1) {
 			c.kubeRayReleases(n, m[1])
+		}
+		for _, m := range helmVersionRE.FindAllStringSubmatch(line, -1) {
+			if m[1] != versions.Helm {
+				c.addf(n, "Helm %s: the page's helm lines run with Helm %s (versions.Helm)", m[1], versions.Helm)
+			}
 		}
 		for _, m := range envRE.FindAllString(line, -1) {
 			if strings.Contains(m, "=") {

@@ -155,6 +155,7 @@ func Check(doc *document.Document, ref *Reference) Report {
 		configMaps: map[string]string{}, rayClusters: map[string]string{}, headSvcs: map[string]string{}, rayJobs: map[string]string{}, jobs: map[string]string{}, configMapKeys: map[string][]string{},
 	}
 	c.shared(rules.Markdown(doc))
+	c.shared(rules.Helm(doc))
 	c.claims127 = doc.Speaks127()
 
 	c.collectObjects()

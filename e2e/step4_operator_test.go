@@ -10,7 +10,7 @@ import (
 
 	"github.com/onsi/gomega"
 	"github.com/onsi/gomega/types"
-	"helm.sh/helm/v3/pkg/release"
+	"helm.sh/helm/v4/pkg/release/common"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/e2e-framework/pkg/envconf"
@@ -40,7 +40,7 @@ func step4Operator() features.Feature {
 			g.Expect(err).NotTo(gomega.HaveOccurred())
 			rel, err := in.Status()
 			g.Expect(err).NotTo(gomega.HaveOccurred())
-			g.Expect(rel.Info.Status).To(gomega.Equal(release.StatusDeployed))
+			g.Expect(rel.Info.Status).To(gomega.Equal(common.StatusDeployed))
 			h.run.SetMeta("chart", fmt.Sprintf("%s %s (app %s): %s", rel.Chart.Metadata.Name, rel.Chart.Metadata.Version, rel.Chart.Metadata.AppVersion, chart.Describe(h.cfg.Chart, h.cfg.KubeRay)))
 			note(ctx, t, "release %s (chart %s %s) deployed in %s", rel.Name, rel.Chart.Metadata.Name, rel.Chart.Metadata.Version, namespace)
 			return ctx

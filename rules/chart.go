@@ -7,7 +7,7 @@ import (
 	"regexp"
 	"strings"
 
-	helmchart "helm.sh/helm/v3/pkg/chart"
+	helmchart "helm.sh/helm/v4/pkg/chart/v2"
 )
 
 // wholeValueRE is a template rendering a value whole (`with .Values.X`,

@@ -3,13 +3,14 @@ package rules
 import (
 	"testing"
 
-	helmchart "helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v4/pkg/chart/common"
+	helmchart "helm.sh/helm/v4/pkg/chart/v2"
 )
 
 func TestChartValuesLookup(t *testing.T) {
 	c := &helmchart.Chart{
 		Values:    map[string]interface{}{"image": map[string]interface{}{"tag": "v1.6.2"}, "securityContext": map[string]interface{}{}},
-		Templates: []*helmchart.File{{Name: "templates/d.yaml", Data: []byte("{{- with .Values.securityContext }}\n{{ toYaml . }}\n{{- end }}\n")}},
+		Templates: []*common.File{{Name: "templates/d.yaml", Data: []byte("{{- with .Values.securityContext }}\n{{ toYaml . }}\n{{- end }}\n")}},
 	}
 	for _, complete := range []bool{true, false} {
 		v := NewChartValues(c, complete)

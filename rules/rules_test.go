@@ -313,3 +313,29 @@ func TestMarkdown(t *testing.T) {
 		t.Errorf("unclosed block: %+v", fs)
 	}
 }
+
+func TestHelm(t *testing.T) {
+	for _, c := range []struct {
+		name, text string
+		want       int // the note's line, 0 for none
+	}{
+		{"Helm 3 alone", "# T\n\nYou need kind, kubectl and Helm 3.\n", 3},
+		{"a Helm 3 release", "# T\n\nInstall Helm v3.14.0 first.\n", 3},
+		{"the Helm 3 SDK", "# T\n\n```go\nimport \"helm.sh/helm/v3/pkg/action\"\n```\n", 4},
+		{"Helm 4, Helm 3 as the older choice", "# T\n\nUse Helm 4.\n\nHelm 3 is the older choice.\n", 0},
+		{"no Helm named", "# T\n\nhelm install x y\n", 0},
+		{"a helm 3 chart word", "# T\n\nThe chart's Helm 30 values.\n", 0},
+	} {
+		d, err := document.Read("t.md", []byte(c.text+"\n```sh\nhelm version\n```\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fs := Helm(d)
+		switch {
+		case c.want == 0 && len(fs) != 0:
+			t.Errorf("%s: %v, want nothing", c.name, fs)
+		case c.want != 0 && (len(fs) != 1 || fs[0].Line != c.want || !fs[0].Note || fs[0].Rule != "helm"):
+			t.Errorf("%s: %v, want one helm note at line %d", c.name, fs, c.want)
+		}
+	}
+}

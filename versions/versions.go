@@ -126,6 +126,19 @@ const (
 // which the kind tier does (cluster/kind, failCgroupV1).
 const KindLibrary = "v0.33.0"
 
+// Helm is the Helm release of helm.sh/helm/v4: the SDK that installs the
+// operator's chart (go.mod requires exactly this version, versions_test
+// checks) and the `helm` command the tutorial's lines run with, built from
+// the same module (package binaries). Helm 3 gets security fixes until
+// 10 February 2027 (HelmThreeSecurityEnd); the tutorial names it as the
+// older choice.
+const Helm = "v4.3.2"
+
+// HelmThreeSecurityEnd is the day Helm 3's security fixes end, as Helm's
+// "Helm 3 End of Life" post gives it; its last release, v3.22.0, came out
+// on 9 September 2026.
+const HelmThreeSecurityEnd = "2027-02-10"
+
 // Node images pinned by digest (a tag is rebuilt for every kind release; the
 // digest names one build).
 const (

@@ -1,6 +1,7 @@
 package versions_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -93,8 +94,9 @@ func TestKindNodeImagesAreTheKindReleasesPinnedByDigest(t *testing.T) {
 	}
 }
 
-// go.mod must require the kind library at the pin, with no replacement.
-func TestGoModRequiresTheKindLibraryPin(t *testing.T) {
+// go.mod must require each library pinned in versions at the pin, with no
+// replacement, and no other major of it.
+func TestGoModRequiresTheLibraryPins(t *testing.T) {
 	root, err := repo.Root()
 	if err != nil {
 		t.Fatal(err)
@@ -103,12 +105,53 @@ func TestGoModRequiresTheKindLibraryPin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req := regexp.MustCompile(`(?m)^\s*(?:require\s+)?sigs\.k8s\.io/kind\s+(\S+)`).FindAllStringSubmatch(string(data), -1)
-	if len(req) != 1 || req[0][1] != versions.KindLibrary {
-		t.Errorf("go.mod requires sigs.k8s.io/kind %v; versions.KindLibrary is %s (go get sigs.k8s.io/kind@%s)", req, versions.KindLibrary, versions.KindLibrary)
+	for _, problem := range goModPinProblems(string(data)) {
+		t.Error(problem)
 	}
-	if regexp.MustCompile(`(?m)^\s*(?:replace\s+)?sigs\.k8s\.io/kind\b.*=>`).Match(data) {
-		t.Error("go.mod replaces sigs.k8s.io/kind; the pin would not be what is built")
+}
+
+// goModPinProblems says where a go.mod's requirements differ from the pins.
+func goModPinProblems(gomod string) []string {
+	var problems []string
+	for _, lib := range []struct{ path, others, pin, name string }{
+		{"sigs.k8s.io/kind", "", versions.KindLibrary, "versions.KindLibrary"},
+		{"helm.sh/helm/v4", `helm\.sh/helm(?:/v\d+)?`, versions.Helm, "versions.Helm"},
+	} {
+		quoted := regexp.QuoteMeta(lib.path)
+		req := regexp.MustCompile(`(?m)^\s*(?:require\s+)?`+quoted+`\s+(\S+)`).FindAllStringSubmatch(gomod, -1)
+		if len(req) != 1 || req[0][1] != lib.pin {
+			problems = append(problems, fmt.Sprintf("go.mod requires %s %v; %s is %s (go get %s@%s)", lib.path, req, lib.name, lib.pin, lib.path, lib.pin))
+		}
+		if regexp.MustCompile(`(?m)^\s*(?:replace\s+)?` + quoted + `\b.*=>`).MatchString(gomod) {
+			problems = append(problems, "go.mod replaces "+lib.path+"; the pin would not be what is built")
+		}
+		if lib.others == "" {
+			continue
+		}
+		for _, m := range regexp.MustCompile(`(?m)^\s*(?:require\s+)?(`+lib.others+`)\s+\S+`).FindAllStringSubmatch(gomod, -1) {
+			if m[1] != lib.path {
+				problems = append(problems, fmt.Sprintf("go.mod also requires %s; only %s at %s belongs there", m[1], lib.path, lib.pin))
+			}
+		}
+	}
+	return problems
+}
+
+func TestGoModPinProblems(t *testing.T) {
+	good := "module x\n\nrequire (\n\thelm.sh/helm/v4 " + versions.Helm + "\n\tsigs.k8s.io/kind " + versions.KindLibrary + "\n)\n"
+	if p := goModPinProblems(good); len(p) != 0 {
+		t.Errorf("the pins themselves: %v", p)
+	}
+	for name, tc := range map[string]struct{ gomod, want string }{
+		"Helm 3 beside":  {good + "require helm.sh/helm/v3 v3.22.0\n", "also requires helm.sh/helm/v3"},
+		"Helm 3 instead": {strings.Replace(good, "helm.sh/helm/v4 "+versions.Helm, "helm.sh/helm/v3 v3.22.0", 1), "requires helm.sh/helm/v4 []"},
+		"older Helm 4":   {strings.Replace(good, versions.Helm, "v4.0.0", 1), "versions.Helm is " + versions.Helm},
+		"Helm replaced":  {good + "replace helm.sh/helm/v4 => ../helm\n", "replaces helm.sh/helm/v4"},
+		"other kind":     {strings.Replace(good, versions.KindLibrary, "v0.22.0", 1), "versions.KindLibrary is"},
+	} {
+		if p := strings.Join(goModPinProblems(tc.gomod), "\n"); !strings.Contains(p, tc.want) {
+			t.Errorf("%s: problems %q, want one saying %q", name, p, tc.want)
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package workflows
 import (
 	"fmt"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -67,6 +68,9 @@ func nightlyProblems(raw []byte) []string {
 			fail("job %s: the nightly's jobs are tutorial, report and matrix", name)
 		}
 	}
+	for _, problem := range actionPinProblems(raw) {
+		fail("%s", problem)
+	}
 	cells := tutorialProblems(wf.Jobs["tutorial"], fail)
 	reportProblems(wf.Jobs["report"], cells, fail)
 	matrixProblems(wf.Jobs["matrix"], fail)
@@ -121,9 +125,10 @@ func tutorialProblems(j job, fail func(string, ...any)) []string {
 		case s.uses("actions/setup-go"):
 			setupGo = s.With["go-version-file"] == "go.mod"
 		case s.uses("actions/upload-artifact") && s.With["name"] == "${{ env.CELL }}":
-			evidenceUp = s.If == "always()"
+			// The wildcard keeps the cell's directory in the artifact.
+			evidenceUp = s.If == "always()" && strings.HasSuffix(j.Env["E2E_OUTPUT_DIR"], "/_output/evidence/"+j.Env["CELL"])
 			for _, f := range []string{"steps.json", "junit.xml"} {
-				evidenceUp = evidenceUp && strings.Contains(s.With["path"], "${{ env.E2E_OUTPUT_DIR }}/"+f)
+				evidenceUp = evidenceUp && slices.Contains(strings.Fields(s.With["path"]), "_output/evidence/*/"+f)
 			}
 		case s.uses("actions/upload-artifact"):
 			runUp = s.If == "failure()" && s.With["path"] == "${{ env.E2E_OUTPUT_DIR }}" && s.With["name"] == "run-${{ env.CELL }}"
@@ -162,7 +167,9 @@ func reportProblems(j job, cells []string, fail func(string, ...any)) {
 		switch {
 		case s.uses("actions/download-artifact"):
 			dir = s.With["path"]
-			download = len(cells) > 0
+			// Merged, each artifact's <cell>/ directory lands in dir, also
+			// when a single artifact matches.
+			download = len(cells) > 0 && s.With["merge-multiple"] == "true"
 			for _, c := range cells {
 				in, _ := path.Match(s.With["pattern"], c)
 				out, _ := path.Match(s.With["pattern"], "run-"+c)
@@ -237,6 +244,10 @@ func TestNightlyWorkflow(t *testing.T) {
 		{"another JUnit", "report_paths: _output/nightly/junit.xml", "report_paths: _output/nightly/*/junit.xml", "its junit.xml published always false"},
 		{"matrix not cached by the pins", "local-binaries-${{ hashFiles('versions/versions.go', 'tools/**/go.sum') }}", "local-binaries", "matrix: binaries cached by the pins false"},
 		{"a digest in the workflow", "# Only Go is set up", "# sha256:0 Only Go is set up", "names a digest"},
+		{"evidence without its cell's directory", "            _output/evidence/*/steps.json\n", "            ${{ env.E2E_OUTPUT_DIR }}/steps.json\n", "uploaded always as CELL false"},
+		{"a lone artifact unmerged", "          merge-multiple: true\n", "", "every cell's evidence downloaded and no run directory false"},
+		{"an action by tag", "actions/cache@27d5ce7f107fe9357f9df03efb73ab90386fccae # v5.0.5", "actions/cache@v5", "actions/cache@v5: pin it by its full commit SHA"},
+		{"an action on Node 20", "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1", "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2", "actions/checkout v4.2.2 runs on Node 20"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got := nightlyProblems([]byte(broken(t, raw, c.old, c.new)))
@@ -251,4 +262,45 @@ func TestNightlyWorkflow(t *testing.T) {
 			}
 		})
 	}
+}
+
+// usesRE is a step's `uses: OWNER/REPO@REF # VERSION`.
+var usesRE = regexp.MustCompile(`(?m)^\s*(?:-\s+)?uses:\s*([^@\s]+)@(\S+)[ \t]*(?:#[ \t]*(\S+))?`)
+
+// node20Majors are the majors of the actions the nightly uses whose
+// action.yml runs on Node 20 (read in each repository at its tags; setup-go
+// moved to node24 in v6.2.0). GitHub's runners run Node 24 since 2026 and
+// are removing Node 20.
+var node20Majors = map[string][]string{
+	"actions/checkout":             {"v4"},
+	"actions/setup-go":             {"v5", "v6.0", "v6.1"},
+	"actions/upload-artifact":      {"v4", "v5"},
+	"actions/download-artifact":    {"v4", "v5", "v6"},
+	"actions/cache":                {"v4"},
+	"mikepenz/action-junit-report": {"v4", "v5"},
+}
+
+// actionPinProblems: every action is pinned by its full commit SHA, with
+// its release in a comment (GitHub's hardening guide: a tag can be moved),
+// and none is a release recorded as running on Node 20.
+func actionPinProblems(raw []byte) []string {
+	var p []string
+	sha := regexp.MustCompile(`^[0-9a-f]{40}$`)
+	for _, m := range usesRE.FindAllStringSubmatch(string(raw), -1) {
+		action, ref, version := m[1], m[2], m[3]
+		if !sha.MatchString(ref) {
+			p = append(p, fmt.Sprintf("%s@%s: pin it by its full commit SHA, with the release in a comment (%s@<sha> # vX.Y.Z)", action, ref, action))
+			continue
+		}
+		if !strings.HasPrefix(version, "v") {
+			p = append(p, fmt.Sprintf("%s@%s: say which release the SHA is in a comment (# vX.Y.Z)", action, ref))
+			continue
+		}
+		for _, old := range node20Majors[action] {
+			if version == old || strings.HasPrefix(version, old+".") {
+				p = append(p, fmt.Sprintf("%s %s runs on Node 20, which GitHub's runners are removing: move to a release that runs on node24", action, version))
+			}
+		}
+	}
+	return p
 }

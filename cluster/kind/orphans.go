@@ -7,7 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
+
+	"github.com/kuberay-docs/pod-security-e2e/internal/files"
 )
 
 // A run's kubeconfig directory records what an interrupted cleanup needs:
@@ -16,10 +17,10 @@ import (
 // and finishes the job.
 const (
 	dirPrefix   = "kuberay-e2e-kind-"
-	ownerFile   = "owner.pid" // the harness's process id
-	clusterFile = "cluster"   // the cluster's name
-	ownedFile   = "owned"     // present when the run created the cluster
-	keptFile    = "kept"      // present when E2E_KEEP kept it
+	ownerFile   = files.OwnerFile // the harness's process id
+	clusterFile = "cluster"       // the cluster's name
+	ownedFile   = "owned"         // present when the run created the cluster
+	keptFile    = "kept"          // present when E2E_KEEP kept it
 )
 
 func (c *Cluster) writeMarkers() error {
@@ -49,7 +50,7 @@ func (c *Cluster) removeOrphans() {
 			continue
 		}
 		pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
-		if err != nil || processAlive(pid) || exists(filepath.Join(d, keptFile)) {
+		if err != nil || files.ProcessAlive(pid) || exists(filepath.Join(d, keptFile)) {
 			continue
 		}
 		name, _ := os.ReadFile(filepath.Join(d, clusterFile))
@@ -75,9 +76,4 @@ func (c *Cluster) removeOrphans() {
 func exists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
-}
-
-func processAlive(pid int) bool {
-	err := syscall.Kill(pid, 0)
-	return err == nil || err == syscall.EPERM
 }

@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/kuberay-docs/pod-security-e2e/internal/proc"
@@ -157,9 +156,4 @@ func (c *Cluster) logReport(comp *component) string {
 		lines = lines[len(lines)-logLines:]
 	}
 	return fmt.Sprintf("last %d lines of %s's log:\n  %s\n(%s)", len(lines), comp.name, strings.Join(lines, "\n  "), where)
-}
-
-func processAlive(pid int) bool {
-	err := syscall.Kill(pid, 0)
-	return err == nil || err == syscall.EPERM
 }

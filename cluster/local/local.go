@@ -12,7 +12,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -37,7 +36,6 @@ const (
 	NodeName = "kwok-node-0"
 
 	runDirPrefix = "kuberay-e2e-local-"
-	pidFile      = "owner.pid"
 )
 
 // Cluster is the local tier's cluster provider.
@@ -117,10 +115,9 @@ func (c *Cluster) Create(ctx context.Context, _ ...string) (kubeconfig string, e
 		return "", err
 	}
 	RemoveStaleRunDirs()
-	if c.dir, err = os.MkdirTemp("", runDirPrefix); err != nil {
+	if c.dir, err = files.OwnedTempDir(runDirPrefix); err != nil {
 		return "", fmt.Errorf("create run directory: %w", err)
 	}
-	_ = os.WriteFile(filepath.Join(c.dir, pidFile), []byte(strconv.Itoa(os.Getpid())), 0o600)
 	// Ctrl-C between here and Destroy must not leave the directory behind.
 	c.removeOnIntr = proc.OnInterrupt(c.removeDir)
 	defer func() {
@@ -213,7 +210,7 @@ func (c *Cluster) Destroy(context.Context) error {
 		if c.keep {
 			// The marker spares the directory from the next run's sweep of
 			// directories whose harness is gone.
-			_ = os.WriteFile(filepath.Join(c.dir, "keep"), []byte("E2E_KEEP\n"), 0o600)
+			_ = os.WriteFile(filepath.Join(c.dir, files.KeepFile), []byte("E2E_KEEP\n"), 0o600)
 			fmt.Fprintf(c.progress, "local: stopped; run directory kept at %s (kubeconfig %s)\n", c.dir, c.KubeconfigFile)
 		} else {
 			c.removeDir()
@@ -278,20 +275,4 @@ func (c *Cluster) componentByName(name string) *component {
 // RemoveStaleRunDirs deletes run directories whose harness process is gone:
 // a `go test -timeout` panic or kill -9 ends the harness before it can clean
 // up (its children die with it through the parent-death signal).
-func RemoveStaleRunDirs() {
-	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), runDirPrefix+"*"))
-	for _, d := range dirs {
-		data, err := os.ReadFile(filepath.Join(d, pidFile))
-		if err != nil {
-			continue
-		}
-		pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
-		if err != nil || processAlive(pid) {
-			continue
-		}
-		if _, err := os.Stat(filepath.Join(d, "keep")); err == nil {
-			continue
-		}
-		_ = os.RemoveAll(d)
-	}
-}
+func RemoveStaleRunDirs() { files.RemoveStale(runDirPrefix) }

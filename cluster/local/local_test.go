@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/kuberay-docs/pod-security-e2e/cluster/clustertest"
+	"github.com/kuberay-docs/pod-security-e2e/internal/files"
 
 	"github.com/kuberay-docs/pod-security-e2e/binaries"
 	"github.com/kuberay-docs/pod-security-e2e/cluster"
@@ -138,7 +139,7 @@ func TestStaleRunDirectoriesOfDeadHarnessesAreRemoved(t *testing.T) {
 			t.Fatal(err)
 		}
 		if pid != "" {
-			os.WriteFile(filepath.Join(d, pidFile), []byte(pid), 0o600)
+			os.WriteFile(filepath.Join(d, files.OwnerFile), []byte(pid), 0o600)
 		}
 		if keep {
 			os.WriteFile(filepath.Join(d, "keep"), nil, 0o600)

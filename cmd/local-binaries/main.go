@@ -2,9 +2,10 @@
 // pinned binaries and prints their paths, so that CI or a user can pay the
 // cold build once, before the first test run.
 //
-//	go run ./cmd/local-binaries [-kubernetes 1.29] [-node]
+//	go run ./cmd/local-binaries [-kubernetes 1.29] [-node] [-tools]
 //
-// -node also builds the offline Kind node's kubelet, kubeadm, kubectl,
+// -tools also builds the tools a reader of the tutorial types, kubectl of
+// that release and helm (binaries.ToolTargets); -node also builds the offline Kind node's kubelet, kubeadm, kubectl,
 // kube-proxy, crictl and CoreDNS (binaries.NodeTargets).
 package main
 
@@ -25,6 +26,7 @@ func main() {
 	version := flag.String("kubernetes", versions.DefaultKubernetes, "pinned Kubernetes version to build (e.g. 1.24, 1.29, 1.34 or 1.37)")
 	kuberay := flag.String("kuberay", versions.KubeRay, "pinned KubeRay release whose operator to build: "+strings.Join(versions.SupportedKubeRay(), ", "))
 	node := flag.Bool("node", false, "also build the Kind node's kubelet, kubeadm, kubectl, kube-proxy, crictl and CoreDNS")
+	tools := flag.Bool("tools", false, "also build the tutorial reader's kubectl of that release and helm "+versions.Helm)
 	flag.Parse()
 	k, err := versions.LookupKubernetes(*version)
 	if err != nil {
@@ -58,6 +60,15 @@ func main() {
 				fmt.Println(paths[b])
 			}
 		}
+	}
+	if *tools {
+		t, err := binaries.EnsureTools(ctx, k)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		fmt.Println(t.Kubectl)
+		fmt.Println(t.Helm)
 	}
 	fmt.Fprintf(os.Stderr, "local-binaries: Kubernetes %s set ready in %s\n", k.Version, time.Since(start).Round(time.Millisecond))
 }
