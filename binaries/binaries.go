@@ -138,9 +138,19 @@ func ensureAll(ctx context.Context, targets []Target, o Options, parallel int, f
 	results := make([]map[string]string, len(targets))
 	errs := make([]error, len(targets))
 	slots := make(chan struct{}, parallel)
+	// Builds start in the targets' order, whichever goroutine runs first:
+	// each waits for the one before it to have started (or found its
+	// binaries cached), so that the longest build, listed first, is never
+	// left to the end.
+	turns := make([]chan struct{}, len(targets)+1)
+	for i := range turns {
+		turns[i] = make(chan struct{})
+	}
+	close(turns[0])
 	var wg sync.WaitGroup
 	for i, t := range targets {
-		wg.Go(func() { results[i], errs[i] = t.ensure(buildCtx, o, root, slots) })
+		q := queue{slots: slots, mine: turns[i], next: turns[i+1]}
+		wg.Go(func() { results[i], errs[i] = t.ensure(buildCtx, o, root, q) })
 	}
 	wg.Wait()
 	err = errors.Join(errs...)

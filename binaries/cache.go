@@ -34,9 +34,27 @@ func (t Target) key(root string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil))[:12], nil
 }
 
-// ensure returns t's binaries from the cache, or builds them once one of
-// slots is free. A damaged cache entry is removed and built again.
-func (t Target) ensure(ctx context.Context, o Options, root string, slots chan struct{}) (map[string]string, error) {
+// queue is a target's place among the builds: it takes one of slots in its
+// turn (mine closed), and passes the turn on (closes next) once it has a
+// slot or needs none.
+type queue struct {
+	slots      chan struct{}
+	mine, next chan struct{}
+	passed     bool
+}
+
+func (q *queue) pass() {
+	if !q.passed {
+		q.passed = true
+		close(q.next)
+	}
+}
+
+// ensure returns t's binaries from the cache, or builds them once its turn
+// has come and a slot is free. A damaged cache entry is removed and built
+// again.
+func (t Target) ensure(ctx context.Context, o Options, root string, q queue) (map[string]string, error) {
+	defer q.pass()
 	key, err := t.key(root)
 	if err != nil {
 		return nil, err
@@ -48,6 +66,7 @@ func (t Target) ensure(ctx context.Context, o Options, root string, slots chan s
 	}
 	switch err := checkCached(dir, t.Binaries); {
 	case err == nil:
+		q.pass()
 		return paths, nil
 	case !errors.Is(err, errNotCached):
 		fmt.Fprintf(o.Progress, "binaries: cached %s %s cannot be used: %v; removing %s and rebuilding it\n", t.Name, t.Version, err, dir)
@@ -55,10 +74,11 @@ func (t Target) ensure(ctx context.Context, o Options, root string, slots chan s
 			return nil, fmt.Errorf("remove damaged cache entry: %w (remove %s by hand)", err, dir)
 		}
 	}
-	if err := acquire(ctx, slots); err != nil {
+	if err := acquire(ctx, q.mine, q.slots); err != nil {
 		return nil, fmt.Errorf("%s %s: %w: %w", t.Name, t.Version, errNotStarted, err)
 	}
-	defer func() { <-slots }()
+	q.pass()
+	defer func() { <-q.slots }()
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return nil, fmt.Errorf("create binary cache: %w (set E2E_CACHE_DIR to a writable directory)", err)
 	}
@@ -108,10 +128,18 @@ func (t Target) ensure(ctx context.Context, o Options, root string, slots chan s
 	return paths, nil
 }
 
-// acquire takes one of slots unless ctx ends first. An ended ctx always
-// wins, so that no build starts after the deadline: select alone picks at
-// random among ready cases.
-func acquire(ctx context.Context, slots chan struct{}) error {
+// acquire waits for turn, then takes one of slots, unless ctx ends first.
+// An ended ctx always wins, so that no build starts after the deadline:
+// select alone picks at random among ready cases.
+func acquire(ctx context.Context, turn <-chan struct{}, slots chan struct{}) error {
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	select {
+	case <-turn:
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
 	}

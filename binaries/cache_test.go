@@ -245,3 +245,31 @@ func BenchmarkSumFile(b *testing.B) {
 		}
 	}
 }
+
+// Builds start in the targets' order, the longest listed first, whatever
+// order their goroutines happen to run in; a cached target passes its turn
+// on at once.
+func TestBuildsStartInTheTargetsOrder(t *testing.T) {
+	fakeProxy(t)
+	cache := t.TempDir()
+	names := []string{"first", "second", "third", "fourth", "fifth", "sixth"}
+	cached := fakeTarget("third")
+	ensureFake(t, cached, cache)
+	var targets []Target
+	for _, n := range names {
+		targets = append(targets, fakeTarget(n))
+	}
+	var progress bytes.Buffer
+	if _, err := ensureAll(context.Background(), targets, Options{CacheDir: cache, Progress: &progress}, 1, "`make binaries`"); err != nil {
+		t.Fatal(err)
+	}
+	var started []string
+	for _, l := range strings.Split(progress.String(), "\n") {
+		if rest, ok := strings.CutPrefix(l, "binaries: building "); ok {
+			started = append(started, strings.Fields(rest)[0])
+		}
+	}
+	if want := "first second fourth fifth sixth"; strings.Join(started, " ") != want {
+		t.Errorf("builds started in the order %v, want %s", started, want)
+	}
+}

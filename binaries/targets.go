@@ -24,7 +24,9 @@ type Target struct {
 }
 
 // Targets lists what the local tier needs for Kubernetes release k and
-// KubeRay release r.
+// KubeRay release r, longest build first: builds start in this order, two
+// at a time, so the longest (Kubernetes, about half of a cold first run on
+// 2 cores) starts at once and the others share the second slot.
 func Targets(k versions.Kubernetes, r versions.KubeRayRelease) []Target {
 	return []Target{
 		{
@@ -40,8 +42,8 @@ func Targets(k versions.Kubernetes, r versions.KubeRayRelease) []Target {
 			LDFlags:   stamp(k),
 		},
 		{
-			Name: "etcd", Version: versions.Etcd, Binaries: []string{"etcd"},
-			ModuleDir: filepath.Join("tools", "etcd"), Packages: []string{"."},
+			Name: "ray-operator", Version: r.Version, Binaries: []string{"ray-operator"},
+			Packages:  []string{"github.com/ray-project/kuberay/ray-operator@" + r.Version},
 			Toolchain: "auto",
 		},
 		{
@@ -50,8 +52,8 @@ func Targets(k versions.Kubernetes, r versions.KubeRayRelease) []Target {
 			Toolchain: "auto",
 		},
 		{
-			Name: "ray-operator", Version: r.Version, Binaries: []string{"ray-operator"},
-			Packages:  []string{"github.com/ray-project/kuberay/ray-operator@" + r.Version},
+			Name: "etcd", Version: versions.Etcd, Binaries: []string{"etcd"},
+			ModuleDir: filepath.Join("tools", "etcd"), Packages: []string{"."},
 			Toolchain: "auto",
 		},
 	}

@@ -52,6 +52,16 @@ func Describe(source string, r versions.KubeRayRelease) string {
 	}
 }
 
+// Label names the chart a release was installed from, for the run's
+// record: the chart's name and version, and for this project's stand-in,
+// that it is the stand-in, which only takes that name and version.
+func Label(source, name, version string) string {
+	if source == StandIn {
+		return "this project's stand-in chart (as " + name + " " + version + ")"
+	}
+	return name + " " + version
+}
+
 // Load returns release r's chart from source. workDir receives downloads
 // (repo source) and is the caller's to remove.
 func Load(source, workDir string, r versions.KubeRayRelease) (*helmchart.Chart, error) {

@@ -78,3 +78,14 @@ func TestNewRepositoryRefusesAPlainURL(t *testing.T) {
 		}
 	}
 }
+
+func TestLabelSaysTheStandInIsOne(t *testing.T) {
+	if got := Label(StandIn, "kuberay-operator", "1.6.2"); got != "this project's stand-in chart (as kuberay-operator 1.6.2)" {
+		t.Errorf("stand-in: %q", got)
+	}
+	for _, source := range []string{Repo, "/src/kuberay/helm-chart/kuberay-operator"} {
+		if got := Label(source, "kuberay-operator", "1.6.2"); got != "kuberay-operator 1.6.2" {
+			t.Errorf("%s: %q", source, got)
+		}
+	}
+}

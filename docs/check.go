@@ -67,6 +67,9 @@ func (k known) objects(kind string) map[string]string {
 func (k known) Has(kind, name string) bool  { return k.objects(kind)[name] != "" }
 func (k known) Describe(kind string) string { return names(k.objects(kind)) }
 
+// Unread: this repository's documents apply only files that are read.
+func (k known) Unread() string { return "" }
+
 // shared reports the findings of the rules every copy of the tutorial
 // obeys (package rules). A pin that differs and a KubeRay path the pinned
 // module cannot check are problems too: these documents follow the pins and

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -203,7 +204,8 @@ func TestFindingsSayWhatIsTrue(t *testing.T) {
 }
 
 // Names used with a file that cannot be read (KubeRay deleted it) are held
-// against the fixture that replaces it, not reported as unknown.
+// against the fixture that replaces it; a name neither that fixture nor a
+// file read creates is not checked (a note), as the unread file may.
 func TestNamesWithAnUnreadableFile(t *testing.T) {
 	doc := strings.Join([]string{
 		"```sh",
@@ -222,10 +224,46 @@ func TestNamesWithAnUnreadableFile(t *testing.T) {
 	}
 	want := []string{
 		"3 path ray-operator/config/security/ray-cluster.pod-security.yaml does not exist in KubeRay v1.6.2",
-		"5 name Service raycluster-secure-head-svc is no RayCluster's head Service",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if !slices.ContainsFunc(r.Notes, func(n Note) bool {
+		return n.Line == 5 && strings.Contains(n.Text, "raycluster-secure-head-svc") && strings.Contains(n.Text, "not checked")
+	}) {
+		t.Errorf("no not-checked note for line 5's Service: %v", r.Notes)
+	}
+}
+
+// A copy that applies KubeRay's sample at a moving ref: the file is not
+// read, so the RayCluster it makes is unknown, not absent: the lines that
+// use it are notes, never "created by no YAML" findings.
+func TestNamesOfAFileAtAMovingRefAreNotFindings(t *testing.T) {
+	doc := strings.Join([]string{
+		"```sh",
+		"kubectl apply -n pod-security -f https://raw.githubusercontent.com/ray-project/kuberay/master/ray-operator/config/samples/ray-cluster.complete.yaml",
+		"kubectl get raycluster -n pod-security raycluster-complete",
+		"kubectl get pods -n pod-security -l ray.io/cluster=raycluster-complete",
+		"kubectl delete raycluster -n pod-security raycluster-complete",
+		"```",
+	}, "\n")
+	r := checkText(t, "doc.md", []byte(doc), reference(t))
+	for _, f := range r.Findings {
+		if f.Rule == "name" {
+			t.Errorf("a name finding for what an unread file may create: %s", f)
+		}
+	}
+	notes := 0
+	for _, n := range r.Notes {
+		if strings.Contains(n.Text, "RayCluster raycluster-complete") && strings.Contains(n.Text, "not checked") {
+			notes++
+		}
+	}
+	if notes != 3 {
+		t.Errorf("%d not-checked notes on raycluster-complete, want 3 (one a line): %v", notes, r.Notes)
+	}
+	if !slices.ContainsFunc(r.Findings, func(f Finding) bool { return f.Rule == "ref" }) {
+		t.Errorf("the moving ref itself is still a finding: %v", r.Findings)
 	}
 }
 

@@ -39,6 +39,15 @@ func (k known) Has(kind, name string) bool {
 	return true
 }
 
+// Unread says why what the tutorial creates is not fully known: a file it
+// applies could not be read.
+func (k known) Unread() string {
+	if k.c.unresolved {
+		return "a file this tutorial applies was not read (see the note on it), so what that file creates is unknown"
+	}
+	return ""
+}
+
 func (k known) Describe(kind string) string {
 	c := k.c
 	switch kind {

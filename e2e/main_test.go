@@ -143,7 +143,7 @@ func runMain(m *testing.M) int {
 	_ = h.run.WriteFile("steps.txt", []byte(table))
 	// steps.json and junit.xml carry the same per-check results for
 	// machines (the matrix command reads steps.json).
-	if err := h.run.WriteReports(); err != nil {
+	if err := h.run.WriteReports(code); err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: writing steps.json and junit.xml: %v\n", err)
 	}
 	return code

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/onsi/gomega"
+	gtypes "github.com/onsi/gomega/types"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -112,29 +113,34 @@ func (r *rayJobStep) clusterName(ctx context.Context, g gomega.Gomega) string {
 	return r.cluster
 }
 
-// clusterReady asserts that the RayJob's hardened RayCluster is admitted:
-// its head and worker are Ready with every container hardened.
-func (r *rayJobStep) clusterReady(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+// clusterAdmitted asserts that the RayJob's hardened RayCluster is admitted:
+// its head and worker are scheduled, every container hardened.
+func (r *rayJobStep) clusterAdmitted(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 	cluster := r.clusterName(ctx, gomega.NewWithT(t))
-	r.head = harnessFrom(ctx).hardenedPodsReady(ctx, t, cluster)
-	note(ctx, t, "RayJob %s: RayCluster %s's head %s and worker Ready under restricted:latest", r.name, cluster, r.head.Name)
+	r.head = harnessFrom(ctx).hardenedPodsScheduled(ctx, t, cluster)
+	note(ctx, t, "RayJob %s: RayCluster %s's head %s and worker admitted under restricted:latest and scheduled", r.name, cluster, r.head.Name)
 	return ctx
 }
 
-// hardenedPodsReady waits for the head and the one worker of the tutorial's
-// hardened RayCluster spec, named cluster, to be Ready, checks that every
-// container of theirs is hardened, and returns the head.
-func (h *harness) hardenedPodsReady(ctx context.Context, t *testing.T, cluster string) corev1.Pod {
+// clusterReady asserts, where containers run, that the head and worker
+// run and are Ready.
+func (r *rayJobStep) clusterReady(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+	h := harnessFrom(ctx)
+	cluster := r.clusterName(ctx, gomega.NewWithT(t))
+	pods := h.rayPodsReady(ctx, t, cluster)
+	note(ctx, t, "RayJob %s: %s Ready", r.name, podNames(pods))
+	return ctx
+}
+
+// hardenedPodsScheduled waits for the head and the one worker of the
+// tutorial's hardened RayCluster spec, named cluster, to be bound to a node,
+// checks that every container of theirs is hardened, and returns the head.
+func (h *harness) hardenedPodsScheduled(ctx context.Context, t *testing.T, cluster string) corev1.Pod {
 	t.Helper()
 	g := gomega.NewWithT(t)
 	h.eventually(g, func() ([]corev1.Pod, error) {
 		return h.rayPods(ctx, cluster)
-	}, 10).Should(gomega.And(
-		gomega.ContainElement(gomega.HaveField("ObjectMeta.Labels", gomega.HaveKeyWithValue(facts.NodeTypeLabel, "head"))),
-		gomega.ContainElement(gomega.HaveField("ObjectMeta.Labels", gomega.HaveKeyWithValue(facts.NodeTypeLabel, "worker"))),
-		gomega.HaveLen(2),
-		gomega.HaveEach(podReady()),
-	))
+	}, 10).Should(gomega.And(headAndWorker(), gomega.HaveEach(podScheduled())))
 	pods, err := h.rayPods(ctx, cluster)
 	g.Expect(err).NotTo(gomega.HaveOccurred())
 	var head corev1.Pod
@@ -147,6 +153,22 @@ func (h *harness) hardenedPodsReady(ctx context.Context, t *testing.T, cluster s
 		}
 	}
 	return head
+}
+
+// rayPodsReady waits, where containers run, for the head and the worker of
+// cluster to run and be Ready.
+func (h *harness) rayPodsReady(ctx context.Context, t *testing.T, cluster string) []corev1.Pod {
+	t.Helper()
+	return h.podsReady(ctx, t, "the head and worker of "+cluster, func() ([]corev1.Pod, error) { return h.rayPods(ctx, cluster) }, headAndWorker(), 10)
+}
+
+// headAndWorker matches the two pods of the tutorial's RayCluster spec.
+func headAndWorker() gtypes.GomegaMatcher {
+	return gomega.And(
+		gomega.ContainElement(gomega.HaveField("ObjectMeta.Labels", gomega.HaveKeyWithValue(facts.NodeTypeLabel, "head"))),
+		gomega.ContainElement(gomega.HaveField("ObjectMeta.Labels", gomega.HaveKeyWithValue(facts.NodeTypeLabel, "worker"))),
+		gomega.HaveLen(2),
+	)
 }
 
 // submitterJob is the Kubernetes Job KubeRay makes for a RayJob in

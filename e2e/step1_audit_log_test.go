@@ -43,7 +43,7 @@ func step1AuditLog() features.Feature {
 			note(ctx, t, "audit: GET pods/%s in %s logged at %s (404) by %s", name, namespace, ev.Level, ev.User.Username)
 			return ctx
 		}).
-		Assess("audit-policy.yaml logs pods in pod-security at Metadata and nothing else", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+		AssessStatic("audit-policy.yaml logs pods in pod-security at Metadata and nothing else", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			g := gomega.NewWithT(t)
 			path, err := repo.Path("audit-policy.yaml")
 			g.Expect(err).NotTo(gomega.HaveOccurred())

@@ -77,14 +77,29 @@ func step3Namespace() features.Feature {
 			note(ctx, t, "%s", err.Error())
 			return ctx
 		}).
-		Assess("a hardened pod is admitted and runs", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+		Assess("a hardened pod is admitted and scheduled", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			h := harnessFrom(ctx)
 			g := gomega.NewWithT(t)
 			_, err := h.cs.CoreV1().Pods(namespace).Create(ctx, h.probePod(hardenedProbe, true, namespace), metav1.CreateOptions{})
 			g.Expect(err).NotTo(gomega.HaveOccurred())
-			h.eventually(g, func() (*corev1.Pod, error) {
-				return h.cs.CoreV1().Pods(namespace).Get(ctx, hardenedProbe, metav1.GetOptions{})
-			}, 3).Should(podReady(), "pod %s/%s never became Ready", namespace, hardenedProbe)
+			h.eventually(g, func() (corev1.Pod, error) {
+				p, err := h.cs.CoreV1().Pods(namespace).Get(ctx, hardenedProbe, metav1.GetOptions{})
+				if err != nil {
+					return corev1.Pod{}, err
+				}
+				return *p, nil
+			}, 3).Should(podScheduled(), "pod %s/%s was never bound to a node", namespace, hardenedProbe)
+			return ctx
+		}).
+		Assess("the hardened pod runs and is Ready", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			h := harnessFrom(ctx)
+			h.podsReady(ctx, t, "pod "+hardenedProbe, func() ([]corev1.Pod, error) {
+				p, err := h.cs.CoreV1().Pods(namespace).Get(ctx, hardenedProbe, metav1.GetOptions{})
+				if err != nil {
+					return nil, err
+				}
+				return []corev1.Pod{*p}, nil
+			}, gomega.HaveLen(1), 3)
 			return ctx
 		}).
 		Assess("the audit log records both verdicts", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {

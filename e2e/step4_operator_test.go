@@ -41,27 +41,31 @@ func step4Operator() features.Feature {
 			rel, err := in.Status()
 			g.Expect(err).NotTo(gomega.HaveOccurred())
 			g.Expect(rel.Info.Status).To(gomega.Equal(common.StatusDeployed))
-			h.run.SetMeta("chart", fmt.Sprintf("%s %s (app %s): %s", rel.Chart.Metadata.Name, rel.Chart.Metadata.Version, rel.Chart.Metadata.AppVersion, chart.Describe(h.cfg.Chart, h.cfg.KubeRay)))
-			note(ctx, t, "release %s (chart %s %s) deployed in %s", rel.Name, rel.Chart.Metadata.Name, rel.Chart.Metadata.Version, namespace)
+			label := chart.Label(h.cfg.Chart, rel.Chart.Metadata.Name, rel.Chart.Metadata.Version)
+			h.run.SetMeta("chart", fmt.Sprintf("%s, app %s: %s", label, rel.Chart.Metadata.AppVersion, chart.Describe(h.cfg.Chart, h.cfg.KubeRay)))
+			note(ctx, t, "release %s (%s) deployed in %s", rel.Name, label, namespace)
 			return ctx
 		}).
-		Assess("the operator pod is admitted, hardened and Ready", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+		Assess("the operator pod is admitted, hardened and scheduled", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			h := harnessFrom(ctx)
 			g := gomega.NewWithT(t)
 			h.eventually(g, func() ([]corev1.Pod, error) {
-				list, err := h.cs.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/instance=" + chart.ReleaseName})
-				if err != nil {
-					return nil, err
+				pods, err := h.operatorPods(ctx)
+				if len(pods) == 1 {
+					pod = pods[0]
 				}
-				if len(list.Items) == 1 {
-					pod = list.Items[0]
-				}
-				return list.Items, nil
-			}).Should(gomega.ConsistOf(podReady()))
+				return pods, err
+			}).Should(gomega.ConsistOf(podScheduled()))
 			for _, c := range pod.Spec.Containers {
 				g.Expect(c.SecurityContext).To(hardened(), "container %s of %s", c.Name, pod.Name)
 			}
-			note(ctx, t, "operator pod %s admitted under restricted and Ready", pod.Name)
+			note(ctx, t, "operator pod %s admitted under restricted and bound to node %s", pod.Name, pod.Spec.NodeName)
+			return ctx
+		}).
+		Assess("the operator pod runs and is Ready", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			h := harnessFrom(ctx)
+			pods := h.podsReady(ctx, t, "the operator pod", func() ([]corev1.Pod, error) { return h.operatorPods(ctx) }, gomega.HaveLen(1), 1)
+			note(ctx, t, "operator pod %s Ready", podNames(pods))
 			return ctx
 		}).
 		Assess("the audit log shows the operator pod admitted", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
@@ -69,7 +73,7 @@ func step4Operator() features.Feature {
 			g := gomega.NewWithT(t)
 			requireAudit(ctx, t)
 			if pod.Name == "" {
-				t.Fatal("the operator pod was not found Ready, so there is no admission to look for")
+				t.Fatal("the operator pod was not found scheduled, so there is no admission to look for")
 			}
 			// The operator's own pod, not any admitted pod. A 201 at Metadata
 			// level records no name for a pod whose name the API server
@@ -109,6 +113,15 @@ func step4Operator() features.Feature {
 			return ctx
 		}).
 		Feature()
+}
+
+// operatorPods are the pods of the chart's release.
+func (h *harness) operatorPods(ctx context.Context) ([]corev1.Pod, error) {
+	list, err := h.cs.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/instance=" + chart.ReleaseName})
+	if err != nil {
+		return nil, err
+	}
+	return list.Items, nil
 }
 
 // replicaSetControllers is who creates a Deployment's pods: the ReplicaSet

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -61,9 +62,9 @@ func step52PodSecurityRuns() features.Feature {
 			mark = h.applyMarked(ctx, t, objs)
 			return ctx
 		}).
-		Assess("head and worker pods are admitted and Ready", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
-			head = harnessFrom(ctx).hardenedPodsReady(ctx, t, name)
-			note(ctx, t, "head %s and worker Ready under restricted:latest", head.Name)
+		Assess("head and worker pods are admitted, hardened and scheduled", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			head = harnessFrom(ctx).hardenedPodsScheduled(ctx, t, name)
+			note(ctx, t, "head %s and worker admitted under restricted:latest and scheduled", head.Name)
 			return ctx
 		}).
 		Assess("the operator made the pods the static check derived", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
@@ -80,9 +81,13 @@ func step52PodSecurityRuns() features.Feature {
 			}
 			return ctx
 		}).
-		Assess("the RayCluster is ready", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+		Assess("head and worker run and are Ready, and the RayCluster is ready", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			h := harnessFrom(ctx)
 			g := gomega.NewWithT(t)
+			// KubeRay's ready state follows its pods' readiness, which only
+			// a tier with containers reports for real.
+			pods := h.rayPodsReady(ctx, t, name)
+			note(ctx, t, "%s Ready", podNames(pods))
 			h.eventually(g, func() (string, error) {
 				rc, err := h.rayCluster(ctx, name)
 				if err != nil {
@@ -162,8 +167,9 @@ func step52PodSecurityRuns() features.Feature {
 			if h.cfg.Ray.TokenAuth() {
 				token, err = h.rayToken(ctx, name)
 				g.Expect(err).NotTo(gomega.HaveOccurred())
-				// Shown, not assumed: the same request without the token is
-				// refused (until the dashboard answers, the error is another).
+				// Shown, not assumed: Ray refuses the same request without
+				// the token, with 401 and its own words, as the page says
+				// (until the dashboard answers, the error is another).
 				var refused *rayjobs.AuthError
 				h.eventually(g, func() error {
 					_, err := rayjobs.List(ctx, client, base, "")
@@ -172,12 +178,18 @@ func step52PodSecurityRuns() features.Feature {
 					}
 					return fmt.Errorf("a request without the token got %v, not a refusal", err)
 				}).Should(gomega.Succeed())
-				g.Expect(refused.HadToken).To(gomega.BeFalse())
+				g.Expect(refused.Code).To(gomega.Equal(http.StatusUnauthorized), "Ray's answer to a request without the token: %s %s", refused.Status, refused.Body)
+				g.Expect(refused.Body).To(gomega.Equal(rayjobs.MissingToken))
 				note(ctx, t, "dashboard without the token: %s (%s)", refused.Status, refused.Body)
 			}
+			// The job the page shows: a DRIVER of exactly the command that
+			// ran the script, SUCCEEDED.
+			entrypoint := strings.Join(facts.XGBoostCommand(), " ")
 			var job rayjobs.Job
+			var body []byte
 			h.eventually(g, func() (string, error) {
-				jobs, err := rayjobs.List(ctx, client, base, token)
+				var err error
+				body, err = rayjobs.Fetch(ctx, client, base, token)
 				var auth *rayjobs.AuthError
 				if errors.As(err, &auth) {
 					return "", gomega.StopTrying("the dashboard refused the request").Wrap(err)
@@ -185,12 +197,24 @@ func step52PodSecurityRuns() features.Feature {
 				if err != nil {
 					return "", err
 				}
+				jobs, err := rayjobs.Parse(body)
+				if err != nil {
+					return "", err
+				}
 				var ok bool
-				if job, ok = rayjobs.FindDriver(jobs, fixtures.ScriptKey); !ok {
-					return "no DRIVER job for " + fixtures.ScriptKey, nil
+				if job, ok = rayjobs.FindDriver(jobs, entrypoint); !ok {
+					return fmt.Sprintf("no DRIVER job with entrypoint %q", entrypoint), nil
 				}
 				return job.Status, nil
 			}).Should(gomega.Equal(rayjobs.StatusSucceeded))
+			g.Expect(job.Line()).To(gomega.Equal(facts.XGBoostJobLine()))
+			_ = evidence.Write(feature.StepDir(ctx, h.run), "jobs-api.json", body)
+			// The page pipes this answer into its filter: run that code on it
+			// and find the line the page shows.
+			lines, err := rayjobs.Filter(ctx, facts.JobsFilter, body)
+			g.Expect(err).NotTo(gomega.HaveOccurred())
+			g.Expect(lines).To(gomega.ContainElement(facts.XGBoostJobLine()), "the page's filter (python3 -c) on the Jobs API's answer")
+			note(ctx, t, "the page's Jobs API filter prints %q", facts.XGBoostJobLine())
 			if token != "" {
 				note(ctx, t, "dashboard (token from Secret %s as %s): DRIVER job %s %s", name, rayjobs.TokenHeader, job.ID(), job.Status)
 			} else {
@@ -348,11 +372,16 @@ func (h *harness) checkTokenAuth(ctx context.Context, t *testing.T, cluster stri
 	if _, err := h.rayToken(ctx, cluster); err != nil {
 		t.Error(err)
 	}
+	// Every Ray container: the head's and the worker's, and the worker's
+	// wait-gcs-ready, which asks the head's GCS before Ray starts. Counted,
+	// so that pods without them fail rather than pass on nothing.
+	var checked []string
 	for _, p := range pods {
 		for _, c := range append(p.Spec.InitContainers, p.Spec.Containers...) {
 			if c.Name != "wait-gcs-ready" && c.Image != h.cfg.RayImage {
 				continue
 			}
+			checked = append(checked, c.Name)
 			mode, fromSecret := "", false
 			for _, e := range c.Env {
 				switch e.Name {
@@ -367,5 +396,9 @@ func (h *harness) checkTokenAuth(ctx context.Context, t *testing.T, cluster stri
 				t.Errorf("pod %s container %s: RAY_AUTH_MODE %q, RAY_AUTH_TOKEN from Secret %s key %s: %v", p.Name, c.Name, mode, cluster, fixtures.TokenSecretKey, fromSecret)
 			}
 		}
+	}
+	slices.Sort(checked)
+	if want := []string{"ray-head", "ray-worker", "wait-gcs-ready"}; !slices.Equal(checked, want) {
+		t.Errorf("token authentication checked in containers %v of RayCluster %s; want exactly %v", checked, cluster, want)
 	}
 }

@@ -30,7 +30,8 @@ func step63HardenedSubmitterRuns() features.Feature {
 	var submitter corev1.Pod
 	return newStep("6.3", (*harness).ensureOperator).
 		Setup(r.apply(admitted)).
-		Assess("the RayJob's RayCluster is admitted and its head and worker are Ready", r.clusterReady).
+		Assess("the RayJob's RayCluster is admitted: head and worker hardened and scheduled", r.clusterAdmitted).
+		Assess("the RayJob's head and worker run and are Ready", r.clusterReady).
 		Assess("the submitter Job runs the hardened submitterPodTemplate with KubeRay's ray job submit", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			g := gomega.NewWithT(t)
 			job := r.submitterJob(ctx, g)

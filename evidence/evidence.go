@@ -34,7 +34,14 @@ type Check struct {
 	Name   string `json:"name"`
 	Result string `json:"result,omitempty"` // Pass, Fail, Skip, or "" when it never ran
 	Reason string `json:"reason,omitempty"` // why it was skipped
+	// Static marks a check that reads only this repository's files (a
+	// lint of audit-policy.yaml, say), nothing of the cluster: it alone
+	// cannot make a step pass.
+	Static bool `json:"static,omitempty"`
 }
+
+// StaticOnly is the reason of a step whose only passing checks are static.
+const StaticOnly = "only checks of this repository's files passed, nothing of the cluster was proven"
 
 // Step is one row of the table.
 type Step struct {
@@ -84,23 +91,36 @@ func (s Step) Counts() Counts {
 }
 
 // Outcome is the step's result as the table states it: Fail when the step
-// or a check failed; Skip when no check passed and one was skipped; NotRun
-// when no check ran at all; otherwise Pass, which the table qualifies with
-// the checks that were skipped or not run. A step passes only on a check
-// that passed.
+// or a check failed, or when it ran with no check at all (it proved
+// nothing, which is a mistake in the step); Skip when no check of the
+// cluster passed and one was skipped, or the only passing checks were
+// static; NotRun when no check ran at all; otherwise Pass, which the table
+// qualifies with the checks that were skipped or not run. A step passes
+// only on a check of something live that passed.
 func (s Step) Outcome() string {
 	c := s.Counts()
 	switch {
 	case s.Result == Fail || c.Failed > 0:
 		return Fail
-	case c.Passed > 0:
+	case c.Total() == 0 && s.Result != "":
+		return Fail
+	case s.livePassed() > 0:
 		return Pass
-	case c.Skipped > 0 || s.Result == Skip:
+	case c.Passed > 0 || c.Skipped > 0 || s.Result == Skip:
 		return Skip
-	case c.Total() > 0 || s.Result == "":
-		return NotRun
 	}
-	return Pass
+	return NotRun
+}
+
+// livePassed counts the passed checks that are not static.
+func (s Step) livePassed() int {
+	n := 0
+	for _, ch := range s.Checks {
+		if ch.Result == Pass && !ch.Static {
+			n++
+		}
+	}
+	return n
 }
 
 // Summary is the RESULT cell: the outcome, how many checks passed of how
@@ -111,6 +131,9 @@ func (s Step) Summary() string {
 	c := s.Counts()
 	out := strings.ToUpper(s.Outcome())
 	if c.Total() == 0 {
+		if s.Result != "" {
+			return out + " (the step has no checks: it proves nothing)"
+		}
 		return out
 	}
 	out += fmt.Sprintf(" %d/%d", c.Passed, c.Total())
@@ -133,6 +156,9 @@ func (s Step) Summary() string {
 	}
 	if c.NotRun > 0 {
 		parts = append(parts, fmt.Sprintf("%d not run", c.NotRun))
+	}
+	if c.Passed > 0 && s.livePassed() == 0 && s.Outcome() == Skip {
+		parts = append(parts, StaticOnly)
 	}
 	if len(parts) > 0 {
 		out += " (" + strings.Join(parts, ", ") + ")"
@@ -237,6 +263,13 @@ func (r *Run) Plan(step string, checks ...string) {
 	for _, c := range checks {
 		s.check(c)
 	}
+}
+
+// MarkStatic marks a planned check of step as static (Check.Static).
+func (r *Run) MarkStatic(step, check string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.step(step).check(check).Static = true
 }
 
 // RecordCheck records the result of one of a step's checks; reason says why

@@ -106,7 +106,12 @@ func TestOutcomes(t *testing.T) {
 		{"filtered", Pass, []Check{{Name: "a", Result: Pass}, {Name: "b"}}, "PASS 1/2 (1 not run)"},
 		{"skip without reason", Pass, []Check{{Name: "a", Result: Pass}, {Name: "b", Result: Skip}}, "PASS 1/2 (1 skipped: no reason given)"},
 		{"two reasons", Pass, []Check{{Name: "a", Result: Skip, Reason: "x: 1"}, {Name: "b", Result: Skip, Reason: "y"}, {Name: "c", Result: Skip, Reason: "x: 2"}}, "SKIP 0/3 (3 skipped: x; y)"},
-		{"no checks", Pass, nil, "PASS"},
+		// A step that checked nothing proved nothing: a mistake, not a pass.
+		{"no checks", Pass, nil, "FAIL (the step has no checks: it proves nothing)"},
+		// Only a lint of the repository's files passed: the cluster proved
+		// nothing (step 1 on a cluster whose audit log cannot be read).
+		{"static only", Pass, []Check{{Name: "live", Result: Skip, Reason: "no audit log: x"}, {Name: "lint", Result: Pass, Static: true}}, "SKIP 1/2 (1 skipped: no audit log, " + StaticOnly + ")"},
+		{"static and live", Pass, []Check{{Name: "live", Result: Pass}, {Name: "lint", Result: Pass, Static: true}}, "PASS 2/2"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := Step{Name: "s", Result: tc.result, Checks: tc.checks}
@@ -116,6 +121,9 @@ func TestOutcomes(t *testing.T) {
 			r, _ := New(t.TempDir())
 			for _, c := range tc.checks {
 				r.Plan("s", c.Name)
+				if c.Static {
+					r.MarkStatic("s", c.Name)
+				}
 				if c.Result != "" {
 					r.RecordCheck("s", c.Name, c.Result, c.Reason)
 				}
@@ -135,6 +143,8 @@ func TestOutcomes(t *testing.T) {
 
 func TestLongEvidenceIsCut(t *testing.T) {
 	r, _ := New(t.TempDir())
+	r.Plan("s", "c")
+	r.RecordCheck("s", "c", Pass, "")
 	r.Note("s", "%s", strings.Repeat("x", 500))
 	r.Finish("s", Pass, 0)
 	if row := rowOf(t, r.Table(), "s"); len(row) > 220 || !strings.HasSuffix(row, "...") {

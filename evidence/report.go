@@ -26,6 +26,11 @@ type Report struct {
 	Totals Counts       `json:"totals"`
 	// Failed is set when a step or a setup failed.
 	Failed bool `json:"failed"`
+	// ExitCode is the suite's exit status (go test's), which a check
+	// cannot carry: a run that requires every capability and skipped one
+	// fails the test, not a check. Nil in a report written before the
+	// suite ended.
+	ExitCode *int `json:"exit_code,omitempty"`
 }
 
 // MetaEntry is one line of what the run ran on.
@@ -65,9 +70,11 @@ func (r *Run) Report() Report {
 	return rep
 }
 
-// WriteReports writes steps.json and junit.xml into the run directory.
-func (r *Run) WriteReports() error {
+// WriteReports writes steps.json and junit.xml into the run directory,
+// with the suite's exit status.
+func (r *Run) WriteReports(exitCode int) error {
 	rep := r.Report()
+	rep.ExitCode = &exitCode
 	data, err := json.MarshalIndent(rep, "", "  ")
 	if err != nil {
 		return err
@@ -105,12 +112,24 @@ type junitSuites struct {
 }
 
 type junitSuite struct {
-	Name     string      `xml:"name,attr"`
-	Tests    int         `xml:"tests,attr"`
-	Failures int         `xml:"failures,attr"`
-	Skipped  int         `xml:"skipped,attr"`
-	Time     string      `xml:"time,attr"`
-	Cases    []junitCase `xml:"testcase"`
+	Name       string         `xml:"name,attr"`
+	Properties *junitProperty `xml:"properties,omitempty"`
+	Tests      int            `xml:"tests,attr"`
+	Failures   int            `xml:"failures,attr"`
+	Skipped    int            `xml:"skipped,attr"`
+	Time       string         `xml:"time,attr"`
+	Cases      []junitCase    `xml:"testcase"`
+}
+
+// junitProperty holds the run's record (provider, versions, chart), so that
+// a JUnit reader sees what the checks ran on.
+type junitProperty struct {
+	Items []junitItem `xml:"property"`
+}
+
+type junitItem struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
 }
 
 type junitCase struct {
@@ -155,6 +174,12 @@ func JUnitRuns(name string, runs []JUnitRun) ([]byte, error) {
 			continue
 		}
 		suites = append(suites, r.Report.junitSuites(r.Name+" / ")...)
+		// A run its checks call passed can still have failed: it exited
+		// non-zero, left checks not run, or ran another version.
+		if r.Error != "" {
+			suites = append(suites, countSuite(junitSuite{Name: r.Name, Time: "0.000", Cases: []junitCase{{
+				Name: "the run as a whole", Class: r.Name, Failure: &junitMessage{Message: r.Error}}}}))
+		}
 	}
 	return marshalJUnit(name, suites)
 }
@@ -163,6 +188,12 @@ func (rep Report) junitSuites(prefix string) []junitSuite {
 	var suites []junitSuite
 	for _, s := range rep.Steps {
 		suite := junitSuite{Name: prefix + s.Name, Time: fmt.Sprintf("%.3f", s.Seconds)}
+		if len(rep.Meta) > 0 {
+			suite.Properties = &junitProperty{}
+			for _, m := range rep.Meta {
+				suite.Properties.Items = append(suite.Properties.Items, junitItem{m.Key, m.Value})
+			}
+		}
 		for _, c := range s.Checks {
 			jc := junitCase{Name: c.Name, Class: prefix + s.Name}
 			switch c.Result {

@@ -25,7 +25,7 @@ func TestReportsAgreeWithTheTable(t *testing.T) {
 	r.Plan("5.3 broken", "a", "b")
 	r.Note("5.3 broken", "setup: the operator never started")
 	r.Finish("5.3 broken", Fail, time.Second)
-	if err := r.WriteReports(); err != nil {
+	if err := r.WriteReports(0); err != nil {
 		t.Fatal(err)
 	}
 	rep, err := ReadReport(dir)
@@ -53,6 +53,13 @@ func TestReportsAgreeWithTheTable(t *testing.T) {
 	}
 	if !strings.Contains(string(data), `<skipped message="no containers on the local tier"></skipped>`) {
 		t.Errorf("the skip reason is not in the JUnit:\n%s", data)
+	}
+	// What the run ran on (the chart, the stand-in's name) reaches JUnit.
+	if !strings.Contains(string(data), `<property name="KubeRay" value="v1.6.2"></property>`) {
+		t.Errorf("the run's record is not in the JUnit:\n%s", data)
+	}
+	if rep.ExitCode == nil || *rep.ExitCode != 0 {
+		t.Errorf("the exit status is not in steps.json: %v", rep.ExitCode)
 	}
 	if _, err := ReadReport(t.TempDir()); err == nil {
 		t.Error("ReadReport of a directory without steps.json succeeded")

@@ -1,6 +1,7 @@
 package facts
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -18,6 +19,7 @@ import (
 	"github.com/kuberay-docs/pod-security-e2e/audit"
 	"github.com/kuberay-docs/pod-security-e2e/fixtures"
 	"github.com/kuberay-docs/pod-security-e2e/internal/repo"
+	"github.com/kuberay-docs/pod-security-e2e/rayjobs"
 	"github.com/kuberay-docs/pod-security-e2e/upstream"
 	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
@@ -444,4 +446,50 @@ func TestRayJobOutputIsWhatTheEntrypointPrints(t *testing.T) {
 			t.Errorf("%s: a head and %d workers print %q, RayJobOutput is %q", file, nodes-1, want, RayJobOutput)
 		}
 	}
+}
+
+// The page's Jobs API filter, run as the page runs it (python3 -c), prints
+// each job of a real Jobs API answer as its type, status and entrypoint, one
+// line a job: on every Ray release's captured answer.
+func TestJobsFilterOnCapturedAnswers(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "rayjobs", "testdata", "jobs-ray-*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no captured Jobs API answer (%v)", err)
+	}
+	releases := map[string]bool{}
+	for _, f := range files {
+		body, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		jobs, err := rayjobs.Parse(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		for _, j := range jobs {
+			want = append(want, j.Line())
+		}
+		got, err := rayjobs.Filter(context.Background(), JobsFilter, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: the filter printed\n%s\nwant\n%s", f, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		releases[regexp.MustCompile(`jobs-ray-(\d+\.\d+\.\d+)-`).FindStringSubmatch(f)[1]] = true
+	}
+	// Where a run of step 5.2 saved its answer (jobs-api.json in the step's
+	// evidence), it is kept as testdata: the XGBoost line is in it.
+	for _, f := range files {
+		if !strings.Contains(f, "xgboost") {
+			continue
+		}
+		body, _ := os.ReadFile(f)
+		got, _ := rayjobs.Filter(context.Background(), JobsFilter, body)
+		if !slices.Contains(got, XGBoostJobLine()) {
+			t.Errorf("%s: no line %q among\n%s", f, XGBoostJobLine(), strings.Join(got, "\n"))
+		}
+	}
+	t.Logf("captured answers of Ray %v", releases)
 }

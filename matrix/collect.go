@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -58,12 +59,12 @@ func collectOne(dir, name string) Result {
 	r := Result{Name: name, Dir: name, Kubernetes: "-", KubeRay: "-", Ray: "-"}
 	cellDir := filepath.Join(dir, name)
 	if _, err := os.Stat(cellDir); err != nil {
-		r.judge(nil, errors.New("its job left no evidence (it crashed, timed out or was cancelled before uploading)"))
+		r.judge(nil, errors.New("its job left no evidence (it crashed, timed out or was cancelled before uploading)"), "")
 		return r
 	}
 	rep, err := evidence.ReadReport(cellDir)
 	if err != nil {
-		r.judge(nil, err)
+		r.judge(nil, err, "")
 		return r
 	}
 	// What the cell ran, as its run recorded it ("v1.24.17 (the API
@@ -89,9 +90,18 @@ func collectOne(dir, name string) Result {
 	}
 	r.Seconds = float64(int(r.Seconds + 0.5))
 	r.Report = &rep
-	r.judge(&rep, nil)
+	// A nightly cell names its Kubernetes minor (kind-k1.37-…): the node
+	// image kind publishes may be another patch than the local tier's pin.
+	want := ""
+	if m := cellMinorRE.FindStringSubmatch(name); m != nil {
+		want = "v" + m[1]
+	}
+	r.judge(&rep, nil, want)
 	return r
 }
+
+// cellMinorRE is the Kubernetes minor a cell's name gives ("kind-k1.37-ray-2.60.0").
+var cellMinorRE = regexp.MustCompile(`(?:^|-)k(\d+\.\d+)(?:-|$)`)
 
 // RunsMarkdown renders cells that Collect read as one table, a row per
 // cell with what it ran, then every check that did not pass. It has no

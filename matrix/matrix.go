@@ -131,33 +131,66 @@ const ErrorOutcome = "error"
 // none, with runErr saying why).
 func NewResult(c Cell, dir string, d time.Duration, rep *evidence.Report, runErr error) Result {
 	r := Result{Cell: c, Name: c.String(), Kubernetes: c.Kubernetes.Version, KubeRay: c.KubeRay.Version, Dir: dir, Seconds: d.Round(time.Second).Seconds(), Report: rep}
-	r.judge(rep, runErr)
+	r.judge(rep, runErr, c.Kubernetes.Version)
 	return r
 }
 
 // judge sets the outcome from the report (nil when the run left none, with
-// runErr saying why).
-func (r *Result) judge(rep *evidence.Report, runErr error) {
-	switch {
-	case rep == nil:
+// runErr saying why). A cell passes only when its suite exited 0, every
+// planned check ran (passed or skipped with a reason) and the API server
+// was the release the cell names (wantKubernetes, a version or a minor
+// such as "v1.37"; "" when the cell names none).
+func (r *Result) judge(rep *evidence.Report, runErr error, wantKubernetes string) {
+	if rep == nil {
 		r.Outcome = ErrorOutcome
 		r.Error = "the run left no steps.json"
 		if runErr != nil {
 			r.Error += ": " + runErr.Error()
 		}
-	default:
-		r.Totals = rep.Totals
-		r.Outcome = evidence.Pass
-		if rep.Failed || rep.Totals.Failed > 0 || len(rep.Steps) == 0 || runErr != nil {
-			r.Outcome = evidence.Fail
-		}
-		if runErr != nil {
-			r.Error = runErr.Error()
-		}
+		return
+	}
+	r.Totals = rep.Totals
+	var problems []string
+	if runErr != nil {
+		problems = append(problems, runErr.Error())
+	}
+	switch {
+	case rep.ExitCode == nil:
+		problems = append(problems, "the run did not record its exit status (it ended before the suite did)")
+	case *rep.ExitCode != 0 && runErr == nil:
+		problems = append(problems, fmt.Sprintf("the suite exited %d", *rep.ExitCode))
+	}
+	if rep.Totals.NotRun > 0 {
+		problems = append(problems, fmt.Sprintf("%d checks not run: a cell must run every check", rep.Totals.NotRun))
+	}
+	if len(rep.Steps) == 0 {
+		problems = append(problems, "no step ran")
+	}
+	if server := serverVersion(rep); wantKubernetes != "" && server != wantKubernetes && !strings.HasPrefix(server, wantKubernetes+".") {
+		problems = append(problems, fmt.Sprintf("the API server is %s, not the cell's %s", server, wantKubernetes))
+	}
+	r.Error = strings.Join(problems, "; ")
+	r.Outcome = evidence.Pass
+	if rep.Failed || rep.Totals.Failed > 0 || len(problems) > 0 {
+		r.Outcome = evidence.Fail
 	}
 }
 
-// Summary is the cell's one line: "PASS 23/26 (3 skipped)".
+// serverVersion is the API server's version as the run recorded it
+// ("v1.24.17 (the API server's own version)"), or "unknown".
+func serverVersion(rep *evidence.Report) string {
+	for _, m := range rep.Meta {
+		if m.Key == "Kubernetes" && strings.Contains(m.Value, "the API server's own version") {
+			if f := strings.Fields(m.Value); len(f) > 0 {
+				return f[0]
+			}
+		}
+	}
+	return "unknown (the run did not record the API server's version)"
+}
+
+// Summary is the cell's one line: "PASS 23/26 (3 skipped)", and what
+// failed the cell beyond its checks.
 func (r Result) Summary() string {
 	if r.Report == nil {
 		return "ERROR: " + r.Error
@@ -175,6 +208,9 @@ func (r Result) Summary() string {
 	}
 	if len(rest) > 0 {
 		out += " (" + strings.Join(rest, ", ") + ")"
+	}
+	if r.Error != "" {
+		out += ": " + r.Error
 	}
 	return out
 }

@@ -40,11 +40,16 @@ func TestCells(t *testing.T) {
 	}
 }
 
-func report(skipped, failed int) *evidence.Report {
+func report(skipped, failed int, server string) *evidence.Report {
 	step := evidence.StepReport{Name: "5.2 runs", Outcome: evidence.Pass, Summary: "PASS 2/3 (1 skipped: no containers on the local tier)",
 		Checks: []evidence.Check{{Name: "admitted", Result: evidence.Pass}, {Name: "ready", Result: evidence.Pass}, {Name: "xgboost", Result: evidence.Skip, Reason: "no containers on the local tier: KWOK"}}}
 	step.Counts = evidence.Counts{Passed: 2, Skipped: skipped}
-	rep := &evidence.Report{Steps: []evidence.StepReport{step}, Totals: evidence.Counts{Passed: 2, Skipped: skipped, Failed: failed}, Failed: failed > 0}
+	code := 0
+	if failed > 0 {
+		code = 1
+	}
+	rep := &evidence.Report{Steps: []evidence.StepReport{step}, Totals: evidence.Counts{Passed: 2, Skipped: skipped, Failed: failed}, Failed: failed > 0, ExitCode: &code,
+		Meta: []evidence.MetaEntry{{Key: "Kubernetes", Value: server + " (the API server's own version)"}}}
 	return rep
 }
 
@@ -60,14 +65,14 @@ func TestResultsAndReports(t *testing.T) {
 	}
 	cells := []Cell{cell("1.24/v1.6.2"), cell("1.37/v1.6.2"), cell("1.24/v1.5.1")}
 	results := []Result{
-		NewResult(cells[0], "cells/"+cells[0].Name(), 40*time.Second, report(1, 0), nil),
-		NewResult(cells[1], "cells/"+cells[1].Name(), 41*time.Second, report(1, 1), errors.New("exit status 1")),
+		NewResult(cells[0], "cells/"+cells[0].Name(), 40*time.Second, report(1, 0, "v1.24.17"), nil),
+		NewResult(cells[1], "cells/"+cells[1].Name(), 41*time.Second, report(1, 1, "v1.37.2"), errors.New("exit status 1")),
 		NewResult(cells[2], "cells/"+cells[2].Name(), time.Second, nil, errors.New("signal: killed")),
 	}
 	if got := results[0].Summary(); got != "PASS 2/3 (1 skipped)" {
 		t.Errorf("passing cell: %s", got)
 	}
-	if got := results[1].Summary(); results[1].Outcome != evidence.Fail || got != "FAIL 2/4 (1 failed, 1 skipped)" {
+	if got := results[1].Summary(); results[1].Outcome != evidence.Fail || got != "FAIL 2/4 (1 failed, 1 skipped): exit status 1" {
 		t.Errorf("failing cell: %s", got)
 	}
 	if results[2].Outcome != ErrorOutcome || !strings.Contains(results[2].Summary(), "signal: killed") {
@@ -79,7 +84,7 @@ func TestResultsAndReports(t *testing.T) {
 	md := string(Markdown(results, "header"))
 	for _, want := range []string{
 		"| KubeRay \\ Kubernetes | v1.24.17 | v1.37.2 |",
-		"| v1.6.2 | **PASS 2/3 (1 skipped)**<br>5.2 PASS 2/3 (1 skipped: no containers on the local tier)<br>40s · [evidence](cells/k1.24-kuberay-v1.6.2/) · [JUnit](cells/k1.24-kuberay-v1.6.2/junit.xml) | **FAIL 2/4 (1 failed, 1 skipped)**",
+		"| v1.6.2 | **PASS 2/3 (1 skipped)**<br>5.2 PASS 2/3 (1 skipped: no containers on the local tier)<br>40s · [evidence](cells/k1.24-kuberay-v1.6.2/) · [JUnit](cells/k1.24-kuberay-v1.6.2/junit.xml) | **FAIL 2/4 (1 failed, 1 skipped): exit status 1**",
 		"| v1.5.1 | **ERROR: the run left no steps.json: signal: killed**<br>1s · [evidence](cells/k1.24-kuberay-v1.5.1/) | not in this run |",
 		"- 1.24/v1.6.2: SKIP 5.2 runs / xgboost: no containers on the local tier: KWOK",
 	} {

@@ -332,7 +332,7 @@ func (c *Checker) CheckDocuments(source string, docs []manifest.Document) Report
 		}
 		at.Kind, at.Name = d.Object.GetKind(), d.Object.GetName()
 		pods, err := workload.Pods(d.Object, c.operator)
-		if errors.Is(err, workload.ErrNoPods) {
+		if errors.Is(err, workload.ErrNoPods) || errors.Is(err, workload.ErrNotDerived) {
 			r.Skipped = append(r.Skipped, Skipped{Where: at, Reason: err.Error()})
 			continue
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/kuberay-docs/pod-security-e2e/fixtures"
 	"github.com/kuberay-docs/pod-security-e2e/upstream"
 	"github.com/kuberay-docs/pod-security-e2e/versions"
+	"github.com/kuberay-docs/pod-security-e2e/workload"
 )
 
 func find(t *testing.T, r Report, kind, role string) Verdict {
@@ -221,34 +222,56 @@ func TestReportAddKeepsFileOrder(t *testing.T) {
 	}
 }
 
-// Every YAML file in KubeRay's samples is checked without a problem: the
-// pod derivation understands all of KubeRay's own examples.
+// Every YAML file in KubeRay's samples is checked without a problem, on
+// every pinned release: the pod derivation understands all of KubeRay's own
+// examples, RayCronJob's included (its RayJob's pods), and no KubeRay kind
+// is skipped as making no pods.
 func TestEveryUpstreamSampleIsUnderstood(t *testing.T) {
-	files := sampleFiles(t)
-	if len(files) < 40 {
-		t.Fatalf("found %d sample files; KubeRay %s ships about 70", len(files), "v1.5.1")
-	}
-	c := mustChecker(t, Options{})
-	var all Report
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		all.Add(c.CheckFile(filepath.Base(f), data))
-	}
-	if len(all.Problems) != 0 {
-		t.Errorf("problems:\n%v", all.Problems)
-	}
-	// None of KubeRay's samples is hardened for the restricted standard.
-	if len(all.Pods) < 100 || len(all.Rejected()) != len(all.Pods) {
-		t.Errorf("%d pods, %d rejected", len(all.Pods), len(all.Rejected()))
+	for _, r := range versions.KubeRayReleases {
+		t.Run(r.Version, func(t *testing.T) {
+			files := sampleFiles(t, r)
+			if len(files) < 40 {
+				t.Fatalf("found %d sample files; KubeRay %s ships about 70", len(files), r.Version)
+			}
+			c := mustChecker(t, Options{Operator: workload.Operator{KubeRay: r}})
+			var all Report
+			cronPods := 0
+			for _, f := range files {
+				data, err := os.ReadFile(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rep := c.CheckFile(filepath.Base(f), data)
+				for _, p := range rep.Pods {
+					if p.Where.Kind == "RayCronJob" {
+						cronPods++
+					}
+				}
+				all.Add(rep)
+			}
+			if len(all.Problems) != 0 {
+				t.Errorf("problems:\n%v", all.Problems)
+			}
+			for _, sk := range all.Skipped {
+				if sk.Where.Kind != "" && strings.HasPrefix(sk.Where.Kind, "Ray") {
+					t.Errorf("a KubeRay kind skipped: %s", sk)
+				}
+			}
+			// Only v1.6 and later have RayCronJob, and its sample.
+			if r.AtLeast("v1.6.0") && cronPods == 0 {
+				t.Errorf("KubeRay %s: no pod derived from a RayCronJob sample", r.Version)
+			}
+			// None of KubeRay's samples is hardened for the restricted standard.
+			if len(all.Pods) < 100 || len(all.Rejected()) != len(all.Pods) {
+				t.Errorf("%d pods, %d rejected", len(all.Pods), len(all.Rejected()))
+			}
+		})
 	}
 }
 
-func sampleFiles(t testing.TB) []string {
+func sampleFiles(t testing.TB, r versions.KubeRayRelease) []string {
 	t.Helper()
-	dir, err := upstream.Dir(versions.DefaultKubeRay())
+	dir, err := upstream.Dir(r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +291,7 @@ func sampleFiles(t testing.TB) []string {
 // BenchmarkCheckSamples checks the fixture and every YAML file of KubeRay's
 // samples, reading the files each time, as the command does.
 func BenchmarkCheckSamples(b *testing.B) {
-	files := sampleFiles(b)
+	files := sampleFiles(b, versions.DefaultKubeRay())
 	c := mustChecker(b, Options{})
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

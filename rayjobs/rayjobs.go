@@ -4,11 +4,13 @@
 package rayjobs
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"os/exec"
 	"strings"
 )
 
@@ -87,10 +89,16 @@ func Parse(body []byte) ([]Job, error) {
 // requests through a proxy, such as a port-forward or KubeRay's own.
 const TokenHeader = "X-Ray-Authorization"
 
+// MissingToken is what Ray's dashboard answers, with 401, to a request
+// without a token when the cluster has token authentication on (Ray 2.52
+// and later, its token authentication middleware); a wrong token gets 403.
+const MissingToken = "Unauthorized: Missing authentication token"
+
 // AuthError is the dashboard's refusal of a request for want of a valid
 // token: 401 when none was sent, 403 when it was not the cluster's.
 // Retrying does not help.
 type AuthError struct {
+	Code     int    // 401 or 403
 	Status   string // e.g. "401 Unauthorized"
 	Body     string // the dashboard's words
 	HadToken bool   // whether the request carried a token
@@ -106,6 +114,17 @@ func (e *AuthError) Error() string {
 // List fetches and parses GET <baseURL>/api/jobs/. token, unless "", is
 // sent as TokenHeader; a refusal for want of a valid one is an *AuthError.
 func List(ctx context.Context, client *http.Client, baseURL, token string) ([]Job, error) {
+	body, err := Fetch(ctx, client, baseURL, token)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(body)
+}
+
+// Fetch is GET <baseURL>/api/jobs/ as the dashboard answered it, for List,
+// and for the evidence and the page's own filter, which read the answer
+// itself.
+func Fetch(ctx context.Context, client *http.Client, baseURL, token string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(baseURL, "/")+"/api/jobs/", nil)
 	if err != nil {
 		return nil, err
@@ -124,20 +143,21 @@ func List(ctx context.Context, client *http.Client, baseURL, token string) ([]Jo
 	}
 	switch resp.StatusCode {
 	case http.StatusOK:
-		return Parse(body)
+		return body, nil
 	case http.StatusUnauthorized, http.StatusForbidden:
-		return nil, &AuthError{Status: resp.Status, Body: strings.TrimSpace(string(body)), HadToken: token != ""}
+		return nil, &AuthError{Code: resp.StatusCode, Status: resp.Status, Body: strings.TrimSpace(string(body)), HadToken: token != ""}
 	}
 	return nil, fmt.Errorf("Ray Jobs API: %s: %s", resp.Status, strings.TrimSpace(string(body)))
 }
 
-// FindDriver returns the most recent DRIVER job whose entrypoint contains
-// script (the dashboard records the command line that ran it).
-func FindDriver(jobs []Job, script string) (Job, bool) {
+// FindDriver returns the most recent DRIVER job whose entrypoint is
+// exactly entrypoint: the command line that ran the script, as Ray records
+// it for a driver (the process's own arguments).
+func FindDriver(jobs []Job, entrypoint string) (Job, bool) {
 	var best Job
 	found := false
 	for _, j := range jobs {
-		if j.Type != TypeDriver || !strings.Contains(j.Entrypoint, script) {
+		if j.Type != TypeDriver || j.Entrypoint != entrypoint {
 			continue
 		}
 		if !found || j.StartTime > best.StartTime {
@@ -146,6 +166,10 @@ func FindDriver(jobs []Job, script string) (Job, bool) {
 	}
 	return best, found
 }
+
+// Line is a job as the page's Jobs API filter prints it (facts.JobsFilter):
+// its type, status and entrypoint.
+func (j Job) Line() string { return j.Type + " " + j.Status + " " + j.Entrypoint }
 
 // FindSubmission returns the SUBMISSION job with submission id id, the one
 // `ray job submit --submission-id id` made (KubeRay passes a RayJob's
@@ -157,4 +181,20 @@ func FindSubmission(jobs []Job, id string) (Job, bool) {
 		}
 	}
 	return Job{}, false
+}
+
+// Filter runs Python code, such as the page's Jobs API filter
+// (facts.JobsFilter), with python3 -c, the Jobs API's answer body on its
+// standard input, as a reader's `curl … | python3 -c …` does, and returns
+// the lines it printed.
+func Filter(ctx context.Context, code string, body []byte) ([]string, error) {
+	cmd := exec.CommandContext(ctx, "python3", "-c", code)
+	cmd.Stdin = bytes.NewReader(body)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("python3 -c %q on the Jobs API's answer: %w: %s", code, err, strings.TrimSpace(stderr.String()))
+	}
+	return strings.Split(strings.TrimRight(string(out), "\n"), "\n"), nil
 }

@@ -120,7 +120,7 @@ func TestID(t *testing.T) {
 // why step 5.2 asserts the exec's exit code as well as the job status.
 func TestFindDriverStatusDoesNotReflectExitCode(t *testing.T) {
 	jobs := load(t, "jobs-ray-2.46.0-finished.json")
-	j, ok := FindDriver(jobs, "failing_driver.py")
+	j, ok := FindDriver(jobs, "/tmp/rayvenv/bin/python failing_driver.py")
 	if !ok {
 		t.Fatal("no DRIVER job for failing_driver.py")
 	}
@@ -134,21 +134,31 @@ func TestFindDriverStatusDoesNotReflectExitCode(t *testing.T) {
 
 func TestFindDriver(t *testing.T) {
 	jobs := load(t, "jobs-ray-2.46.0-finished.json")
-	j, ok := FindDriver(jobs, "ok_driver.py")
+	j, ok := FindDriver(jobs, "/tmp/rayvenv/bin/python ok_driver.py")
 	if !ok || j.ID() != "01000000" || j.Status != StatusSucceeded {
 		t.Errorf("FindDriver(ok_driver.py) = %s %s, %v", j.ID(), j.Status, ok)
 	}
-	// Both drivers match; the one that started last wins.
-	j, ok = FindDriver(jobs, "driver.py")
-	if !ok || j.ID() != "02000000" {
-		t.Errorf("FindDriver(driver.py) = %s, %v; want the later 02000000", j.ID(), ok)
+	if got := j.Line(); got != "DRIVER SUCCEEDED /tmp/rayvenv/bin/python ok_driver.py" {
+		t.Errorf("Line() = %q", got)
+	}
+	// The entrypoint is matched whole: a part of it, or the script run
+	// another way, is another command line.
+	for _, other := range []string{"ok_driver.py", "python ok_driver.py", "/tmp/rayvenv/bin/python ok_driver.py --x"} {
+		if j, ok := FindDriver(jobs, other); ok {
+			t.Errorf("FindDriver(%q) found %s; only the exact command line matches", other, j.Entrypoint)
+		}
 	}
 	// Submissions are not drivers, even when their entrypoint matches.
-	if j, ok := FindDriver(jobs, "submitted.py"); ok {
+	if j, ok := FindDriver(jobs, "/tmp/rayvenv/bin/python submitted.py"); ok {
 		t.Errorf("FindDriver(submitted.py) found %s %s; only DRIVER jobs count", j.Type, j.ID())
 	}
-	if _, ok := FindDriver(nil, "ok_driver.py"); ok {
+	if _, ok := FindDriver(nil, "/tmp/rayvenv/bin/python ok_driver.py"); ok {
 		t.Error("FindDriver on no jobs found one")
+	}
+	// Two drivers of one command line: the one that started last wins.
+	twice := []Job{{Type: TypeDriver, Entrypoint: "python3 x.py", StartTime: 2, Status: StatusSucceeded}, {Type: TypeDriver, Entrypoint: "python3 x.py", StartTime: 1, Status: StatusFailed}}
+	if j, _ := FindDriver(twice, "python3 x.py"); j.Status != StatusSucceeded {
+		t.Errorf("FindDriver of two runs gave the one that started at %d", j.StartTime)
 	}
 }
 

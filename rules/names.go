@@ -17,6 +17,10 @@ type Known interface {
 	Has(kind, name string) bool
 	// Describe lists what it creates of kind, for the finding's truth.
 	Describe(kind string) string
+	// Unread says why what the tutorial creates is not fully known (a
+	// file it applies could not be read), or "" when it is: a name it
+	// might create is then not checked, never a finding.
+	Unread() string
 }
 
 // ObjectNames checks every object the document names (document.Mention)
@@ -36,6 +40,10 @@ func ObjectName(m document.Mention, known Known) []Finding {
 	// create; others (the operator's, say) come from charts.
 	if known.Has(m.Kind, m.Name) || m.Kind == "Service" && !strings.HasSuffix(m.Name, "-head-svc") {
 		return nil
+	}
+	// What an unread file would have created is unknown, not absent.
+	if why := known.Unread(); why != "" {
+		return []Finding{{Line: m.Line, Rule: "name", Unchecked: true, Problem: m.Kind + " " + m.Name + " is not created by the YAML that was read", Truth: "not checked: " + why}}
 	}
 	f := Finding{Line: m.Line, Rule: "name", Problem: m.Kind + " " + m.Name + " is created by no YAML of this tutorial", Truth: "its " + m.Kind + "s are " + known.Describe(m.Kind)}
 	switch m.Kind {

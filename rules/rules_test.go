@@ -244,11 +244,18 @@ func TestKubeRayRefs(t *testing.T) {
 	}
 }
 
-// fakeKnown creates the objects it lists, as "Kind/name".
+// fakeKnown creates the objects it lists, as "Kind/name"; "unread" lists
+// why some of them are unknown.
 type fakeKnown map[string]bool
 
 func (k fakeKnown) Has(kind, name string) bool  { return k[kind+"/"+name] }
 func (k fakeKnown) Describe(kind string) string { return "the " + kind + "s it lists" }
+func (k fakeKnown) Unread() string {
+	if k["unread"] {
+		return "a file it applies was not read"
+	}
+	return ""
+}
 
 func TestObjectNames(t *testing.T) {
 	doc := strings.Join([]string{
@@ -278,6 +285,14 @@ func TestObjectNames(t *testing.T) {
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// With a file that was not read, the same names are not checked:
+	// notes, never findings.
+	known["unread"] = true
+	for _, f := range ObjectNames(d, known) {
+		if !f.Unchecked || !strings.HasPrefix(f.Truth, "not checked: a file it applies was not read") {
+			t.Errorf("with an unread file: %+v, want a not-checked note", f)
+		}
 	}
 }
 

@@ -109,6 +109,37 @@ func rayServicePods(obj *unstructured.Unstructured, op Operator) ([]Pod, error) 
 	return rc.pods(op, nil)
 }
 
+// rayCronJobPods derives the pods of the RayJob a RayCronJob makes on each
+// of its runs, as the release's RayCronJob controller builds it: named
+// <cronjob>-<5 random characters>, in the RayCronJob's namespace, its spec
+// the RayCronJob's spec.jobTemplate, with no annotation of the RayCronJob's.
+// KubeRay added the kind in v1.6.0: an older release has no such kind.
+func rayCronJobPods(obj *unstructured.Unstructured, op Operator) ([]Pod, error) {
+	if !op.KubeRay.AtLeast("v1.6.0") {
+		return nil, fmt.Errorf("RayCronJob %s: KubeRay %s has no RayCronJob (it came in v1.6.0): its API server would refuse the object, and no pod of it can be derived", obj.GetName(), op.KubeRay.Version)
+	}
+	tmpl, ok, err := unstructured.NestedMap(obj.Object, "spec", "jobTemplate")
+	if err != nil {
+		return nil, fmt.Errorf("RayCronJob %s: spec.jobTemplate: %w", obj.GetName(), err)
+	}
+	if !ok {
+		return nil, fmt.Errorf("RayCronJob %s has no spec.jobTemplate: the RayJob it makes on each run has no spec", obj.GetName())
+	}
+	job := &unstructured.Unstructured{Object: map[string]any{"spec": tmpl}}
+	job.SetAPIVersion("ray.io/v1")
+	job.SetKind("RayJob")
+	job.SetName(obj.GetName() + "-*")
+	job.SetNamespace(obj.GetNamespace())
+	pods, err := rayJobPods(job, op)
+	if err != nil {
+		return nil, fmt.Errorf("RayCronJob %s, the RayJob of each run: %w", obj.GetName(), err)
+	}
+	for i := range pods {
+		pods[i].Role = "RayJob " + job.GetName() + " " + pods[i].Role
+	}
+	return pods, nil
+}
+
 func rayJobPods(obj *unstructured.Unstructured, op Operator) ([]Pod, error) {
 	var spec rayJobSpec
 	if err := decodeField(obj, &spec, "spec"); err != nil {

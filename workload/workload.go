@@ -1,6 +1,6 @@
 // Package workload derives the pods a Kubernetes object will make: the pod
 // itself, the template of a Deployment, StatefulSet, Job and the like, and
-// for KubeRay's RayCluster, RayJob and RayService the pods a pinned KubeRay
+// for KubeRay's RayCluster, RayJob, RayService and RayCronJob the pods a pinned KubeRay
 // operator (versions.KubeRayReleases; Operator.KubeRay picks one) builds,
 // with the containers and volumes that release adds.
 //
@@ -67,9 +67,17 @@ type Operator struct {
 	NoRedisCleanup bool
 }
 
-// ErrNoPods marks an object that makes no pods (a ConfigMap, a Service) or
-// whose kind this package does not know. The object is then not checked.
+// ErrNoPods marks an object that makes no pods: a ConfigMap, a Service, any
+// kind of Kubernetes' own API groups that is not a workload. The object is
+// then not checked. A kind whose pods this package cannot derive is never
+// ErrNoPods, as it may well make pods: another group's custom resource is
+// ErrNotDerived, and a KubeRay kind this package or the release does not
+// know is an error.
 var ErrNoPods = errors.New("makes no pods")
+
+// ErrNotDerived marks an object of another API group than Kubernetes' and
+// KubeRay's: whether it makes pods, and which, is not known here.
+var ErrNotDerived = errors.New("not checked")
 
 // Pods returns the pods obj will make, in the order they are made. An error
 // wrapping ErrNoPods means the object makes none that this package knows of;
@@ -86,18 +94,32 @@ func Pods(obj *unstructured.Unstructured, op Operator) ([]Pod, error) {
 		return rayJobPods(obj, op)
 	case schema.GroupKind{Group: "ray.io", Kind: "RayService"}:
 		return rayServicePods(obj, op)
+	case schema.GroupKind{Group: "ray.io", Kind: "RayCronJob"}:
+		return rayCronJobPods(obj, op)
 	}
 	if path, ok := templatePaths[gvk.GroupKind()]; ok {
 		return corePods(obj, path)
 	}
 	if gvk.Group == "ray.io" {
-		return nil, fmt.Errorf("%w: of KubeRay's kinds only RayCluster, RayJob and RayService make pods", ErrNoPods)
+		return nil, fmt.Errorf("%s %s: not a kind of KubeRay whose pods this check derives (RayCluster, RayJob, RayService, RayCronJob), so whether and which pods it makes is unknown", gvk.GroupVersion(), gvk.Kind)
+	}
+	if !builtinGroups[gvk.Group] {
+		return nil, fmt.Errorf("%w: %s %s is a kind of another API group, whose pods, if it makes any, this check cannot derive", ErrNotDerived, gvk.GroupVersion(), gvk.Kind)
 	}
 	return nil, fmt.Errorf("%w: %s %s is not a workload kind", ErrNoPods, gvk.GroupVersion(), gvk.Kind)
 }
 
+// builtinGroups are Kubernetes' own API groups: their kinds that are not
+// in templatePaths make no pods.
+var builtinGroups = map[string]bool{
+	"": true, "apps": true, "batch": true, "autoscaling": true, "policy": true, "networking.k8s.io": true,
+	"rbac.authorization.k8s.io": true, "storage.k8s.io": true, "scheduling.k8s.io": true, "coordination.k8s.io": true,
+	"discovery.k8s.io": true, "node.k8s.io": true, "apiextensions.k8s.io": true, "admissionregistration.k8s.io": true,
+	"certificates.k8s.io": true, "events.k8s.io": true, "flowcontrol.apiserver.k8s.io": true, "resource.k8s.io": true,
+}
+
 // Kinds are the kinds whose pods Pods derives.
-var Kinds = []string{"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob", "PodTemplate", "RayCluster", "RayJob", "RayService"}
+var Kinds = []string{"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob", "PodTemplate", "RayCluster", "RayJob", "RayService", "RayCronJob"}
 
 // templatePaths locates the pod template of the built-in workload kinds, as
 // the Pod Security admission plugin does for its warnings.

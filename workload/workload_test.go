@@ -346,14 +346,17 @@ func TestCoreWorkloads(t *testing.T) {
 func TestObjectsWithoutPodsAndMalformedOnes(t *testing.T) {
 	for _, y := range []string{
 		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n",
-		"apiVersion: example.com/v1\nkind: Deployment\nmetadata: {name: d}\n",
-		"apiVersion: ray.io/v1alpha1\nkind: RayCronJob\nmetadata: {name: r}\n",
 		"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {replicas: 1}\n",
 	} {
 		objs, _ := manifest.Decode("t", []byte(y))
 		if _, err := Pods(objs[0], Operator{}); !errors.Is(err, ErrNoPods) {
 			t.Errorf("%q: error %v, want ErrNoPods", y, err)
 		}
+	}
+	// Another group's kind may make pods: not derived, never "makes none".
+	objs, _ := manifest.Decode("t", []byte("apiVersion: example.com/v1\nkind: Deployment\nmetadata: {name: d}\n"))
+	if _, err := Pods(objs[0], Operator{}); !errors.Is(err, ErrNotDerived) || errors.Is(err, ErrNoPods) {
+		t.Errorf("another group's Deployment: error %v, want ErrNotDerived", err)
 	}
 	for _, tc := range []struct{ y, want string }{
 		{"apiVersion: ray.io/v1\nkind: RayCluster\nmetadata: {name: r}\nspec:\n  headGroupSpec:\n    template:\n      spec:\n        containers: []\n",
@@ -364,6 +367,10 @@ func TestObjectsWithoutPodsAndMalformedOnes(t *testing.T) {
 		{"apiVersion: ray.io/v1\nkind: RayJob\nmetadata: {name: j}\nspec: {entrypoint: x}\n", "neither spec.rayClusterSpec nor spec.clusterSelector"},
 		{"apiVersion: ray.io/v1\nkind: RayJob\nmetadata: {name: j}\nspec: {submissionMode: Foo, clusterSelector: {a: b}}\n", `spec.submissionMode "Foo" is not one of`},
 		{"apiVersion: ray.io/v1\nkind: RayService\nmetadata: {name: s}\nspec: {serveConfigV2: x}\n", "has no spec.rayClusterConfig"},
+		// KubeRay's kinds are derived or could not be checked, never
+		// "makes no pods".
+		{"apiVersion: ray.io/v1\nkind: RayCronJob\nmetadata: {name: r}\n", "RayCronJob r has no spec.jobTemplate"},
+		{"apiVersion: ray.io/v1\nkind: RayQueue\nmetadata: {name: q}\n", "not a kind of KubeRay whose pods this check derives"},
 	} {
 		objs, _ := manifest.Decode("t", []byte(tc.y))
 		_, err := Pods(objs[0], Operator{})
@@ -427,5 +434,35 @@ func TestPodsFollowTheKubeRayRelease(t *testing.T) {
 	pods, _ := Pods(objs[0], Operator{})
 	if slices.Contains(volumes(pods[0].Spec), rayTokenVolume) != versions.DefaultKubeRay().AtLeast("v1.6.0") {
 		t.Errorf("Operator{} does not derive as KubeRay %s", versions.KubeRay)
+	}
+}
+
+// A RayCronJob makes a RayJob on every run, and so that RayJob's cluster and
+// submitter pods, as KubeRay v1.6's RayCronJob controller builds it; before
+// v1.6 there is no such kind, and so nothing to derive.
+func TestRayCronJobPods(t *testing.T) {
+	y := "apiVersion: ray.io/v1\nkind: RayCronJob\nmetadata: {name: nightly, namespace: pod-security}\nspec:\n  schedule: '* * * * *'\n  jobTemplate:\n    entrypoint: python x.py\n    rayClusterSpec:\n" +
+		indent(strings.SplitN(cluster, "spec:\n", 2)[1], "      ")
+	objs, err := manifest.Decode("t", []byte(y))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pods, err := Pods(objs[0], Operator{KubeRay: versions.DefaultKubeRay()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range pods {
+		got = append(got, p.Role+" "+p.Name)
+	}
+	if len(pods) < 3 || !strings.HasPrefix(got[0], "RayJob nightly-* head nightly-*-") || !slices.ContainsFunc(got, func(s string) bool { return strings.Contains(s, "submitter") }) {
+		t.Errorf("pods of the RayCronJob's RayJob: %v", got)
+	}
+	old, err := versions.LookupKubeRay("v1.5.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Pods(objs[0], Operator{KubeRay: old}); err == nil || errors.Is(err, ErrNoPods) || !strings.Contains(err.Error(), "KubeRay v1.5.1 has no RayCronJob") {
+		t.Errorf("KubeRay v1.5.1: %v, want an error saying it has no RayCronJob", err)
 	}
 }

@@ -104,8 +104,14 @@ func (c *Cluster) startControlPlane(ctx context.Context, k versions.Kubernetes) 
 		"--leader-elect=false", "--profiling=false",
 	}, ready: httpReady(insecureHTTPClient(), "https://127.0.0.1:"+strconv.Itoa(schedPort)+"/healthz", "ok")}
 	kwokCfg := filepath.Join(c.dir, "kwok.yaml")
-	// An explicit, empty configuration keeps KWOK from reading ~/.kwok.
-	if err := os.WriteFile(kwokCfg, []byte("apiVersion: config.kwok.x-k8s.io/v1alpha1\nkind: KwokConfiguration\noptions: {}\n"), 0o600); err != nil {
+	// An explicit configuration keeps KWOK from reading ~/.kwok. It must
+	// name the node lease's duration: left out, KWOK renews no lease and
+	// its node heartbeat comes every 20-45 s, so the controller manager
+	// (node-monitor-grace-period 40 s) marks the node NotReady again and
+	// again, and with it every pod on it, which nothing marks Ready again.
+	// With a lease, KWOK renews it every quarter of its duration, as a
+	// kubelet does.
+	if err := os.WriteFile(kwokCfg, []byte(kwokConfig), 0o600); err != nil {
 		return err
 	}
 	kwok := &component{name: "kwok", bin: c.bins.KWOK, args: []string{
@@ -139,6 +145,14 @@ func (c *Cluster) startControlPlane(ctx context.Context, k versions.Kubernetes) 
 	c.timings = append(c.timings, "node Ready "+since(t0))
 	return nil
 }
+
+// kwokConfig is the local tier's KWOK configuration: a node lease of 40 s,
+// a kubelet's default, renewed every 10 s.
+const kwokConfig = `apiVersion: config.kwok.x-k8s.io/v1alpha1
+kind: KwokConfiguration
+options:
+  nodeLeaseDurationSeconds: 40
+`
 
 func since(t time.Time) string { return time.Since(t).Round(10 * time.Millisecond).String() }
 

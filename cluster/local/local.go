@@ -78,7 +78,7 @@ func (c *Cluster) GetKubectlContext() string { return c.ClusterName }
 func (c *Cluster) DefaultChart() string      { return "standin" }
 
 func (c *Cluster) Containers() (bool, string) {
-	return false, "no containers on the local tier: its node is a KWOK fake, so pods are scheduled and reported Running but no container runs (E2E_PROVIDER=kind runs them)"
+	return false, "no containers on the local tier: its node is a KWOK fake, which reports every pod Running and Ready without running a container, so admission and scheduling are proven there, readiness is not (E2E_PROVIDER=kind runs them)"
 }
 
 // OperatorSource: the chart's pod runs no container here, so the operator

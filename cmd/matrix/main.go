@@ -210,8 +210,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		time.Now().UTC().Format(time.RFC3339), len(cells), o.parallel, wall, runtime.NumCPU())
 	md := matrix.Markdown(results, header)
 	js, err := matrix.JSON(results, map[string]any{"generated": time.Now().UTC().Format(time.RFC3339), "parallel": o.parallel, "wall_seconds": wall.Seconds(), "cores": runtime.NumCPU()})
+	// One JUnit document for every cell, as -collect writes: a cell that
+	// crashed or never built is a failing case in it, not a missing file.
+	var junit []byte
 	if err == nil {
-		err = errors.Join(evidence.Write(o.out, "matrix.md", md), evidence.Write(o.out, "matrix.json", js))
+		junit, err = matrix.JUnit(results, "local-tier matrix")
+	}
+	if err == nil {
+		err = errors.Join(evidence.Write(o.out, "matrix.md", md), evidence.Write(o.out, "matrix.json", js), evidence.Write(o.out, evidence.JUnitFile, junit))
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "matrix: writing the report: %v\n", err)

@@ -49,7 +49,9 @@ func TestCollect(t *testing.T) {
 	dir := t.TempDir()
 	step := evidence.StepReport{Name: "1 audit", Outcome: evidence.Pass, Summary: "PASS 1/1", Counts: evidence.Counts{Passed: 1},
 		Checks: []evidence.Check{{Name: "logged", Result: evidence.Pass}}}
-	data, _ := json.Marshal(evidence.Report{Steps: []evidence.StepReport{step}, Totals: step.Counts})
+	zero := 0
+	data, _ := json.Marshal(evidence.Report{Steps: []evidence.StepReport{step}, Totals: step.Counts, ExitCode: &zero,
+		Meta: []evidence.MetaEntry{{Key: "Kubernetes", Value: "v1.24.17 (the API server's own version)"}}})
 	if err := evidence.Write(filepath.Join(dir, "kind-k1.24"), evidence.ReportFile, data); err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +60,7 @@ func TestCollect(t *testing.T) {
 		code   int
 		want   string
 	}{
-		{"kind-k1.24", 0, "| kind-k1.24 | - | - | - | **PASS 1/1**"},
+		{"kind-k1.24", 0, "| kind-k1.24 | v1.24.17 | - | - | **PASS 1/1**"},
 		{"kind-k1.24, kind-k1.37", 1, "| kind-k1.37 | - | - | - | **ERROR: the run left no steps.json: its job left no evidence"},
 	} {
 		var stdout, stderr bytes.Buffer

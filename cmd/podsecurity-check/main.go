@@ -50,7 +50,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	quiet := fl.Bool("q", false, "text output: print only rejected pods and problems")
 	fl.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: podsecurity-check [flags] FILE|DIR|- ...\n\n"+
-			"Checks the pods that Kubernetes manifests make (for RayCluster, RayJob and RayService, the pods the\n"+
+			"Checks the pods that Kubernetes manifests make (for RayCluster, RayJob, RayService and RayCronJob, the pods the\n"+
 			"KubeRay operator builds) against a Pod Security level, as the API server's admission plugin does.\n"+
 			"A directory is searched for *.yaml and *.yml files; - or no argument reads standard input.\n"+
 			"Exit status: 0 all pods allowed, 1 a pod is rejected, 2 a file or document could not be checked.\n\nFlags:\n")

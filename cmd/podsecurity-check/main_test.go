@@ -103,7 +103,7 @@ func TestBadInputIsReportedNotFatal(t *testing.T) {
 		"broken.yml:1 Pod/a pod (pod a): rejected: ",
 		"broken.yml:2: cannot check: invalid YAML",
 		"broken.yml:3: skipped: empty document",
-		"broken.yml:4 Widget/w: skipped: makes no pods: example.com/v1 Widget is not a workload kind",
+		"broken.yml:4 Widget/w: skipped: not checked: example.com/v1 Widget is a kind of another API group, whose pods, if it makes any, this check cannot derive",
 		"good.yaml:2 RayCluster/raycluster-pod-security head (pod raycluster-pod-security-head-*): allowed",
 		"missing.yaml: cannot check: stat ",
 	} {
@@ -136,5 +136,27 @@ func TestKubeRayVersionFlag(t *testing.T) {
 	code, _, errOut := runCmd(t, "", "--kuberay-version", "v1.7.0", f)
 	if code != exitProblem || !strings.Contains(errOut, `--kuberay-version: KubeRay version "v1.7.0" is not pinned; choose one of v1.5.1, v1.6.2`) {
 		t.Errorf("an unpinned release: exit %d, %s", code, errOut)
+	}
+}
+
+// A RayCronJob's pods are its RayJob's, derived as the release builds them;
+// with a release that has no RayCronJob, the document could not be checked
+// (exit 2), never "makes no pods".
+func TestRayCronJob(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "cron.yaml", "apiVersion: ray.io/v1\nkind: RayCronJob\nmetadata: {name: c}\nspec:\n  schedule: '* * * * *'\n  jobTemplate:\n    entrypoint: python x.py\n    rayClusterSpec:\n      headGroupSpec:\n        rayStartParams: {}\n        template:\n          spec:\n            containers: [{name: ray-head, image: rayproject/ray:2.46.0}]\n")
+	for _, c := range []struct {
+		release string
+		code    int
+		want    string
+	}{
+		{"v1.6.2", 1, "cron.yaml:1 RayCronJob/c RayJob c-* submitter (pod c-*-*): rejected"},
+		{"v1.5.1", 2, "cannot check: RayCronJob c: KubeRay v1.5.1 has no RayCronJob"},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := run([]string{"-kuberay-version", c.release, filepath.Join(dir, "cron.yaml")}, strings.NewReader(""), &stdout, &stderr)
+		if code != c.code || !strings.Contains(stdout.String(), c.want) || strings.Contains(stdout.String(), "makes no pods") {
+			t.Errorf("KubeRay %s: exit %d (want %d), output %q, want it to say %q", c.release, code, c.code, stdout.String(), c.want)
+		}
 	}
 }

@@ -29,6 +29,7 @@ type Builder struct {
 	run       *evidence.Run
 	name      string
 	checks    []string
+	static    []string
 	teardowns []Func
 	onFailure func(ctx context.Context, t *testing.T, dir string)
 }
@@ -95,10 +96,21 @@ func (b *Builder) Assess(name string, fn Func) *Builder {
 	return b
 }
 
+// AssessStatic adds a check that reads only this repository's files,
+// nothing of the cluster (evidence.Check.Static): it alone does not make
+// the step pass.
+func (b *Builder) AssessStatic(name string, fn Func) *Builder {
+	b.static = append(b.static, name)
+	return b.Assess(name, fn)
+}
+
 // Feature plans the step's checks in the run, so that checks the step never
 // reaches are reported as not run, and returns the feature.
 func (b *Builder) Feature() types.Feature {
 	b.run.Plan(b.name, b.checks...)
+	for _, c := range b.static {
+		b.run.MarkStatic(b.name, c)
+	}
 	if fn, run, name := b.onFailure, b.run, b.name; fn != nil {
 		b.b.Teardown(func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			if t.Failed() {
