@@ -189,7 +189,7 @@ func deadlineError(targets []Target, errs []error, o Options, fix string) error 
 		"  not started: %s\n"+
 		"  cached: %s\n"+
 		"Finished builds stay in the cache (%s), so the next run goes on from there. "+
-		"Build the rest without a time limit with %s, or give the first run more time: `go test ./e2e -timeout 30m`",
+		"Build the rest without a time limit with %s, or give the first run more time: `go test ./e2e -timeout 60m`",
 		ErrDeadline, o.Deadline.Format(time.TimeOnly), none(building), none(waiting), none(cached), o.CacheDir, fix)
 	return errors.Join(append([]error{err}, failed...)...)
 }

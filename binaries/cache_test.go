@@ -204,7 +204,7 @@ func TestBuildStopsAtTheDeadline(t *testing.T) {
 		"cached: hello v1.0.0\n",
 		"Finished builds stay in the cache (" + cache + ")",
 		"`make binaries`",
-		"`go test ./e2e -timeout 30m`",
+		"`go test ./e2e -timeout 60m`",
 	} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("the error lacks %q", want)

@@ -28,6 +28,7 @@ import (
 	"github.com/kuberay-docs/pod-security-e2e/evidence"
 	"github.com/kuberay-docs/pod-security-e2e/fixtures"
 	"github.com/kuberay-docs/pod-security-e2e/internal/proc"
+	"github.com/kuberay-docs/pod-security-e2e/internal/quoted"
 	"github.com/kuberay-docs/pod-security-e2e/internal/repo"
 	"github.com/kuberay-docs/pod-security-e2e/internal/settings"
 	"github.com/kuberay-docs/pod-security-e2e/upstream"
@@ -143,10 +144,45 @@ func runMain(m *testing.M) int {
 	_ = h.run.WriteFile("steps.txt", []byte(table))
 	// steps.json and junit.xml carry the same per-check results for
 	// machines (the matrix command reads steps.json).
+	// A step table the documents quote for this run's configuration must
+	// be this table: a quote is proven by every such run, never pasted.
+	if problems := h.checkQuotes(code, table); len(problems) > 0 {
+		fmt.Fprintf(os.Stderr, "e2e: %s\n", strings.Join(problems, "\n  "))
+		code = 1
+	}
 	if err := h.run.WriteReports(code); err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: writing steps.json and junit.xml: %v\n", err)
 	}
 	return code
+}
+
+// quotingDocs are the documents that quote step tables.
+var quotingDocs = []string{"docs/automation.md"}
+
+// checkQuotes compares the step tables the documents quote for this run's
+// configuration (the same provider, versions, chart and requirements) with
+// table, when the run was whole: every check ran and the suite passed.
+func (h *harness) checkQuotes(code int, table string) []string {
+	if code != 0 || h.run.Failed() || h.run.Totals().NotRun > 0 {
+		return nil
+	}
+	var problems []string
+	for _, doc := range quotingDocs {
+		path, err := repo.Path(doc)
+		if err != nil {
+			return []string{err.Error()}
+		}
+		quotes, err := quoted.All(path)
+		if err != nil {
+			return []string{err.Error()}
+		}
+		for _, q := range quotes {
+			if quoted.SameRun(q, table) {
+				problems = append(problems, quoted.StepTableDiff(q, table)...)
+			}
+		}
+	}
+	return problems
 }
 
 // recordWhatRuns starts the run's record with the provider and the versions

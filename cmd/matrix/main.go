@@ -41,6 +41,7 @@ import (
 	"github.com/kuberay-docs/pod-security-e2e/binaries"
 	"github.com/kuberay-docs/pod-security-e2e/evidence"
 	"github.com/kuberay-docs/pod-security-e2e/internal/proc"
+	"github.com/kuberay-docs/pod-security-e2e/internal/quoted"
 	"github.com/kuberay-docs/pod-security-e2e/internal/repo"
 	"github.com/kuberay-docs/pod-security-e2e/matrix"
 )
@@ -224,11 +225,23 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintf(stdout, "\n%s\nmatrix: %s in %s\n", md, filepath.Join(o.out, "matrix.md"), wall)
+	// The matrix docs/automation.md quotes must say what this run's cells
+	// say, for every cell the run has.
+	stale := false
+	if q, err := quoted.Find(filepath.Join(root, "docs", "automation.md"), "matrix"); err == nil {
+		cells := quoted.MatrixCells(q)
+		for _, r := range results {
+			if want, ok := cells[r.Kubernetes+"/"+r.KubeRay]; ok && r.Report != nil && want != r.Summary() {
+				fmt.Fprintf(stderr, "matrix: %s:%d quotes cell %s as %q; this run says %q (paste this run's matrix.md there)\n", q.File, q.Line, r.Name, want, r.Summary())
+				stale = true
+			}
+		}
+	}
 	if ctx.Err() != nil {
 		fmt.Fprintln(stderr, "matrix: interrupted; the cells that were running were stopped")
 		return 130
 	}
-	if matrix.Failed(results) {
+	if matrix.Failed(results) || stale {
 		return 1
 	}
 	return 0
