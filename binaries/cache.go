@@ -36,18 +36,25 @@ func (t Target) key(root string) (string, error) {
 
 // queue is a target's place among the builds: it takes one of slots in its
 // turn (mine closed), and passes the turn on (closes next) once it has a
-// slot or needs none.
+// slot or needs none, and its turn has come.
 type queue struct {
 	slots      chan struct{}
 	mine, next chan struct{}
 	passed     bool
 }
 
+// pass passes the turn on once it has come: a target found in the cache,
+// or one that failed early, must not let the next one start before an
+// earlier one has.
 func (q *queue) pass() {
-	if !q.passed {
-		q.passed = true
-		close(q.next)
+	if q.passed {
+		return
 	}
+	q.passed = true
+	go func() {
+		<-q.mine
+		close(q.next)
+	}()
 }
 
 // ensure returns t's binaries from the cache, or builds them once its turn
