@@ -91,7 +91,7 @@ func (s Step) Counts() Counts {
 }
 
 // Outcome is the step's result as the table states it: Fail when the step
-// or a check failed, or when it ran with no check at all (it proved
+// or a check failed, or when it passed with no check at all (it proved
 // nothing, which is a mistake in the step); Skip when no check of the
 // cluster passed and one was skipped, or the only passing checks were
 // static; NotRun when no check ran at all; otherwise Pass, which the table
@@ -102,7 +102,7 @@ func (s Step) Outcome() string {
 	switch {
 	case s.Result == Fail || c.Failed > 0:
 		return Fail
-	case c.Total() == 0 && s.Result != "":
+	case c.Total() == 0 && s.Result == Pass:
 		return Fail
 	case s.livePassed() > 0:
 		return Pass
@@ -131,7 +131,9 @@ func (s Step) Summary() string {
 	c := s.Counts()
 	out := strings.ToUpper(s.Outcome())
 	if c.Total() == 0 {
-		if s.Result != "" {
+		// A row whose own test passed with nothing checked proved
+		// nothing; a failed setup's row says what failed in its evidence.
+		if s.Result == Pass {
 			return out + " (the step has no checks: it proves nothing)"
 		}
 		return out

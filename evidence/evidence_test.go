@@ -108,6 +108,9 @@ func TestOutcomes(t *testing.T) {
 		{"two reasons", Pass, []Check{{Name: "a", Result: Skip, Reason: "x: 1"}, {Name: "b", Result: Skip, Reason: "y"}, {Name: "c", Result: Skip, Reason: "x: 2"}}, "SKIP 0/3 (3 skipped: x; y)"},
 		// A step that checked nothing proved nothing: a mistake, not a pass.
 		{"no checks", Pass, nil, "FAIL (the step has no checks: it proves nothing)"},
+		// A setup that failed before any step: its own row, no checks.
+		{"failed setup row", Fail, nil, "FAIL"},
+		{"skipped, no checks", Skip, nil, "SKIP"},
 		// Only a lint of the repository's files passed: the cluster proved
 		// nothing (step 1 on a cluster whose audit log cannot be read).
 		{"static only", Pass, []Check{{Name: "live", Result: Skip, Reason: "no audit log: x"}, {Name: "lint", Result: Pass, Static: true}}, "SKIP 1/2 (1 skipped: no audit log, " + StaticOnly + ")"},
