@@ -88,16 +88,15 @@ func Ensure(ctx context.Context, k versions.Kubernetes, opts ...Option) (Set, er
 	// Two builds at a time: one go build leaves a core idle during its long
 	// single-threaded link steps, which the other build fills (measured cold
 	// on 2 cores: 8m40s one after another, 7m36s two at a time).
-	results, err := ensureAll(ctx, Targets(k, o.KubeRay), o, 2, buildCommand(k, false))
+	results, err := ensureAll(ctx, Targets(k, o.KubeRay), o, 2, buildCommand(k, ""))
 	if err != nil {
 		return Set{}, err
 	}
 	bins := merged(results)
-	set := Set{
+	return Set{
 		APIServer: bins["kube-apiserver"], ControllerManager: bins["kube-controller-manager"], Scheduler: bins["kube-scheduler"],
 		Etcd: bins["etcd"], KWOK: bins["kwok"], Operator: bins["ray-operator"],
-	}
-	return set, nil
+	}, nil
 }
 
 // merged is every target's binaries by name.
@@ -109,11 +108,13 @@ func merged(results []map[string]string) map[string]string {
 	return all
 }
 
-// buildCommand is how a user builds k's binaries without a time limit.
-func buildCommand(k versions.Kubernetes, node bool) string {
+// buildCommand is how a user builds k's binaries without a time limit:
+// with flag "" the control plane's, "-node" the Kind node's, "-tools" the
+// reader's tools.
+func buildCommand(k versions.Kubernetes, flag string) string {
 	cmd := "`go run ./cmd/local-binaries -kubernetes " + strings.TrimPrefix(k.Minor(), "v")
-	if node {
-		return cmd + " -node`"
+	if flag != "" {
+		return cmd + " " + flag + "`"
 	}
 	return cmd + "` (`make binaries` builds the default versions)"
 }
@@ -229,7 +230,7 @@ func EnsureTarget(ctx context.Context, k versions.Kubernetes, name string, opts 
 	}
 	for _, t := range Targets(k, o.KubeRay) {
 		if t.Name == name {
-			results, err := ensureAll(ctx, []Target{t}, o, 1, buildCommand(k, false))
+			results, err := ensureAll(ctx, []Target{t}, o, 1, buildCommand(k, ""))
 			if err != nil {
 				return nil, err
 			}
@@ -246,13 +247,12 @@ func EnsureTools(ctx context.Context, k versions.Kubernetes, opts ...Option) (To
 	if err != nil {
 		return Tools{}, err
 	}
-	results, err := ensureAll(ctx, ToolTargets(k), o, 2, "`go run ./cmd/local-binaries -kubernetes "+strings.TrimPrefix(k.Minor(), "v")+" -tools`")
+	results, err := ensureAll(ctx, ToolTargets(k), o, 2, buildCommand(k, "-tools"))
 	if err != nil {
 		return Tools{}, err
 	}
 	bins := merged(results)
-	tools := Tools{Kubectl: bins["kubectl"], Helm: bins["helm"]}
-	return tools, nil
+	return Tools{Kubectl: bins["kubectl"], Helm: bins["helm"]}, nil
 }
 
 // EnsureNode returns the binaries of NodeTargets(k) by name ("etcd-node"
@@ -263,7 +263,7 @@ func EnsureNode(ctx context.Context, k versions.Kubernetes, opts ...Option) (map
 		return nil, err
 	}
 	targets := NodeTargets(k)
-	results, err := ensureAll(ctx, targets, o, 1, buildCommand(k, true))
+	results, err := ensureAll(ctx, targets, o, 1, buildCommand(k, "-node"))
 	if err != nil {
 		return nil, err
 	}

@@ -73,7 +73,6 @@ func (t Target) ensure(ctx context.Context, o Options, root string, q queue) (ma
 	}
 	switch err := checkCached(dir, t.Binaries); {
 	case err == nil:
-		q.pass()
 		return paths, nil
 	case !errors.Is(err, errNotCached):
 		fmt.Fprintf(o.Progress, "binaries: cached %s %s cannot be used: %v; removing %s and rebuilding it\n", t.Name, t.Version, err, dir)

@@ -82,24 +82,14 @@ func step3Namespace() features.Feature {
 			g := gomega.NewWithT(t)
 			_, err := h.cs.CoreV1().Pods(namespace).Create(ctx, h.probePod(hardenedProbe, true, namespace), metav1.CreateOptions{})
 			g.Expect(err).NotTo(gomega.HaveOccurred())
-			h.eventually(g, func() (corev1.Pod, error) {
-				p, err := h.cs.CoreV1().Pods(namespace).Get(ctx, hardenedProbe, metav1.GetOptions{})
-				if err != nil {
-					return corev1.Pod{}, err
-				}
-				return *p, nil
-			}, 3).Should(podScheduled(), "pod %s/%s was never bound to a node", namespace, hardenedProbe)
+			h.eventually(g, func() ([]corev1.Pod, error) {
+				return h.podsNamed(ctx, hardenedProbe)
+			}, 3).Should(gomega.ConsistOf(podScheduled()), "pod %s/%s was never bound to a node", namespace, hardenedProbe)
 			return ctx
 		}).
 		Assess("the hardened pod runs and is Ready", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			h := harnessFrom(ctx)
-			h.podsReady(ctx, t, "pod "+hardenedProbe, func() ([]corev1.Pod, error) {
-				p, err := h.cs.CoreV1().Pods(namespace).Get(ctx, hardenedProbe, metav1.GetOptions{})
-				if err != nil {
-					return nil, err
-				}
-				return []corev1.Pod{*p}, nil
-			}, gomega.HaveLen(1), 3)
+			h.podsReady(ctx, t, "pod "+hardenedProbe, func() ([]corev1.Pod, error) { return h.podsNamed(ctx, hardenedProbe) }, gomega.HaveLen(1), 3)
 			return ctx
 		}).
 		Assess("the audit log records both verdicts", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
@@ -147,4 +137,14 @@ func step3Namespace() features.Feature {
 			return ctx
 		}).
 		Feature()
+}
+
+// podsNamed is the pod called name in the tutorial's namespace, as a list
+// for the waits that take one.
+func (h *harness) podsNamed(ctx context.Context, name string) ([]corev1.Pod, error) {
+	p, err := h.cs.CoreV1().Pods(namespace).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return []corev1.Pod{*p}, nil
 }

@@ -159,7 +159,7 @@ func (s Step) Summary() string {
 	if c.NotRun > 0 {
 		parts = append(parts, fmt.Sprintf("%d not run", c.NotRun))
 	}
-	if c.Passed > 0 && s.livePassed() == 0 && s.Outcome() == Skip {
+	if c.Passed > 0 && s.Outcome() == Skip {
 		parts = append(parts, StaticOnly)
 	}
 	if len(parts) > 0 {

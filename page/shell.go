@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -51,7 +52,7 @@ func WithDir(dir string) Option {
 // ReaderTools).
 func WithTool(name, path string) Option {
 	return func(s *Shell) error {
-		if !isReaderTool(name) {
+		if !slices.Contains(ReaderTools, name) {
 			return fmt.Errorf("page: %s is not one of the reader's tools (%s)", name, strings.Join(ReaderTools, ", "))
 		}
 		if info, err := os.Stat(path); err != nil || info.IsDir() || info.Mode()&0o111 == 0 {
@@ -216,15 +217,6 @@ func (s *Shell) Run(ctx context.Context, snip Snip) Result {
 		r.Err = fmt.Errorf("%s: the shell failed: %w\n%s", snip, waitErr, lastLines(r.Output, 10))
 	}
 	return r
-}
-
-func isReaderTool(name string) bool {
-	for _, t := range ReaderTools {
-		if t == name {
-			return true
-		}
-	}
-	return false
 }
 
 func lastLines(s string, n int) string {

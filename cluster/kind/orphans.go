@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/kuberay-docs/pod-security-e2e/internal/files"
 )
@@ -45,12 +44,8 @@ func (c *Cluster) removeOrphans() {
 	var clusters []string
 	listed := false
 	for _, d := range dirs {
-		data, err := os.ReadFile(filepath.Join(d, ownerFile))
-		if err != nil {
-			continue
-		}
-		pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
-		if err != nil || files.ProcessAlive(pid) || exists(filepath.Join(d, keptFile)) {
+		pid, dead := files.DeadOwner(d)
+		if !dead || exists(filepath.Join(d, keptFile)) {
 			continue
 		}
 		name, _ := os.ReadFile(filepath.Join(d, clusterFile))

@@ -36,12 +36,7 @@ func OwnedTempDir(prefix string) (string, error) {
 func RemoveStale(prefix string) {
 	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), prefix+"*"))
 	for _, d := range dirs {
-		data, err := os.ReadFile(filepath.Join(d, OwnerFile))
-		if err != nil {
-			continue
-		}
-		pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
-		if err != nil || ProcessAlive(pid) {
+		if _, dead := DeadOwner(d); !dead {
 			continue
 		}
 		if _, err := os.Stat(filepath.Join(d, KeepFile)); err == nil {
@@ -49,6 +44,21 @@ func RemoveStale(prefix string) {
 		}
 		_ = os.RemoveAll(d)
 	}
+}
+
+// DeadOwner reads dir's OwnerFile: the owner's pid, and whether that
+// process is gone. A directory without a readable owner file has no owner
+// to be dead (false).
+func DeadOwner(dir string) (pid int, dead bool) {
+	data, err := os.ReadFile(filepath.Join(dir, OwnerFile))
+	if err != nil {
+		return 0, false
+	}
+	pid, err = strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil {
+		return 0, false
+	}
+	return pid, !ProcessAlive(pid)
 }
 
 // ProcessAlive reports whether a process with pid exists.
