@@ -1,13 +1,15 @@
-// The rules over shell blocks: each simple command goes to the rules of its
-// program. go, make, curl, echo, git and cd are checked here; kind and docker in
-// kind.go, kubectl in kubectl.go, helm in helm.go.
+// The rules over shell blocks that running them cannot show: the suite's go
+// test and make lines of docs/automation.md (which the steps do not run), the
+// clone and kind's install before step 1 (a reader's, not the run's), and
+// that every other command stays out of the suite's business. What the
+// page's kubectl, helm, kind, docker, curl and go run lines do, the steps
+// show by running them (package page).
 
 package docs
 
 import (
 	"path"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/kuberay-docs/pod-security-e2e/document"
@@ -42,14 +44,6 @@ func (c *checker) command(co document.Command) {
 		return
 	}
 	switch co.Program {
-	case "kind":
-		c.kind(co)
-	case "docker":
-		c.docker(line, words)
-	case "kubectl":
-		c.kubectl(co)
-	case "helm":
-		c.helm(co)
 	case "go":
 		c.goCmd(co)
 	case "make":
@@ -58,10 +52,6 @@ func (c *checker) command(co document.Command) {
 				c.addf(line, "make %s: the Makefile has no target %q", t, t)
 			}
 		}
-	case "curl":
-		c.curl(co)
-	case "python3":
-		c.jobsFilter(co)
 	case "git":
 		c.gitClone(co)
 	case "cd":
@@ -69,12 +59,6 @@ func (c *checker) command(co document.Command) {
 		if len(words) != 2 || words[1] != cloneDir {
 			c.addf(line, "%s: the documents cd only into the clone, cd %s, whose top directory every command runs from", strings.Join(words, " "), cloneDir)
 		}
-	case "echo":
-		if len(words) != 2 || words[1] != "$?" {
-			c.addf(line, "%s: the documents use echo only as `echo $?`, for the exit code the suite asserts; teach docs/commands.go what else it must equal, or remove it", strings.Join(words, " "))
-		}
-	default:
-		c.addf(line, "command %q is not one docs/commands.go knows: teach it what the command's arguments must equal, or remove the command", words[0])
 	}
 }
 
@@ -121,12 +105,6 @@ func (c *checker) goCmd(co document.Command) {
 		for _, d := range p.flags["--doc"] {
 			c.repoPath(line, d)
 		}
-		switch files := p.args[3:]; {
-		case cmd == podSecurityCheck:
-			c.podSecurityCheck(line, files)
-		case len(files) > 0:
-			c.addf(line, "go run %s %s: the documents pass arguments only to %s, the fixtures it checks", p.args[2], strings.Join(files, " "), podSecurityCheck)
-		}
 	case len(words) >= 2 && words[1] == "install":
 		// kind at the release the kind tier pins as a library.
 		p := c.parse(co)
@@ -154,70 +132,4 @@ func (c *checker) gitClone(co document.Command) {
 	if len(p.args) != 3 || p.args[1] != "clone" || p.args[2] != cloneURL {
 		c.addf(co.Line, "%s: the documents run git only to clone this repository, git clone %s (the module path of go.mod)", strings.Join(co.Words, " "), cloneURL)
 	}
-}
-
-func (c *checker) curl(co document.Command) {
-	line := co.Line
-	p := c.parse(co, "-s")
-	if len(p.args) != 2 {
-		c.addf(line, "curl takes one URL in the documents")
-		return
-	}
-	c.localURL(line, p.args[1])
-}
-
-// jobsFilterStep is the step that asks the Jobs API and filters its answer.
-const jobsFilterStep = "5.2"
-
-// jobsFilter: python3 runs only as `python3 -c facts.JobsFilter`, piped
-// from the curl of the Jobs API, in step 5.2; the line is then exactly
-// `curl -s URL | python3 -c CODE`.
-func (c *checker) jobsFilter(co document.Command) {
-	line := co.Line
-	if c.block.Marker != jobsFilterStep {
-		c.addf(line, "%s: only step %s runs python3 on this machine, to filter the Jobs API's answer", strings.Join(co.Words, " "), jobsFilterStep)
-		return
-	}
-	if len(co.Words) != 3 || co.Words[1] != "-c" || co.Words[2] != facts.JobsFilter {
-		c.addf(line, "%s: the documents run python3 only as python3 -c '%s' (facts.JobsFilter)", strings.Join(co.Words, " "), facts.JobsFilter)
-		return
-	}
-	url := "http://127.0.0.1:" + strconv.Itoa(facts.DashboardPort) + facts.JobsAPIPath
-	// The line holds the curl and the filter and nothing else.
-	onLine := 0
-	for _, o := range c.doc.Commands {
-		if o.Block == co.Block && o.Line == line {
-			onLine++
-		}
-	}
-	if want := []string{"curl", "-s", url}; onLine != 2 || len(co.Env) > 0 || !slices.Equal(co.PipedFrom, want) {
-		c.addf(line, "python3 -c: the filter reads the Jobs API's answer from a pipe: curl -s %s | python3 -c '%s'", url, facts.JobsFilter)
-	}
-}
-
-// podSecurityCheck is the command that predicts the API server's verdict.
-const podSecurityCheck = "cmd/podsecurity-check"
-
-// podSecurityCheck: the files are manifests among the fixtures (in a step
-// of 6, the step's RayJob), whose output the step may then quote.
-func (c *checker) podSecurityCheck(line int, files []string) {
-	if len(files) == 0 {
-		c.addf(line, "go run ./%s without FILE reads standard input: name the fixture it checks", podSecurityCheck)
-	}
-	for _, f := range files {
-		if c.f.CheckOutput[f] == nil {
-			c.addf(line, "podsecurity-check %s: the documents check the fixtures' manifests, %s", f, names(c.checkable()))
-			continue
-		}
-		c.rayJobFile(line, f)
-		c.checked[c.block.Marker] = append(c.checked[c.block.Marker], f)
-	}
-}
-
-func (c *checker) checkable() map[string]string {
-	out := map[string]string{}
-	for f := range c.f.CheckOutput {
-		out[f] = f
-	}
-	return out
 }

@@ -47,6 +47,8 @@ type harness struct {
 	cfg      settings.Settings
 	provider cluster.Provider
 	run      *evidence.Run
+	// page is the tutorial page the steps run (page_test.go).
+	page *pageRun
 
 	rest       *rest.Config
 	kubeconfig string
@@ -60,7 +62,6 @@ type harness struct {
 	auditProbe string // the pod name step 1's audit probe asked for
 
 	mu           sync.Mutex
-	nsReady      bool
 	operatorUp   bool
 	stopOperator func()
 

@@ -32,10 +32,16 @@ func (h *harness) newKindProvider() (cluster.Provider, error) {
 		kind.WithTimeout(s.Timeout),
 		kind.WithLogsDir(filepath.Join(s.OutputDir, "cluster")),
 	}
-	if s.ClusterName != "" {
-		opts = append(opts, kind.WithName(s.ClusterName))
+	// The cluster is the one the page's kind line makes: the page names
+	// it, and its docker lines name its node after it.
+	name := s.ClusterName
+	if name == "" {
+		name = h.page.clusterName()
 	}
-	if s.Offline && s.PipIndexURL == "" {
+	if name != "" {
+		opts = append(opts, kind.WithName(name))
+	}
+	if s.Offline {
 		cache, err := images.CacheDir()
 		if err != nil {
 			return nil, err

@@ -27,6 +27,7 @@ import (
 	"github.com/kuberay-docs/pod-security-e2e/cluster/local"
 	"github.com/kuberay-docs/pod-security-e2e/evidence"
 	"github.com/kuberay-docs/pod-security-e2e/fixtures"
+	"github.com/kuberay-docs/pod-security-e2e/internal/files"
 	"github.com/kuberay-docs/pod-security-e2e/internal/proc"
 	"github.com/kuberay-docs/pod-security-e2e/internal/quoted"
 	"github.com/kuberay-docs/pod-security-e2e/internal/repo"
@@ -62,6 +63,7 @@ func runMain(m *testing.M) int {
 		}
 	}()
 	local.RemoveStaleRunDirs()
+	files.RemoveStale(pageDirPrefix)
 
 	root, err := repo.Root()
 	if err != nil {
@@ -69,6 +71,9 @@ func runMain(m *testing.M) int {
 	}
 	h := newHarness()
 	if h.cfg, err = settings.FromEnv(root, time.Now()); err != nil {
+		return fatal(err)
+	}
+	if h.page, err = readPage(h.cfg.Page); err != nil {
 		return fatal(err)
 	}
 	if h.provider, err = h.newProvider(); err != nil {
@@ -133,7 +138,8 @@ func runMain(m *testing.M) int {
 	testenv.Setup(
 		setup("create cluster", envfuncs.CreateClusterWithOpts(h.provider, h.provider.Name())),
 		setup("connect to the cluster", connect),
-		setup("check the cluster is fresh", checkFresh))
+		setup("check the cluster is fresh", checkFresh),
+		setup("prepare the page's checkout and tools", preparePage))
 	testenv.Finish(func(ctx context.Context, _ *envconf.Config) (context.Context, error) {
 		harnessFrom(ctx).finishRun(ctx)
 		return ctx, nil
@@ -231,6 +237,7 @@ func (h *harness) finishRun(ctx context.Context) {
 	h.finishOnce.Do(func() {
 		ctx = context.WithoutCancel(ctx)
 		h.cleanup(ctx)
+		h.finishPage()
 		h.saveEvidence(ctx)
 		h.destroyCluster(ctx)
 	})

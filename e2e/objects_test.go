@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"testing"
 
@@ -18,62 +17,30 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/kuberay-docs/pod-security-e2e/chart"
-	"github.com/kuberay-docs/pod-security-e2e/fixtures"
-	"github.com/kuberay-docs/pod-security-e2e/internal/testlog"
 )
 
-// createNamespace is step 3's action, also used as a prerequisite when a
-// later step runs alone.
-func (h *harness) createNamespace(ctx context.Context) error {
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace, Labels: namespaceLabels}}
-	_, err := h.cs.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{})
-	if err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("create namespace %s: %w", namespace, err)
-	}
-	h.mu.Lock()
-	h.nsReady = true
-	h.mu.Unlock()
-	return nil
-}
-
+// ensureNamespace makes the namespace as step 3's first block does, where
+// step 3 did not run (a step run alone).
 func (h *harness) ensureNamespace(ctx context.Context, t *testing.T) {
 	t.Helper()
-	h.mu.Lock()
-	ready := h.nsReady
-	h.mu.Unlock()
-	if !ready {
-		t.Logf("step 3 has not run: creating namespace %s as a prerequisite", namespace)
-		if err := h.createNamespace(ctx); err != nil {
-			t.Fatal(err)
-		}
+	_, err := h.cs.CoreV1().Namespaces().Get(ctx, namespace, metav1.GetOptions{})
+	switch {
+	case err == nil:
+		return
+	case !apierrors.IsNotFound(err):
+		t.Fatal(err)
 	}
+	t.Logf("step 3 has not run: running its first block for namespace %s", namespace)
+	h.pageNamespace(ctx, t)
 }
 
-// installOperator is step 4's action: the chart with the hardened values,
-// then the operator process where the provider needs one.
-func (h *harness) installOperator(ctx context.Context, log io.Writer) error {
+// startOperator is what the page's helm install leaves to the tier: where
+// the operator runs outside the cluster (the local tier), its process.
+func (h *harness) startOperator(ctx context.Context) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.operatorUp {
 		return nil
-	}
-	c, err := chart.Load(h.cfg.Chart, h.run.Path("helm"), h.cfg.KubeRay)
-	if err != nil {
-		return err
-	}
-	values, err := fixtures.OperatorValues()
-	if err != nil {
-		return err
-	}
-	if err := fixtures.SetOperatorImage(values, h.cfg.OperatorImage); err != nil {
-		return err
-	}
-	in, err := chart.NewInstaller(h.kubeconfig, namespace, log)
-	if err != nil {
-		return err
-	}
-	if _, err := in.Install(ctx, c, values, h.cfg.Timeout*3); err != nil {
-		return err
 	}
 	sa, err := h.operatorServiceAccount(ctx)
 	if err != nil {
@@ -88,17 +55,24 @@ func (h *harness) installOperator(ctx context.Context, log io.Writer) error {
 	return nil
 }
 
+// ensureOperator installs the operator as step 4's blocks do, where step 4
+// did not run.
 func (h *harness) ensureOperator(ctx context.Context, t *testing.T) {
 	t.Helper()
 	h.ensureNamespace(ctx, t)
 	h.mu.Lock()
 	up := h.operatorUp
 	h.mu.Unlock()
-	if !up {
-		t.Log("step 4 has not run: installing the operator as a prerequisite")
-		if err := h.installOperator(ctx, testlog.Writer{T: t}); err != nil {
-			t.Fatal(err)
-		}
+	if up {
+		return
+	}
+	if _, err := h.operatorDeployment(ctx); err != nil {
+		t.Log("step 4 has not run: running its blocks to install the operator")
+		plain, _, _ := h.page.phases("4")
+		h.runSnips(ctx, t, plain)
+	}
+	if err := h.startOperator(ctx); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -147,17 +121,6 @@ func (h *harness) applyObjects(ctx context.Context, objs []*unstructured.Unstruc
 		}
 	}
 	return nil
-}
-
-// applyMarked creates objs in the tutorial's namespace and returns where the
-// audit log ended just before, for the step to read what they caused.
-func (h *harness) applyMarked(ctx context.Context, t *testing.T, objs []*unstructured.Unstructured) int64 {
-	t.Helper()
-	mark := h.auditMark(ctx, t)
-	if err := h.applyObjects(ctx, objs); err != nil {
-		t.Fatal(err)
-	}
-	return mark
 }
 
 func (h *harness) deleteObjects(ctx context.Context, objs []*unstructured.Unstructured) error {

@@ -41,6 +41,7 @@ var rayJobGVR = schema.GroupVersionResource{Group: "ray.io", Version: "v1", Reso
 // check predicted, where the audit log ended before, and the RayCluster
 // KubeRay made for it, once known.
 type rayJobStep struct {
+	step       string
 	file, name string
 	objs       []*unstructured.Unstructured
 	static     podsecurity.Report
@@ -50,10 +51,13 @@ type rayJobStep struct {
 	deleted    bool
 }
 
-func newRayJobStep(file, name string) *rayJobStep { return &rayJobStep{file: file, name: name} }
+func newRayJobStep(step, file, name string) *rayJobStep {
+	return &rayJobStep{step: step, file: file, name: name}
+}
 
-// apply is the step's setup: the fixture with the run's Ray release and
-// image, checked statically (the verdict must be want), then created.
+// apply is the step's setup before the page's blocks apply the fixture: the
+// fixture with the run's Ray release and image, checked statically (the
+// verdict must be want), and where the audit log ends.
 func (r *rayJobStep) apply(want admission) func(context.Context, *testing.T, *envconf.Config) context.Context {
 	return func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 		h := harnessFrom(ctx)
@@ -65,7 +69,7 @@ func (r *rayJobStep) apply(want admission) func(context.Context, *testing.T, *en
 			t.Fatalf("%s: Ray %s, image %s: %d containers set (%v)", r.file, h.cfg.Ray.Version, h.cfg.RayImage, n, err)
 		}
 		r.static = h.staticCheck(t, r.file, r.objs, want)
-		r.mark = h.applyMarked(ctx, t, r.objs)
+		r.mark = h.auditMark(ctx, t)
 		return ctx
 	}
 }
@@ -281,7 +285,7 @@ func (r *rayJobStep) deleteAndWait(ctx context.Context, t *testing.T, _ *envconf
 	h := harnessFrom(ctx)
 	g := gomega.NewWithT(t)
 	cluster := r.clusterName(ctx, g)
-	g.Expect(h.deleteObjects(ctx, r.objs)).To(gomega.Succeed())
+	h.runDeletes(ctx, t, r.step)
 	h.eventually(g, func() error {
 		if _, err := h.rayJobStatus(ctx, r.name); !apierrors.IsNotFound(err) {
 			return fmt.Errorf("RayJob %s: %v", r.name, err)

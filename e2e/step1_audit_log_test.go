@@ -21,6 +21,7 @@ import (
 // repository's audit-policy.yaml.
 func step1AuditLog() features.Feature {
 	return newStep("1").
+		Assess(checkPageMore, runPageMore("1")).
 		Assess("the API server records a request the policy selects", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			h := harnessFrom(ctx)
 			requireAudit(ctx, t)
@@ -92,7 +93,9 @@ func step1AuditLog() features.Feature {
 			_, err := h.cs.CoreV1().ConfigMaps("default").Create(ctx, cm, metav1.CreateOptions{})
 			g.Expect(err).NotTo(gomega.HaveOccurred())
 			defer h.cs.CoreV1().ConfigMaps("default").Delete(context.WithoutCancel(ctx), cm.Name, metav1.DeleteOptions{})
-			_, err = h.cs.CoreV1().Pods("default").Create(ctx, h.probePod("audit-probe", true, "default"), metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+			pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "audit-probe", Namespace: "default"},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "probe", Image: h.cfg.ProbeImage}}}}
+			_, err = h.cs.CoreV1().Pods("default").Create(ctx, pod, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
 			g.Expect(err).NotTo(gomega.HaveOccurred())
 			g.Consistently(func() ([]audit.Event, error) {
 				return h.readAudit(ctx, mark, audit.Filter{})
@@ -106,6 +109,7 @@ func step1AuditLog() features.Feature {
 // step 1's probe.
 func step2NothingYet() features.Feature {
 	return newStep("2").
+		Assess(checkPageMore, runPageMore("2")).
 		Assess("no event names namespace pod-security but step 1's probe", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			h := harnessFrom(ctx)
 			// From the run's start, not the file's: a reused Kind cluster (or

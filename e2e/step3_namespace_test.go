@@ -17,42 +17,19 @@ import (
 	"github.com/kuberay-docs/pod-security-e2e/facts"
 )
 
-const (
-	bareProbe     = "psa-probe-bare"
-	hardenedProbe = "psa-probe-hardened"
-)
-
-// probePod is a pause container; hardened, it carries exactly the four
-// settings the restricted standard requires.
-func (h *harness) probePod(name string, hardened bool, ns string) *corev1.Pod {
-	c := corev1.Container{Name: facts.ProbeContainer, Image: h.cfg.ProbeImage}
-	if hardened {
-		c.SecurityContext = &corev1.SecurityContext{
-			AllowPrivilegeEscalation: ptr.To(false),
-			Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
-			RunAsNonRoot:             ptr.To(true),
-			RunAsUser:                ptr.To(int64(65535)),
-			SeccompProfile:           &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
-		}
-	}
-	return &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
-		Spec:       corev1.PodSpec{Containers: []corev1.Container{c}, TerminationGracePeriodSeconds: ptr.To(int64(0))},
-	}
-}
+// probe is the pod step 3's blocks create, refused bare and admitted
+// hardened.
+const probe = facts.ProbeContainer
 
 // Step 3: the namespace, labelled to enforce, audit and warn at restricted.
 func step3Namespace() features.Feature {
 	var mark int64
 	return newStep("3").
 		Setup(func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
-			h := harnessFrom(ctx)
-			mark = h.auditMark(ctx, t)
-			if err := h.createNamespace(ctx); err != nil {
-				t.Fatal(err)
-			}
+			mark = harnessFrom(ctx).auditMark(ctx, t)
 			return ctx
 		}).
+		Assess(checkPage, runPage("3")).
 		Assess("the namespace carries exactly the six labels", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			h := harnessFrom(ctx)
 			g := gomega.NewWithT(t)
@@ -68,28 +45,17 @@ func step3Namespace() features.Feature {
 			note(ctx, t, "namespace %s labelled enforce/audit/warn=restricted, versions latest", namespace)
 			return ctx
 		}).
-		Assess("a pod without securityContext is refused", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+		Assess("the hardened pod is admitted and scheduled", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			h := harnessFrom(ctx)
 			g := gomega.NewWithT(t)
-			_, err := h.cs.CoreV1().Pods(namespace).Create(ctx, h.probePod(bareProbe, false, namespace), metav1.CreateOptions{})
-			g.Expect(apierrors.IsForbidden(err)).To(gomega.BeTrue(), "want 403 Forbidden, got %v", err)
-			g.Expect(err.Error()).To(gomega.ContainSubstring(restrictedPrefix + ": " + facts.ProbeViolation))
-			note(ctx, t, "%s", err.Error())
-			return ctx
-		}).
-		Assess("a hardened pod is admitted and scheduled", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
-			h := harnessFrom(ctx)
-			g := gomega.NewWithT(t)
-			_, err := h.cs.CoreV1().Pods(namespace).Create(ctx, h.probePod(hardenedProbe, true, namespace), metav1.CreateOptions{})
-			g.Expect(err).NotTo(gomega.HaveOccurred())
 			h.eventually(g, func() ([]corev1.Pod, error) {
-				return h.podsNamed(ctx, hardenedProbe)
-			}, 3).Should(gomega.ConsistOf(podScheduled()), "pod %s/%s was never bound to a node", namespace, hardenedProbe)
+				return h.podsNamed(ctx, probe)
+			}, 3).Should(gomega.ConsistOf(podScheduled()), "pod %s/%s was never bound to a node", namespace, probe)
 			return ctx
 		}).
 		Assess("the hardened pod runs and is Ready", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			h := harnessFrom(ctx)
-			h.podsReady(ctx, t, "pod "+hardenedProbe, func() ([]corev1.Pod, error) { return h.podsNamed(ctx, hardenedProbe) }, gomega.HaveLen(1), 3)
+			h.podsReady(ctx, t, "pod "+probe, func() ([]corev1.Pod, error) { return h.podsNamed(ctx, probe) }, gomega.HaveLen(1), 3)
 			return ctx
 		}).
 		Assess("the audit log records both verdicts", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
@@ -105,32 +71,44 @@ func step3Namespace() features.Feature {
 				refused, admitted = nil, nil
 				for _, e := range evs {
 					v, ok := audit.PodSecurity(e)
-					if !ok {
+					if !ok || v.Name != probe {
 						continue
 					}
-					switch {
-					case v.Name == bareProbe && v.Code == 403:
+					switch v.Code {
+					case 403:
 						refused = append(refused, v)
-					case v.Name == hardenedProbe && v.Code == 201:
+					case 201:
 						admitted = append(admitted, v)
 					}
 				}
 				return append(append([]audit.Verdict{}, refused...), admitted...), nil
 			}).Should(gomega.HaveLen(2))
-			g.Expect(refused).To(gomega.HaveLen(1), "one refusal of %s", bareProbe)
-			g.Expect(admitted).To(gomega.HaveLen(1), "one admission of %s", hardenedProbe)
+			g.Expect(refused).To(gomega.HaveLen(1), "one refusal of the bare %s", probe)
+			g.Expect(admitted).To(gomega.HaveLen(1), "one admission of the hardened %s", probe)
 			g.Expect(refused[0].EnforcePolicy).To(gomega.Equal("restricted:latest"))
 			g.Expect(refused[0].Denied).To(gomega.BeTrue())
 			g.Expect(refused[0].AuditViolations).To(gomega.ContainSubstring(`would violate PodSecurity "restricted:latest"`))
 			g.Expect(refused[0].Violations).To(gomega.HaveLen(4), "the four restricted settings: %v", refused[0].Violations)
 			g.Expect(admitted[0].EnforcePolicy).To(gomega.Equal("restricted:latest"))
 			g.Expect(admitted[0].AuditViolations).To(gomega.BeEmpty())
-			note(ctx, t, "audit: 403 for %s (%d violations), 201 for %s, both under restricted:latest", bareProbe, len(refused[0].Violations), hardenedProbe)
+			note(ctx, t, "audit: 403 for the bare %s (%d violations), then 201 for the hardened one, both under restricted:latest", probe, len(refused[0].Violations))
+			return ctx
+		}).
+		Assess("deleting the probe removes it", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+			h := harnessFrom(ctx)
+			g := gomega.NewWithT(t)
+			h.runDeletes(ctx, t, "3")
+			h.eventually(g, func() error {
+				_, err := h.podsNamed(ctx, probe)
+				return err
+			}).Should(gomega.Satisfy(apierrors.IsNotFound))
 			return ctx
 		}).
 		Teardown(func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			h := harnessFrom(ctx)
-			err := h.cs.CoreV1().Pods(namespace).Delete(ctx, hardenedProbe, metav1.DeleteOptions{GracePeriodSeconds: ptr.To(int64(0))})
+			// Also when an assessment failed before the page's deletion: the
+			// namespace must be empty for the operator.
+			err := h.cs.CoreV1().Pods(namespace).Delete(ctx, probe, metav1.DeleteOptions{GracePeriodSeconds: ptr.To(int64(0))})
 			if err != nil && !apierrors.IsNotFound(err) {
 				t.Logf("delete probe pod: %v", err)
 			}

@@ -18,11 +18,10 @@ import (
 
 	"github.com/kuberay-docs/pod-security-e2e/audit"
 	"github.com/kuberay-docs/pod-security-e2e/chart"
-	"github.com/kuberay-docs/pod-security-e2e/internal/testlog"
 )
 
-// Step 4: the kuberay-operator chart, installed with the Helm SDK and the
-// hardened values of fixtures/operator-values.yaml.
+// Step 4: the kuberay-operator chart, installed by the page's helm lines
+// with the hardened values of fixtures/operator-values.yaml.
 func step4Operator() features.Feature {
 	var mark int64
 	var pod corev1.Pod
@@ -31,19 +30,27 @@ func step4Operator() features.Feature {
 			mark = harnessFrom(ctx).auditMark(ctx, t)
 			return ctx
 		}).
-		Assess("helm install succeeds and the release is deployed", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+		Assess(checkPage, func(ctx context.Context, t *testing.T, c *envconf.Config) context.Context {
+			h := harnessFrom(ctx)
+			ctx = runPage("4")(ctx, t, c)
+			// Where the operator runs outside the cluster (the local tier),
+			// the tier starts it now, as the chart's Deployment would.
+			if err := h.startOperator(ctx); err != nil {
+				t.Fatal(err)
+			}
+			return ctx
+		}).
+		Assess("the release is deployed", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			h := harnessFrom(ctx)
 			g := gomega.NewWithT(t)
-			t.Logf("chart: %s", chart.Describe(h.cfg.Chart, h.cfg.KubeRay))
-			g.Expect(h.installOperator(ctx, testlog.Writer{T: t})).To(gomega.Succeed())
 			in, err := chart.NewInstaller(h.kubeconfig, namespace, nil)
 			g.Expect(err).NotTo(gomega.HaveOccurred())
 			rel, err := in.Status()
 			g.Expect(err).NotTo(gomega.HaveOccurred())
 			g.Expect(rel.Info.Status).To(gomega.Equal(common.StatusDeployed))
-			label := chart.Label(h.cfg.Chart, rel.Chart.Metadata.Name, rel.Chart.Metadata.Version)
-			h.run.SetMeta("chart", fmt.Sprintf("%s, app %s: %s", label, rel.Chart.Metadata.AppVersion, chart.Describe(h.cfg.Chart, h.cfg.KubeRay)))
-			note(ctx, t, "release %s (%s) deployed in %s", rel.Name, label, namespace)
+			g.Expect(rel.Chart.Metadata.Version).To(gomega.Equal(h.cfg.KubeRay.ChartVersion()))
+			h.run.SetMeta("chart", chartReleaseLabel(h, rel.Chart.Metadata.Name, rel.Chart.Metadata.Version, rel.Chart.Metadata.AppVersion))
+			note(ctx, t, "release %s (%s) deployed in %s, applied %s", rel.Name, chart.Label(h.cfg.Chart, rel.Chart.Metadata.Name, rel.Chart.Metadata.Version), namespace, rel.ApplyMethod)
 			return ctx
 		}).
 		Assess("the operator pod is admitted, hardened and scheduled", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {

@@ -51,9 +51,11 @@ func step51CompleteRejected() features.Feature {
 				t.Fatalf("%s holds no RayCluster", CompleteSample)
 			}
 			static = h.staticCheck(t, CompleteSample, objs, rejected)
-			mark = h.applyMarked(ctx, t, objs)
+			mark = h.auditMark(ctx, t)
 			return ctx
 		}).
+		Assess(checkPage, runPage("5.1")).
+		Assess(checkPageMore, runPageMore("5.1")).
 		Assess("the RayCluster reports ReplicaFailure FailedCreateHeadPod", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			harnessFrom(ctx).headRefused(ctx, t, name)
 			return ctx
@@ -111,7 +113,7 @@ func step51CompleteRejected() features.Feature {
 		Assess("deleting the RayCluster removes it", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			h := harnessFrom(ctx)
 			g := gomega.NewWithT(t)
-			g.Expect(h.deleteObjects(ctx, objs)).To(gomega.Succeed())
+			h.runDeletes(ctx, t, "5.1")
 			h.eventually(g, func() error {
 				_, err := h.rayCluster(ctx, name)
 				return err

@@ -35,7 +35,7 @@ func step52PodSecurityRuns() features.Feature {
 	var objs []*unstructured.Unstructured
 	var mark int64
 	var head corev1.Pod
-	var scriptStart time.Time
+	var scriptRan bool
 	var deleted bool
 	name := fixtures.RayClusterName
 	return newStep("5.2", (*harness).ensureOperator).
@@ -59,9 +59,10 @@ func step52PodSecurityRuns() features.Feature {
 				note(ctx, t, "Ray image %s in %d containers, in place of the fixture's %s", h.cfg.RayImage, n, versions.RayImage)
 			}
 			h.staticCheck(t, fixtures.PodSecurityClusterFile, objs, admitted)
-			mark = h.applyMarked(ctx, t, objs)
+			mark = h.auditMark(ctx, t)
 			return ctx
 		}).
+		Assess(checkPage, runPage("5.2")).
 		Assess("head and worker pods are admitted, hardened and scheduled", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			head = harnessFrom(ctx).hardenedPodsScheduled(ctx, t, name)
 			note(ctx, t, "head %s and worker admitted under restricted:latest and scheduled", head.Name)
@@ -123,35 +124,17 @@ func step52PodSecurityRuns() features.Feature {
 			h.checkAuditPolicy(ctx, t)
 			return ctx
 		}).
-		Assess("the XGBoost script succeeds in the head pod", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
-			h := harnessFrom(ctx)
-			requireContainers(ctx, t)
-			g := gomega.NewWithT(t)
-			scriptStart = time.Now()
-			// A job Ray cannot schedule waits forever; the bound turns that
-			// into a failure that shows what Ray was waiting for.
-			limit := 2 * h.cfg.Timeout
-			sctx, cancel := context.WithTimeout(ctx, limit)
-			res, err := kube.Exec(sctx, h.rest, namespace, head.Name, "ray-head", facts.XGBoostCommand())
-			cancel()
-			dir := feature.StepDir(ctx, h.run)
-			_ = evidence.Write(dir, "xgboost-output.txt", []byte(res.Stdout+"\n--- stderr ---\n"+res.Stderr))
-			if err != nil || res.ExitCode != 0 {
-				status := h.rayStatus(ctx, head.Name)
-				_ = evidence.Write(dir, "ray-status.txt", []byte(status))
-				if sctx.Err() != nil {
-					err = fmt.Errorf("python3 %s still running after %s (E2E_TIMEOUT x 2): %w", fixtures.ScriptPath, limit, err)
-				}
-				g.Expect(err).NotTo(gomega.HaveOccurred(), "ray status:\n%s", status)
-				g.Expect(res.ExitCode).To(gomega.Equal(0), "python3 %s exited %d\nstdout:\n%s\nstderr:\n%s\nray status:\n%s", fixtures.ScriptPath, res.ExitCode, res.Stdout, res.Stderr, status)
-			}
-			note(ctx, t, "python3 %s exited 0 after %s", fixtures.ScriptPath, time.Since(scriptStart).Round(time.Second))
+		Assess(checkPageMore, func(ctx context.Context, t *testing.T, c *envconf.Config) context.Context {
+			// The XGBoost script, the dashboard's port-forward and the
+			// page's Jobs API query, and pip.
+			ctx = runPageMore("5.2")(ctx, t, c)
+			scriptRan = true
 			return ctx
 		}).
 		Assess("the Ray dashboard reports the job SUCCEEDED", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			h := harnessFrom(ctx)
 			requireContainers(ctx, t)
-			if scriptStart.IsZero() {
+			if !scriptRan {
 				feature.Skip(ctx, t, "the XGBoost script did not run in this run (an --assess filter?), so there is no job to look up")
 			}
 			g := gomega.NewWithT(t)
@@ -222,70 +205,36 @@ func step52PodSecurityRuns() features.Feature {
 			}
 			return ctx
 		}).
-		Assess("pip3 install jsonpatch installs it in the head pod", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+		Assess("the page's pip3 install left its jsonpatch importable in the head pod", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			h := harnessFrom(ctx)
 			requireContainers(ctx, t)
+			if !scriptRan {
+				feature.Skip(ctx, t, "the page's pip3 line did not run in this run (an --assess filter?)")
+			}
 			g := gomega.NewWithT(t)
-			index := h.pipIndex()
-			cmd, err := facts.PipInstallFrom(index)
-			g.Expect(err).NotTo(gomega.HaveOccurred())
-			// "Requirement already satisfied" would prove no install: where
-			// the image already has jsonpatch, a forced reinstall shows that
-			// pip can still download and write into the pod's environment.
-			before, err := kube.Exec(ctx, h.rest, namespace, head.Name, "ray-head", importJSONPatch)
-			g.Expect(err).NotTo(gomega.HaveOccurred())
-			preinstalled := before.ExitCode == 0
-			if preinstalled {
-				cmd = facts.PipForceReinstall(cmd)
-				t.Logf("jsonpatch %s is already in the image: running pip with --force-reinstall", strings.TrimSpace(before.Stdout))
-			}
-			// Where the provider serves the index, its request log shows
-			// whether this very pip run fetched the wheel from it: only what
-			// the log gains from here on counts.
-			indexer, served := h.provider.(cluster.PackageIndexer)
-			served = served && index != "" && index == indexer.PackageIndex()
-			var logBefore int
-			if served {
-				log, err := indexer.PackageIndexLog(ctx)
-				g.Expect(err).NotTo(gomega.HaveOccurred())
-				logBefore = len(log)
-			}
-			res, err := kube.Exec(ctx, h.rest, namespace, head.Name, "ray-head", cmd)
-			g.Expect(err).NotTo(gomega.HaveOccurred())
-			g.Expect(res.ExitCode).To(gomega.Equal(0), "%s (index %s) exited %d\n%s\n%s", strings.Join(facts.PipInstall(), " "), facts.RedactIndex(index), res.ExitCode, res.Stdout, res.Stderr)
-			version, installed := facts.PipInstalled(res.Stdout)
-			g.Expect(installed).To(gomega.BeTrue(), "pip exited 0 but installed no jsonpatch:\n%s", res.Stdout)
+			want := facts.PipVersion()
 			// Installed means importable by the head's Python, not merely
 			// written somewhere else.
 			imp, err := kube.Exec(ctx, h.rest, namespace, head.Name, "ray-head", importJSONPatch)
 			g.Expect(err).NotTo(gomega.HaveOccurred())
 			g.Expect(imp.ExitCode).To(gomega.Equal(0), "import jsonpatch after pip: %s", imp.Stderr)
-			g.Expect(strings.TrimSpace(imp.Stdout)).To(gomega.Equal(version), "the head's Python imports another jsonpatch than pip installed")
-			how := "installed"
-			if preinstalled {
-				how = "reinstalled (--force-reinstall: the image has it)"
+			g.Expect(strings.TrimSpace(imp.Stdout)).To(gomega.Equal(want), "the head's Python imports another jsonpatch than the page's pip3 line installs")
+			from := "pip's configured index"
+			// Where the provider serves the index, its request log shows
+			// that pip fetched the wheel from it.
+			if indexer, ok := h.provider.(cluster.PackageIndexer); ok && indexer.PackageIndex() != "" {
+				log, err := indexer.PackageIndexLog(ctx)
+				g.Expect(err).NotTo(gomega.HaveOccurred())
+				g.Expect(facts.IndexServedWheel(log)).To(gomega.BeTrue(), "the package index's request log shows no download of the jsonpatch wheel:\n%s", log)
+				from = "the run's package index (" + versions.OfflinePipIndexURL + ", the offline Ray image's pip.conf), which logged the wheel's download"
 			}
-			from := "pip's default index"
-			if index != "" {
-				from = facts.RedactIndex(index)
-			}
-			if served {
-				h.eventually(g, func() (bool, error) {
-					log, err := indexer.PackageIndexLog(ctx)
-					if err != nil || len(log) < logBefore {
-						return false, err
-					}
-					return facts.IndexServedWheel(log[logBefore:]), nil
-				}).Should(gomega.BeTrue(), "the package index's request log shows no download of the jsonpatch wheel by this pip run")
-				from += ", which logged the wheel's download"
-			}
-			note(ctx, t, "pip3 install jsonpatch: jsonpatch %s %s from %s; the head's python3 imports it", version, how, from)
+			note(ctx, t, "jsonpatch %s importable in the head pod, installed by the page's pip3 line from %s", want, from)
 			return ctx
 		}).
 		Assess("deleting the RayCluster and ConfigMap removes their pods", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			h := harnessFrom(ctx)
 			g := gomega.NewWithT(t)
-			g.Expect(h.deleteObjects(ctx, objs)).To(gomega.Succeed())
+			h.runDeletes(ctx, t, "5.2")
 			h.eventually(g, func() ([]corev1.Pod, error) {
 				return h.rayPods(ctx, name)
 			}, 3).Should(gomega.BeEmpty())
@@ -325,30 +274,6 @@ func step52PodSecurityRuns() features.Feature {
 // importJSONPatch prints the version of jsonpatch the head's Python
 // imports, and fails where it has none.
 var importJSONPatch = []string{"python3", "-c", "import jsonpatch; print(jsonpatch.__version__)"}
-
-// pipIndex is E2E_PIP_INDEX_URL, or else the provider's own index when it
-// serves one (the offline kind tier), or "" for pip's default.
-func (h *harness) pipIndex() string {
-	if h.cfg.PipIndexURL != "" {
-		return h.cfg.PipIndexURL
-	}
-	if p, ok := h.provider.(cluster.PackageIndexer); ok {
-		return p.PackageIndex()
-	}
-	return ""
-}
-
-// rayStatus is `ray status` in the head pod: the resources and the demands
-// Ray cannot place, which is what a job that never finishes is waiting on.
-func (h *harness) rayStatus(ctx context.Context, head string) string {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	res, err := kube.Exec(ctx, h.rest, namespace, head, "ray-head", []string{"ray", "status"})
-	if err != nil {
-		return fmt.Sprintf("(ray status: %v)", err)
-	}
-	return res.Stdout + res.Stderr
-}
 
 // rayToken is the RayCluster's Ray token, from the Secret KubeRay made for
 // it (authOptions.mode token without a secretName of its own).

@@ -23,9 +23,11 @@ import (
 // refused, and nothing is ever submitted, while KubeRay reports the RayJob
 // Running.
 func step61DefaultSubmitterRefused() features.Feature {
-	r := newRayJobStep(fixtures.RayJobDefaultSubmitterFile, fixtures.RayJobDefaultSubmitterName)
+	r := newRayJobStep("6.1", fixtures.RayJobDefaultSubmitterFile, fixtures.RayJobDefaultSubmitterName)
 	return newStep("6.1", (*harness).ensureOperator).
 		Setup(r.apply(rejected)).
+		Assess(checkPage, runPage("6.1")).
+		Assess(checkPageMore, runPageMore("6.1")).
 		Assess("the RayJob's RayCluster is admitted: head and worker hardened and scheduled", r.clusterAdmitted).
 		Assess("the RayJob's head and worker run and are Ready", r.clusterReady).
 		Assess("KubeRay creates the submitter Job with a ray-job-submitter container that has no securityContext", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {

@@ -24,10 +24,12 @@ const sidecarWithTemplate = "rayjob-template-in-sidecar"
 // the head pod, so the head itself is refused, and KubeRay's validation
 // forbids the template that would harden it.
 func step62SidecarRefused() features.Feature {
-	r := newRayJobStep(fixtures.RayJobSidecarFile, fixtures.RayJobSidecarName)
+	r := newRayJobStep("6.2", fixtures.RayJobSidecarFile, fixtures.RayJobSidecarName)
 	var withTemplate []*unstructured.Unstructured
 	return newStep("6.2", (*harness).ensureOperator).
 		Setup(r.apply(rejected)).
+		Assess(checkPage, runPage("6.2")).
+		Assess(checkPageMore, runPageMore("6.2")).
 		Assess("the RayJob's RayCluster reports ReplicaFailure FailedCreateHeadPod", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			h := harnessFrom(ctx)
 			h.headRefused(ctx, t, r.clusterName(ctx, gomega.NewWithT(t)))

@@ -15,10 +15,8 @@ import (
 	"sigs.k8s.io/e2e-framework/pkg/features"
 
 	"github.com/kuberay-docs/pod-security-e2e/audit"
-	"github.com/kuberay-docs/pod-security-e2e/evidence"
 	"github.com/kuberay-docs/pod-security-e2e/facts"
 	"github.com/kuberay-docs/pod-security-e2e/fixtures"
-	"github.com/kuberay-docs/pod-security-e2e/internal/feature"
 	"github.com/kuberay-docs/pod-security-e2e/rayjobs"
 )
 
@@ -26,10 +24,11 @@ import (
 // Every pod is admitted, and where containers run the submitter submits the
 // job, which succeeds.
 func step63HardenedSubmitterRuns() features.Feature {
-	r := newRayJobStep(fixtures.RayJobHardenedFile, fixtures.RayJobHardenedName)
+	r := newRayJobStep("6.3", fixtures.RayJobHardenedFile, fixtures.RayJobHardenedName)
 	var submitter corev1.Pod
 	return newStep("6.3", (*harness).ensureOperator).
 		Setup(r.apply(admitted)).
+		Assess(checkPage, runPage("6.3")).
 		Assess("the RayJob's RayCluster is admitted: head and worker hardened and scheduled", r.clusterAdmitted).
 		Assess("the RayJob's head and worker run and are Ready", r.clusterReady).
 		Assess("the submitter Job runs the hardened submitterPodTemplate with KubeRay's ray job submit", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
@@ -96,29 +95,9 @@ func step63HardenedSubmitterRuns() features.Feature {
 			h.checkAuditPolicy(ctx, t)
 			return ctx
 		}).
-		Assess("the RayJob reaches SUCCEEDED and Complete, and the submitter's log shows the job's output", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
-			h := harnessFrom(ctx)
-			requireContainers(ctx, t)
-			g := gomega.NewWithT(t)
-			var s rayJobStatus
-			h.eventually(g, func() (string, error) {
-				var err error
-				s, err = h.rayJobStatus(ctx, r.name)
-				if s.Deployment == "Failed" {
-					return "", gomega.StopTrying(fmt.Sprintf("RayJob %s failed: jobStatus %q, %s", r.name, s.JobStatus, s.Message))
-				}
-				return s.JobStatus + " " + s.Deployment, err
-			}, 5).Should(gomega.Equal(facts.JobStatusSucceeded + " " + facts.DeploymentComplete))
-			job, err := h.submitterJob(ctx, r.name)
-			g.Expect(err).NotTo(gomega.HaveOccurred())
-			g.Expect(job.Status.Succeeded).To(gomega.BeNumerically(">=", 1), "Job %s", r.name)
-			logs, err := h.podLog(ctx, submitter.Name, facts.SubmitterContainer)
-			_ = evidence.Write(feature.StepDir(ctx, h.run), "submitter.log", []byte(logs))
-			g.Expect(err).NotTo(gomega.HaveOccurred())
-			g.Expect(logs).To(gomega.ContainSubstring(facts.RayJobOutput), "the submitter follows the job's log to its end")
-			note(ctx, t, "RayJob %s: jobStatus %s, jobDeploymentStatus %s; submitter %s's log has %q", r.name, s.JobStatus, s.Deployment, submitter.Name, facts.RayJobOutput)
-			return ctx
-		}).
+		// The page waits for Complete, shows the RayJob SUCCEEDED, and the
+		// submitter's log with the job's output.
+		Assess(checkPageMore, runPageMore("6.3")).
 		Assess("the Ray dashboard reports the submission SUCCEEDED", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			h := harnessFrom(ctx)
 			requireContainers(ctx, t)
@@ -160,12 +139,6 @@ func submitterTemplate(objs []*unstructured.Unstructured) (corev1.PodTemplateSpe
 		}
 	}
 	return tmpl, fmt.Errorf("no RayJob with a submitterPodTemplate")
-}
-
-// podLog is a container's log.
-func (h *harness) podLog(ctx context.Context, pod, container string) (string, error) {
-	data, err := h.cs.CoreV1().Pods(namespace).GetLogs(pod, &corev1.PodLogOptions{Container: container}).DoRaw(ctx)
-	return string(data), err
 }
 
 // firstWords shortens a long command for the step's evidence line.

@@ -54,6 +54,11 @@ func TestTutorial(t *testing.T) {
 // leaves those steps out.
 func newStep(id string, needs ...need) *feature.Builder {
 	b := feature.New(testenv.h.run, facts.StepTitle(id)).WithLabel("step", id).OnFailure(saveStepEvidence)
+	// A block the page runs in a second terminal ends with its step.
+	b.Teardown(func(ctx context.Context, _ *testing.T, _ *envconf.Config) context.Context {
+		harnessFrom(ctx).page.stopBackground(id)
+		return ctx
+	})
 	if len(needs) > 0 {
 		b.Setup(func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			for _, n := range needs {

@@ -10,7 +10,6 @@ package facts
 
 import (
 	"fmt"
-	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -173,64 +172,16 @@ func XGBoostJobLine() string {
 
 // PipInstall is step 5.2's proof that Python packages install under
 // restricted.
-func PipInstall() []string { return []string{"pip3", "install", "jsonpatch"} }
+func PipInstall() []string { return []string{"pip3", "install", "jsonpatch==1.32"} }
 
-// RedactIndex is index as it may be logged: a private index's URL often
-// carries a user and token, which never go into logs or evidence.
-func RedactIndex(index string) string {
-	u, err := url.Parse(index)
-	if err != nil {
-		return "(an unparsable index URL)"
-	}
-	return u.Redacted()
-}
-
-// PipInstallFrom is PipInstall against the package index at index (pip's
-// --index-url), given through pip's environment so that the command itself
-// stays the tutorial's. pip refuses a plain-HTTP index unless its host is
-// trusted, so an http index's host is trusted too. An empty index is pip's
-// default.
-func PipInstallFrom(index string) ([]string, error) {
-	if index == "" {
-		return PipInstall(), nil
-	}
-	u, err := url.Parse(index)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("package index %q is not an http(s) URL", index)
-	}
-	env := []string{"env", "PIP_INDEX_URL=" + index}
-	if u.Scheme == "http" {
-		env = append(env, "PIP_TRUSTED_HOST="+u.Hostname())
-	}
-	return append(env, PipInstall()...), nil
-}
-
-// PipForceReinstall is PipInstall (or PipInstallFrom) with --force-reinstall,
-// for an image that already has jsonpatch: pip then only says "Requirement
-// already satisfied", which proves nothing; a forced reinstall downloads the
-// package again and writes it into the pod's environment.
-func PipForceReinstall(cmd []string) []string {
-	n := len(cmd)
-	out := append([]string{}, cmd[:n-1]...)
-	return append(out, "--force-reinstall", cmd[n-1])
-}
-
-// pipSuccess is the line pip ends an install with, e.g. "Successfully
-// installed jsonpatch-1.33 jsonpointer-3.0.0".
-var pipSuccess = regexp.MustCompile(`(?m)^Successfully installed (?:.* )?jsonpatch-(\S+)`)
-
-// PipInstalled reads pip's output: the version of jsonpatch it installed,
-// and false when it installed none (only "Requirement already satisfied").
-func PipInstalled(stdout string) (version string, ok bool) {
-	m := pipSuccess.FindStringSubmatch(stdout)
-	if m == nil {
-		return "", false
-	}
-	return m[1], true
+// PipVersion is the jsonpatch release PipInstall asks for.
+func PipVersion() string {
+	_, v, _ := strings.Cut(PipInstall()[2], "==")
+	return v
 }
 
 // wheelServed is a request line of Python's http.server serving a jsonpatch
-// wheel: `"GET /wheels/jsonpatch-1.33-py2.py3-none-any.whl HTTP/1.1" 200 -`.
+// wheel: `"GET /wheels/jsonpatch-1.32-py2.py3-none-any.whl HTTP/1.1" 200 -`.
 var wheelServed = regexp.MustCompile(`"GET /\S*jsonpatch-[^"/\s]+\.whl HTTP/[0-9.]+" 200 `)
 
 // IndexServedWheel reports whether a package index's request log shows the

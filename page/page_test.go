@@ -116,7 +116,7 @@ func TestNewShellRefusesBadOptions(t *testing.T) {
 		opt  Option
 		want string
 	}{
-		"tool":       {WithTool("docker", "/bin/sh"), "not one of the reader's tools"},
+		"tool":       {WithTool("python3", "/bin/sh"), "not one of the reader's tools"},
 		"not built":  {WithTool("helm", filepath.Join(t.TempDir(), "helm")), "build it first"},
 		"kubeconfig": {WithKubeconfig(filepath.Join(t.TempDir(), "kc")), "kubeconfig"},
 		"env":        {WithEnv("NOVALUE"), "is not NAME=value"},

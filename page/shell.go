@@ -17,10 +17,11 @@ import (
 )
 
 // ReaderTools are the programs the page's lines call that the run provides
-// itself, built from pinned modules. One the shell was not given is a stub
-// that fails with the reason, so that a line never runs whatever the
-// machine happens to have under that name.
-var ReaderTools = []string{"kubectl", "helm", "kind"}
+// itself: kubectl, helm and kind built from pinned modules, and the
+// machine's docker (only where the tier's nodes are its containers) and go.
+// One the shell was not given is a stub that fails with the reason, so that
+// a line never runs whatever the machine happens to have under that name.
+var ReaderTools = []string{"kubectl", "helm", "kind", "docker", "go"}
 
 // Shell runs snips with bash, in the repository's top directory (the page
 // says to run every command there), in an environment made for the run.
@@ -183,7 +184,7 @@ func (s *Shell) Run(ctx context.Context, snip Snip) Result {
 	// The trap's line is where the snip's own lines start counting: bash
 	// numbers the lines of a -c script from 1.
 	script := "set -eo pipefail\ntrap 'echo \"page-snip-failed line=$((LINENO-2)) code=$?\"' ERR\n" + snip.Script()
-	if err := os.MkdirAll(filepath.Join(s.home, "tmp"), 0o700); err != nil {
+	if err := s.prepare(); err != nil {
 		return Result{Snip: snip, Err: err}
 	}
 	cmd := exec.Command("bash", "--noprofile", "--norc", "-c", script)
@@ -217,6 +218,11 @@ func (s *Shell) Run(ctx context.Context, snip Snip) Result {
 		r.Err = fmt.Errorf("%s: the shell failed: %w\n%s", snip, waitErr, lastLines(r.Output, 10))
 	}
 	return r
+}
+
+// prepare makes the snips' TMPDIR, which a snip may have removed.
+func (s *Shell) prepare() error {
+	return os.MkdirAll(filepath.Join(s.home, "tmp"), 0o700)
 }
 
 func lastLines(s string, n int) string {

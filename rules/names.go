@@ -41,6 +41,10 @@ func ObjectName(m document.Mention, known Known) []Finding {
 	if known.Has(m.Kind, m.Name) || m.Kind == "Service" && !strings.HasSuffix(m.Name, "-head-svc") {
 		return nil
 	}
+	// KubeRay names a RayJob's RayCluster after it, with a generated suffix.
+	if i := strings.LastIndex(m.Name, "-"); m.Kind == "RayCluster" && i > 0 && len(m.Name)-i == 6 && known.Has("RayJob", m.Name[:i]) {
+		return nil
+	}
 	// What an unread file would have created is unknown, not absent.
 	if why := known.Unread(); why != "" {
 		return []Finding{{Line: m.Line, Rule: "name", Unchecked: true, Problem: m.Kind + " " + m.Name + " is not created by the YAML that was read", Truth: "not checked: " + why}}

@@ -266,13 +266,15 @@ func TestObjectNames(t *testing.T) {
 		"kubectl port-forward svc/other-head-svc 8265:8265",         // 5
 		"kubectl logs job/rj-x",                                     // 6
 		"kubectl get pods -l ray.io/cluster=rc-old -n pod-security", // 7
+		"kubectl get raycluster rj-w6b2x -n pod-security",           // 8: quiet, the RayJob's
+		"kubectl get raycluster rj-old-w6b2x -n pod-security",       // 9
 		"```",
 	}, "\n")
 	d, err := document.Read("t.md", []byte(doc))
 	if err != nil {
 		t.Fatal(err)
 	}
-	known := fakeKnown{"RayCluster/rc": true, "ConfigMap/cm": true, "Service/rc-head-svc": true}
+	known := fakeKnown{"RayCluster/rc": true, "ConfigMap/cm": true, "Service/rc-head-svc": true, "RayJob/rj": true}
 	var got []string
 	for _, f := range ObjectNames(d, known) {
 		got = append(got, fmt.Sprintf("%d %s", f.Line, f.Problem))
@@ -282,6 +284,7 @@ func TestObjectNames(t *testing.T) {
 		"5 Service other-head-svc is no RayCluster's head Service",
 		"6 Job rj-x is no RayJob's submitter Job",
 		"7 RayCluster rc-old is created by no YAML of this tutorial",
+		"9 RayCluster rj-old-w6b2x is created by no YAML of this tutorial",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

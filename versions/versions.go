@@ -93,10 +93,16 @@ const (
 	// project's cmd/pause as uid 65535, the user registry.k8s.io/pause has.
 	OfflinePauseImage = "kuberay-e2e/pause:" + pauseTag
 	// PipIndexPackages are what the offline tier's local package index
-	// serves for step 5.2's `pip3 install jsonpatch`: jsonpatch and its one
+	// serves for step 5.2's `pip3 install jsonpatch==1.32`: jsonpatch and its one
 	// dependency, pinned with their wheels' sha256 in
 	// offline/images/pip-index.lock.
-	PipIndexPackages = "jsonpatch==1.33 jsonpointer==3.0.0"
+	PipIndexPackages = "jsonpatch==1.32 jsonpointer==3.0.0"
+	// OfflinePipIndexHost is the name the kind tier gives the package
+	// index's container on the nodes' network, which pods resolve through
+	// the node; the offline Ray image's /etc/pip.conf names it
+	// (OfflinePipIndexURL), so that the page's pip3 line needs no option.
+	OfflinePipIndexHost = "pip-index"
+	OfflinePipIndexURL  = "http://" + OfflinePipIndexHost + ":8080/simple/"
 	// OfflineNodeImageRepository names the offline tier's Kind node images,
 	// tagged with their Kubernetes version (OfflineNodeImage).
 	OfflineNodeImageRepository = "kuberay-e2e/node"

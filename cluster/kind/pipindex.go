@@ -11,12 +11,14 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/wait"
 	kindexec "sigs.k8s.io/kind/pkg/exec"
+
+	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
 
 // pipIndexPort is where the index's file server listens, inside its own
 // container; no port is published, so nothing outside the nodes' network
 // reaches it.
-const pipIndexPort = 8080
+const pipIndexPort = 8080 // as in versions.OfflinePipIndexURL
 
 // nodesNetwork is the engine network kind puts nodes on.
 func nodesNetwork() string {
@@ -50,7 +52,9 @@ func (c *Cluster) startPipIndex(ctx context.Context) (string, error) {
 	// A container of that name is left only by a kept or dead run of this
 	// very cluster.
 	_ = c.removePipIndex()
-	args := []string{"run", "-d", "--name", name, "--network", network, "--read-only",
+	// Pods resolve the alias through the node (the offline Ray image's
+	// pip.conf names it); the harness on the host uses the address.
+	args := []string{"run", "-d", "--name", name, "--network", network, "--network-alias", versions.OfflinePipIndexHost, "--read-only",
 		"-v", c.pipIndexDir + ":/srv:ro", "--entrypoint", "python3", c.pipIndexImage,
 		"-m", "http.server", fmt.Sprint(pipIndexPort), "--directory", "/srv"}
 	if err := kindexec.CommandContext(ctx, c.engine.Name, args...).Run(); err != nil {

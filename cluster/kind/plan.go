@@ -38,9 +38,9 @@ func (c *Cluster) Plan() ([]string, error) {
 	case c.preload:
 		preload = "preload from the host's engine when present: " + strings.Join(c.images, ", ")
 	}
-	index := "step 5.2's pip3 uses pip's default index (PyPI), unless E2E_PIP_INDEX_URL names another"
+	index := "step 5.2's pip3 uses the index the Ray image's pip is configured with (PyPI for the published image)"
 	if c.pipIndexDir != "" {
-		index = fmt.Sprintf("serve the package index %s from a container of %s on the nodes' network (no published port); step 5.2's pip3 installs from it", c.pipIndexDir, c.pipIndexImage)
+		index = fmt.Sprintf("serve the package index %s from a container of %s on the nodes' network as "+versions.OfflinePipIndexHost+" (no published port), which the offline Ray image's pip.conf names", c.pipIndexDir, c.pipIndexImage)
 	}
 	logs := "on a failed creation: kind's logs are not saved (no run directory)"
 	if c.logsDir != "" {

@@ -27,6 +27,7 @@ func main() {
 	kuberay := flag.String("kuberay", versions.KubeRay, "pinned KubeRay release whose operator to build: "+strings.Join(versions.SupportedKubeRay(), ", "))
 	node := flag.Bool("node", false, "also build the Kind node's kubelet, kubeadm, kubectl, kube-proxy, crictl and CoreDNS")
 	tools := flag.Bool("tools", false, "also build the tutorial reader's kubectl of that release and helm "+versions.Helm)
+	onlyTools := flag.Bool("only-tools", false, "build only the reader's kubectl and helm (what the kind tier's page needs)")
 	flag.Parse()
 	k, err := versions.LookupKubernetes(*version)
 	if err != nil {
@@ -41,6 +42,16 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	start := time.Now()
+	if *onlyTools {
+		t, err := binaries.EnsureTools(ctx, k)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		fmt.Println(t.Kubectl)
+		fmt.Println(t.Helm)
+		return
+	}
 	set, err := binaries.Ensure(ctx, k, binaries.WithKubeRay(r))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -36,9 +36,11 @@ type Block struct {
 	Info string
 	// Marker is the value of a `<!-- step: X -->` comment that precedes the
 	// fence with nothing but blank lines between, and MarkerLine its line;
-	// empty and 0 when there is none.
+	// empty and 0 when there is none. Options are the words after the step
+	// (`<!-- step: 6.1 like -->`), which say how the page runs the block.
 	Marker     string
 	MarkerLine int
+	Options    []string
 	// Section is the index in Doc.Headings of the heading above the block, or
 	// -1.
 	Section int
@@ -54,7 +56,7 @@ type Line struct {
 var (
 	fenceRE   = regexp.MustCompile("^([ \t]*)(`{3,}|~{3,})[ \t]*([^`]*)$")
 	headingRE = regexp.MustCompile(`^ {0,3}(#{1,6})[ \t]+(.*?)[ \t#]*$`)
-	markerRE  = regexp.MustCompile(`^\s*<!--\s*step:\s*(\S+)\s*-->\s*$`)
+	markerRE  = regexp.MustCompile(`^\s*<!--\s*step:\s*(\S+)((?:\s+[^\s-][^\s]*)*)\s*-->\s*$`)
 )
 
 // UnclosedError is a fence that is never closed: the rest of the document
@@ -77,11 +79,12 @@ func Parse(name string, data []byte) (*Doc, error) {
 	d := &Doc{Name: name, Lines: strings.Split(text, "\n")}
 	d.InBlock = make([]bool, len(d.Lines)+1)
 	marker, markerLine := "", 0
+	var options []string
 	for i := 0; i < len(d.Lines); i++ {
 		n := i + 1
 		line := d.Lines[i]
 		if m := fenceRE.FindStringSubmatch(line); m != nil {
-			b := Block{Open: n, Section: len(d.Headings) - 1, Marker: marker, MarkerLine: markerLine}
+			b := Block{Open: n, Section: len(d.Headings) - 1, Marker: marker, MarkerLine: markerLine, Options: options}
 			if f := strings.Fields(m[3]); len(f) > 0 {
 				b.Info = strings.ToLower(f[0])
 			}
@@ -106,11 +109,11 @@ func Parse(name string, data []byte) (*Doc, error) {
 				return d, &UnclosedError{Name: name, Line: n, Fence: fence}
 			}
 			d.Blocks = append(d.Blocks, b)
-			marker, markerLine = "", 0
+			marker, markerLine, options = "", 0, nil
 			continue
 		}
 		if m := markerRE.FindStringSubmatch(line); m != nil {
-			marker, markerLine = m[1], n
+			marker, markerLine, options = m[1], n, strings.Fields(m[2])
 			continue
 		}
 		if m := headingRE.FindStringSubmatch(line); m != nil {
@@ -119,7 +122,7 @@ func Parse(name string, data []byte) (*Doc, error) {
 		if strings.TrimSpace(line) != "" {
 			// A marker belongs to the block right below it, not to one
 			// further down.
-			marker, markerLine = "", 0
+			marker, markerLine, options = "", 0, nil
 		}
 	}
 	return d, nil

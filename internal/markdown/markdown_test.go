@@ -141,3 +141,14 @@ func TestWords(t *testing.T) {
 		t.Errorf("Piped = %v", piped)
 	}
 }
+
+func TestMarkerOptions(t *testing.T) {
+	d, err := Parse("o.md", []byte("<!-- step: 6.1 like -->\n```text\nx\n```\n\n<!-- step: 3   exit 1 -->\n```sh\nfalse\n```\n<!-- step: 4 -->\n```sh\ntrue\n```\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := [][]string{d.Blocks[0].Options, d.Blocks[1].Options, d.Blocks[2].Options}
+	if d.Blocks[0].Marker != "6.1" || strings.Join(got[0], " ") != "like" || d.Blocks[1].Marker != "3" || strings.Join(got[1], " ") != "exit 1" || len(got[2]) != 0 {
+		t.Errorf("markers %q %q %q, options %q", d.Blocks[0].Marker, d.Blocks[1].Marker, d.Blocks[2].Marker, got)
+	}
+}

@@ -9,7 +9,6 @@ package settings
 
 import (
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -38,6 +37,9 @@ type Settings struct {
 	Keep      bool   // E2E_KEEP: keep the cluster (and its run directory)
 	Chart     string // E2E_CHART: standin, repo, or a chart path; "" = provider default
 	OutputDir string // E2E_OUTPUT_DIR: the run's evidence directory
+	// Page (E2E_PAGE) is the tutorial page whose blocks the steps run, as
+	// an absolute path: docs/pod-security.md unless a copy is named.
+	Page string
 	Artifacts string // E2E_ARTIFACTS: on-failure (default) or always
 	// Timeout is the base wait for objects to reach a state (E2E_TIMEOUT);
 	// longer operations scale it.
@@ -65,10 +67,6 @@ type Settings struct {
 	// The images the steps run (E2E_RAY_IMAGE, E2E_OPERATOR_IMAGE,
 	// E2E_PROBE_IMAGE): the pins, or the offline images with E2E_OFFLINE.
 	RayImage, OperatorImage, ProbeImage string
-	// PipIndexURL (E2E_PIP_INDEX_URL) is the index step 5.2's pip installs
-	// from; empty: pip's own default (PyPI), or the run's local index
-	// with E2E_OFFLINE.
-	PipIndexURL string
 	// The cluster of E2E_PROVIDER=existing: KUBECONFIG, E2E_KUBE_CONTEXT,
 	// and E2E_AUDIT_LOG (the API server's audit log as it is written).
 	Kubeconfig, KubeContext, AuditLog string
@@ -102,6 +100,7 @@ E2E_KUBERNETES_VERSION  pinned Kubernetes version: 1.24 (default), 1.29, 1.34 or
 E2E_KUBERAY_VERSION     pinned KubeRay release: ` + kubeRayChoices + `
 E2E_RAY_VERSION         pinned Ray release of the RayCluster: ` + rayChoices + `; its image and XGBoost follow
 E2E_CHART               kuberay-operator chart: standin, repo, or a chart directory/.tgz
+E2E_PAGE                the tutorial page whose blocks the steps run (default docs/pod-security.md)
 E2E_KEEP                1 keeps the cluster and its run directory for debugging
 E2E_OUTPUT_DIR          where the run's evidence goes (default _output/runs/<time>-<provider>)
 E2E_ARTIFACTS           on-failure (default) or always: when to save logs, events, YAML
@@ -118,7 +117,6 @@ E2E_OFFLINE             kind: 1 runs on the images scripts/offline-images builds
 E2E_RAY_IMAGE           the RayCluster's image (default rayproject/ray:<E2E_RAY_VERSION>; offline kuberay-e2e/ray:<E2E_RAY_VERSION>)
 E2E_OPERATOR_IMAGE      the operator image the chart deploys (default quay.io/kuberay/operator:<E2E_KUBERAY_VERSION>; offline kuberay-e2e/kuberay-operator:<E2E_KUBERAY_VERSION>)
 E2E_PROBE_IMAGE         step 3's probe pods' image, uid 65535 (default ` + versions.PauseImage + `)
-E2E_PIP_INDEX_URL       the package index step 5.2's pip3 installs from (default PyPI; offline: the run's own)
 E2E_REQUIRE             what the run must prove, not skip: containers,audit (default on kind), none (default elsewhere)
 E2E_KUBE_CONTEXT        existing: the kubeconfig context (default: the current one)
 E2E_AUDIT_LOG           existing: the API server's audit log as it is written (a live file or a copy kept in sync; default: none, audit checks skipped)
@@ -140,11 +138,11 @@ func FromEnv(repoRoot string, now time.Time) (Settings, error) {
 		Provider:    strings.TrimSpace(os.Getenv("E2E_PROVIDER")),
 		Chart:       strings.TrimSpace(os.Getenv("E2E_CHART")),
 		OutputDir:   os.Getenv("E2E_OUTPUT_DIR"),
+		Page:        strings.TrimSpace(os.Getenv("E2E_PAGE")),
 		Artifacts:   strings.TrimSpace(os.Getenv("E2E_ARTIFACTS")),
 		ClusterName: strings.TrimSpace(os.Getenv("E2E_CLUSTER_NAME")),
 
 		KindNodeImage: strings.TrimSpace(os.Getenv("E2E_KIND_NODE_IMAGE")),
-		PipIndexURL:   strings.TrimSpace(os.Getenv("E2E_PIP_INDEX_URL")),
 
 		Kubeconfig:  os.Getenv("KUBECONFIG"),
 		KubeContext: strings.TrimSpace(os.Getenv("E2E_KUBE_CONTEXT")),
@@ -220,12 +218,6 @@ func FromEnv(repoRoot string, now time.Time) (Settings, error) {
 		}
 		*im.dst = v
 	}
-	if s.PipIndexURL != "" {
-		if u, err := url.Parse(s.PipIndexURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			// The value is not echoed: a private index's URL may carry a token.
-			return s, fmt.Errorf("E2E_PIP_INDEX_URL is not an http(s) URL; write it as pip's --index-url, e.g. https://pypi.example/simple")
-		}
-	}
 	if s.Require, err = parseRequire(s.Provider); err != nil {
 		return s, err
 	}
@@ -245,6 +237,16 @@ func FromEnv(repoRoot string, now time.Time) (Settings, error) {
 	}
 	if s.Hold, err = parseDuration("E2E_HOLD", 5*time.Second); err != nil {
 		return s, err
+	}
+	if s.Page == "" {
+		s.Page = filepath.Join(repoRoot, "docs", "pod-security.md")
+	} else {
+		if s.Page, err = filepath.Abs(s.Page); err != nil {
+			return s, err
+		}
+		if info, err := os.Stat(s.Page); err != nil || info.IsDir() {
+			return s, fmt.Errorf("E2E_PAGE=%s is not a file: name a copy of the tutorial page (a Markdown file), or unset it for docs/pod-security.md", s.Page)
+		}
 	}
 	if s.OutputDir == "" {
 		s.OutputDir = filepath.Join(repoRoot, "_output", "runs", now.Format("20060102-150405")+"-"+s.Provider)

@@ -10,7 +10,7 @@ import (
 )
 
 func clearEnv(t *testing.T) {
-	for _, v := range []string{"E2E_PROVIDER", "E2E_KUBERNETES_VERSION", "E2E_KUBERAY_VERSION", "E2E_RAY_VERSION", "E2E_KEEP", "E2E_CHART", "E2E_OUTPUT_DIR", "E2E_ARTIFACTS", "E2E_TIMEOUT", "E2E_HOLD", "E2E_CLUSTER_NAME", "E2E_KIND_NODE_IMAGE", "E2E_KIND_REUSE", "E2E_KIND_PRELOAD", "E2E_OFFLINE", "E2E_RAY_IMAGE", "E2E_OPERATOR_IMAGE", "E2E_PROBE_IMAGE", "E2E_PIP_INDEX_URL", "E2E_REQUIRE", "E2E_LOCAL_START_TIMEOUT", "E2E_KUBE_CONTEXT", "E2E_AUDIT_LOG", "KUBECONFIG"} {
+	for _, v := range []string{"E2E_PROVIDER", "E2E_KUBERNETES_VERSION", "E2E_KUBERAY_VERSION", "E2E_RAY_VERSION", "E2E_KEEP", "E2E_CHART", "E2E_OUTPUT_DIR", "E2E_ARTIFACTS", "E2E_TIMEOUT", "E2E_HOLD", "E2E_CLUSTER_NAME", "E2E_KIND_NODE_IMAGE", "E2E_KIND_REUSE", "E2E_KIND_PRELOAD", "E2E_OFFLINE", "E2E_RAY_IMAGE", "E2E_OPERATOR_IMAGE", "E2E_PROBE_IMAGE", "E2E_PAGE", "E2E_REQUIRE", "E2E_LOCAL_START_TIMEOUT", "E2E_KUBE_CONTEXT", "E2E_AUDIT_LOG", "KUBECONFIG"} {
 		t.Setenv(v, "")
 	}
 }
@@ -63,6 +63,7 @@ func TestBadInputNamesTheVariableAndTheFix(t *testing.T) {
 		{"E2E_KUBERNETES_VERSION", "1.19", `E2E_KUBERNETES_VERSION=1.19: Kubernetes version "1.19" is not pinned`},
 		{"E2E_KUBERAY_VERSION", "v1.7.0", `E2E_KUBERAY_VERSION=v1.7.0: KubeRay version "v1.7.0" is not pinned; choose one of v1.5.1, v1.6.2`},
 		{"E2E_RAY_VERSION", "2.47.0", `E2E_RAY_VERSION=2.47.0: Ray version "2.47.0" is not pinned; choose one of 2.46.0, 2.60.0`},
+		{"E2E_PAGE", "/nowhere/page.md", "E2E_PAGE=/nowhere/page.md is not a file"},
 		{"E2E_KEEP", "maybe", "E2E_KEEP=\"maybe\": use 1 or 0"},
 		{"E2E_ARTIFACTS", "never", "use on-failure or always"},
 		{"E2E_TIMEOUT", "ten", "E2E_TIMEOUT=\"ten\": use a positive duration"},
@@ -74,7 +75,6 @@ func TestBadInputNamesTheVariableAndTheFix(t *testing.T) {
 		{"E2E_OPERATOR_IMAGE", "Quay.io/Kuberay/Operator:v1", "repository:tag"},
 		{"E2E_PROBE_IMAGE", "pause:", "E2E_PROBE_IMAGE"},
 		{"E2E_OPERATOR_IMAGE", "quay.io/kuberay/operator@sha256:" + strings.Repeat("a", 64), "the chart takes repository:tag"},
-		{"E2E_PIP_INDEX_URL", "pypi.example/simple", "E2E_PIP_INDEX_URL is not an http(s) URL"},
 		{"E2E_LOCAL_START_TIMEOUT", "soon", `E2E_LOCAL_START_TIMEOUT="soon": use a positive duration`},
 		{"E2E_REQUIRE", "containers,gpu", `"gpu" is not a capability; list some of containers, audit, comma-separated, or write none`},
 	}
@@ -133,7 +133,7 @@ func TestImageSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.RayImage != versions.RayImage || s.OperatorImage != versions.KubeRayOperatorImage || s.ProbeImage != versions.PauseImage || s.Offline || s.PipIndexURL != "" {
+	if s.RayImage != versions.RayImage || s.OperatorImage != versions.KubeRayOperatorImage || s.ProbeImage != versions.PauseImage || s.Offline {
 		t.Errorf("image defaults: %+v", s)
 	}
 	t.Setenv("E2E_PROVIDER", "kind")
@@ -146,14 +146,13 @@ func TestImageSettings(t *testing.T) {
 	}
 	// A setting wins over the offline default.
 	t.Setenv("E2E_RAY_IMAGE", "mirror.example:5000/ray:2.46.0")
-	t.Setenv("E2E_PIP_INDEX_URL", "http://10.0.0.1:8080/simple/")
 	if s, err = FromEnv("/repo", time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if s.RayImage != "mirror.example:5000/ray:2.46.0" || s.PipIndexURL != "http://10.0.0.1:8080/simple/" {
+	if s.RayImage != "mirror.example:5000/ray:2.46.0" {
 		t.Errorf("settings: %+v", s)
 	}
-	for _, v := range []string{"E2E_OFFLINE", "E2E_RAY_IMAGE", "E2E_OPERATOR_IMAGE", "E2E_PROBE_IMAGE", "E2E_PIP_INDEX_URL", "E2E_REQUIRE", "E2E_LOCAL_START_TIMEOUT", "E2E_KUBE_CONTEXT", "E2E_AUDIT_LOG", "KUBECONFIG"} {
+	for _, v := range []string{"E2E_OFFLINE", "E2E_RAY_IMAGE", "E2E_OPERATOR_IMAGE", "E2E_PROBE_IMAGE", "E2E_PAGE", "E2E_REQUIRE", "E2E_LOCAL_START_TIMEOUT", "E2E_KUBE_CONTEXT", "E2E_AUDIT_LOG", "KUBECONFIG"} {
 		if !strings.Contains(Describe, v) {
 			t.Errorf("Describe does not list %s", v)
 		}

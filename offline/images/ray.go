@@ -74,6 +74,10 @@ python3 -m venv ` + rayVenv + `
 # KubeRay starts Ray through "bash -lc", and Debian's /etc/profile resets
 # PATH for login shells: put the venv back in front.
 printf 'PATH=` + rayVenv + `/bin:$PATH\nexport PATH\n' > /etc/profile.d/ray-venv.sh
+# pip in the pods uses the offline tier's package index, which the kind tier
+# serves on the nodes' network under this name: the page's pip3 line runs
+# unchanged, as it would against PyPI.
+printf '[global]\nindex-url = ` + versions.OfflinePipIndexURL + `\ntrusted-host = ` + versions.OfflinePipIndexHost + `\n' > /etc/pip.conf
 chown -R ` + fmt.Sprintf("%d:%d", rayUID, rayGID) + ` ` + rayHome + `
 apt-get clean
 rm -rf /var/lib/apt/lists/* /root/.cache /tmp/requirements.lock
