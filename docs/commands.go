@@ -9,7 +9,6 @@ package docs
 
 import (
 	"path"
-	"slices"
 	"strings"
 
 	"github.com/kuberay-docs/pod-security-e2e/document"
@@ -62,23 +61,20 @@ func (c *checker) command(co document.Command) {
 	}
 }
 
+// goCmd: go test of one package, and -run selecting exactly the block's
+// step; go run of a command of this repository; go install of kind at the
+// pinned release.
 func (c *checker) goCmd(co document.Command) {
-	line, words := co.Line, co.Words
+	line, args := co.Line, co.Args
 	switch {
-	case len(words) >= 3 && words[1] == "test":
-		p := c.parse(co, "-run", "-v", "-args", "--dry-run")
-		if len(p.args) != 3 {
+	case len(args) >= 1 && args[0] == "test":
+		if len(args) != 2 {
 			c.addf(line, "go test takes one package in the documents")
 			return
 		}
-		pkg := p.args[2]
-		c.repoPath(line, strings.TrimPrefix(pkg, "./"))
-		pattern, hasRun := p.one("-run")
-		if !hasRun {
-			return
-		}
-		if pkg != "./e2e" {
-			c.addf(line, "go test %s -run: the steps are tests of ./e2e", pkg)
+		c.repoPath(line, strings.TrimPrefix(args[1], "./"))
+		pattern, hasRun := co.Value("-run")
+		if !hasRun || facts.StepIndex(c.block.Marker) < 0 {
 			return
 		}
 		got, err := facts.Selected(pattern)
@@ -86,33 +82,25 @@ func (c *checker) goCmd(co document.Command) {
 			c.addf(line, "%v", err)
 			return
 		}
-		ids := make([]string, len(got))
-		for i, s := range got {
-			ids[i] = s.ID
+		var ids []string
+		for _, s := range got {
+			ids = append(ids, s.ID)
 		}
-		if facts.StepIndex(c.block.Marker) >= 0 && !slices.Equal(ids, []string{c.block.Marker}) {
-			s, _ := facts.LookupStep(c.block.Marker)
-			c.addf(line, "-run %s runs steps [%s], not step %s alone: use -run '%s'", pattern, strings.Join(ids, " "), c.block.Marker, s.RunPattern())
+		if s, _ := facts.LookupStep(c.block.Marker); args[1] != "./e2e" || len(ids) != 1 || ids[0] != s.ID {
+			c.addf(line, "-run %s runs steps [%s], not step %s alone: use -run '%s'", pattern, strings.Join(ids, " "), s.ID, s.RunPattern())
 		}
-	case len(words) >= 3 && words[1] == "run":
-		p := c.parse(co, "--doc", "--kuberay")
-		if len(p.args) < 3 {
-			c.addf(line, "go run takes one command in the documents")
-			return
-		}
-		cmd := strings.TrimPrefix(p.args[2], "./")
-		c.repoPath(line, cmd)
-		for _, d := range p.flags["--doc"] {
+	case len(args) >= 2 && args[0] == "run":
+		c.repoPath(line, strings.TrimPrefix(args[1], "./"))
+		for _, d := range co.Values("--doc") {
 			c.repoPath(line, d)
 		}
-	case len(words) >= 2 && words[1] == "install":
+	case len(args) >= 1 && args[0] == "install":
 		// kind at the release the kind tier pins as a library.
-		p := c.parse(co)
-		if want := kindModule + "@" + versions.KindLibrary; len(p.args) != 3 || p.args[2] != want {
-			c.addf(line, "%s: the documents install kind at the release this project pins, go install %s (versions.KindLibrary)", strings.Join(words, " "), want)
+		if want := kindModule + "@" + versions.KindLibrary; len(args) != 2 || args[1] != want {
+			c.addf(line, "%s: the documents install kind at the release this project pins, go install %s (versions.KindLibrary)", strings.Join(co.Words, " "), want)
 		}
 	default:
-		c.addf(line, "%s: the documents run go test, go run and go install of kind only", strings.Join(words, " "))
+		c.addf(line, "%s: the documents run go test, go run and go install of kind only", strings.Join(co.Words, " "))
 	}
 }
 
@@ -128,8 +116,7 @@ var (
 
 // gitClone: the documents run git only to clone this repository.
 func (c *checker) gitClone(co document.Command) {
-	p := c.parse(co)
-	if len(p.args) != 3 || p.args[1] != "clone" || p.args[2] != cloneURL {
+	if len(co.Args) != 2 || co.Args[0] != "clone" || co.Args[1] != cloneURL {
 		c.addf(co.Line, "%s: the documents run git only to clone this repository, git clone %s (the module path of go.mod)", strings.Join(co.Words, " "), cloneURL)
 	}
 }
