@@ -1,10 +1,10 @@
 // Check's entry point: the checker that collects a document's problems, and
-// the dispatch of each fenced block to the rules for its info string. The
-// rules are in the other files: structure.go (markers and steps),
-// commands.go with kind.go, kubectl.go and helm.go (shell blocks), output.go
-// (text blocks), rayjob.go (step 6's RayJobs, in commands and output),
-// excerpt.go (yaml blocks), prose.go (everything outside the blocks) and
-// refs.go (references all of them check).
+// the dispatch of each fenced block to the rules for its info string. What
+// a block does is the steps' to show by running it (package page); the rules
+// here hold what running cannot show: structure.go (markers and steps),
+// commands.go (the suite's and the reader's own commands), excerpt.go (yaml
+// blocks), prose.go (everything outside the blocks), refs.go (references),
+// and package rules (pins, images, bind addresses, object names).
 
 package docs
 
@@ -33,11 +33,6 @@ type checker struct {
 	problems []Problem
 	// block is the block being checked.
 	block markdown.Block
-	// helmRepos are the aliases `helm repo add` made so far.
-	helmRepos map[string]bool
-	// checked are the files `go run ./cmd/podsecurity-check` checked so
-	// far, by step: their output may be quoted in that step.
-	checked map[string][]string
 	// claims127 is set when the document speaks of 127.0.0.1.
 	claims127 bool
 	// automation is set for docs/automation.md, which carries the steps'
@@ -91,7 +86,7 @@ func (c *checker) addf(line int, format string, args ...interface{}) {
 // Check returns every problem of one document, as package document read it. docDir is the directory the
 // document is in, for its relative links.
 func Check(doc *document.Document, docDir string, f *Facts) []Problem {
-	c := &checker{doc: doc, f: f, helmRepos: map[string]bool{}, checked: map[string][]string{}}
+	c := &checker{doc: doc, f: f}
 	c.shared(rules.Markdown(doc))
 	c.shared(rules.Helm(doc))
 	c.claims127 = doc.Speaks127()
@@ -131,7 +126,7 @@ const Automation = "automation.md"
 // paths in the steps' sections. The rest of the page is the suite's
 // reference, not the tutorial's, and is not checked here.
 func CheckAutomation(doc *document.Document, f *Facts) []Problem {
-	c := &checker{doc: doc, f: f, automation: true, helmRepos: map[string]bool{}, checked: map[string][]string{}}
+	c := &checker{doc: doc, f: f, automation: true}
 	c.claims127 = doc.Speaks127()
 	c.structure()
 	for i, b := range doc.Blocks {

@@ -177,7 +177,7 @@ func TestCheckFindsEachKindOfError(t *testing.T) {
 		{"RayCluster excerpt, object", "kind: RayCluster\nmetadata:\n  name: raycluster-pod-security\n", "kind: RayCluster\nmetadata:\n  name: raycluster-complete\n",
 			[]string{"fixtures/ray-cluster.pod-security.yaml: the file holds no RayCluster raycluster-complete"}},
 		{"step marker", "<!-- step: 2 -->\n```sh\ndocker", "```sh\ndocker",
-			[]string{"code block without a step marker", "step 2 has no command block"}},
+			[]string{"code block without a step marker"}},
 		{"unknown marker", "<!-- step: clean-up -->", "<!-- step: 6 -->",
 			[]string{`step marker "6" names no step`}},
 		{"KubeRay tag", "kuberay/v1.6.2/ray-operator", "kuberay/master/ray-operator",

@@ -1,5 +1,5 @@
 // The rules over yaml blocks: an excerpt of a repository file, equal to it
-// where it overlaps, setting only values the chart has. In a file of several
+// where it overlaps. In a file of several
 // YAML documents the excerpt names the object it shows (kind and
 // metadata.name); in a list of named items (containers) it shows items by
 // name.
@@ -16,7 +16,6 @@ import (
 
 	"sigs.k8s.io/yaml"
 
-	"github.com/kuberay-docs/pod-security-e2e/facts"
 	"github.com/kuberay-docs/pod-security-e2e/internal/markdown"
 )
 
@@ -55,13 +54,6 @@ func (c *checker) yamlExcerpt(b markdown.Block) {
 	}
 	for _, d := range subtreeDiffs(part, whole, nil) {
 		c.addf(b.Open, "the excerpt differs from %s: %s", file, d)
-	}
-	if file == facts.OperatorValuesFile {
-		for _, k := range leafPaths(part, nil) {
-			if !c.f.ChartHasValue(k) {
-				c.addf(b.Open, "value %s does not exist in the chart's values (%s/values.yaml): the chart would ignore it", strings.Join(k, "."), facts.StandInChartDir)
-			}
-		}
 	}
 }
 
@@ -159,18 +151,6 @@ func subtreeDiffs(part, whole interface{}, path []string) []string {
 			continue
 		}
 		out = append(out, subtreeDiffs(v, w, p)...)
-	}
-	return out
-}
-
-func leafPaths(v interface{}, path []string) [][]string {
-	m, ok := v.(map[string]interface{})
-	if !ok {
-		return [][]string{path}
-	}
-	var out [][]string
-	for k, vv := range m {
-		out = append(out, leafPaths(vv, append(append([]string(nil), path...), k))...)
 	}
 	return out
 }

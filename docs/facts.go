@@ -18,11 +18,9 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/kuberay-docs/pod-security-e2e/chart"
 	"github.com/kuberay-docs/pod-security-e2e/facts"
 	"github.com/kuberay-docs/pod-security-e2e/fixtures"
 	"github.com/kuberay-docs/pod-security-e2e/internal/repo"
-	"github.com/kuberay-docs/pod-security-e2e/rules"
 	"github.com/kuberay-docs/pod-security-e2e/upstream"
 	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
@@ -48,10 +46,6 @@ type Facts struct {
 	// named after the RayJob) to the RayJob.
 	RayJobs       map[string]string
 	SubmitterJobs map[string]string
-
-	// Chart is what the chart the suite installs offline reads, for the
-	// values excerpt (the stand-in, whose keys follow the published chart).
-	Chart rules.ChartValues
 
 	// MakeTargets are the Makefile's targets.
 	MakeTargets map[string]bool
@@ -123,11 +117,6 @@ func LoadFacts() (*Facts, error) {
 			}
 		}
 	}
-	c, err := chart.LoadStandIn(nil, versions.DefaultKubeRay())
-	if err != nil {
-		return nil, err
-	}
-	f.Chart = rules.NewChartValues(c, true)
 	if err := f.loadMakeTargets(); err != nil {
 		return nil, err
 	}
@@ -152,13 +141,6 @@ func nested(m map[string]interface{}, keys ...string) interface{} {
 		cur = mm[k]
 	}
 	return cur
-}
-
-// ChartHasValue reports whether the chart reads the value at path: it is
-// one of the chart's defaults, or below a value the templates render whole.
-func (f *Facts) ChartHasValue(path []string) bool {
-	_, exists, _ := f.Chart.Lookup(path)
-	return exists
 }
 
 var targetRE = regexp.MustCompile(`^([A-Za-z0-9][\w.-]*):`)

@@ -79,11 +79,8 @@ func (c *checker) inlineCode(n int, code string) {
 			}
 		}
 		c.addf(n, "%s is not a step's test; the steps' tests are %s/<step>, e.g. %s", code, facts.SuiteTest, facts.Steps[0].TestName())
-	case strings.HasPrefix(code, "/"):
-		if code != facts.AuditLogPath && code != fixtures.ScriptPath {
-			c.addf(n, "%s: the paths inside the cluster the documents name are %s and %s", code, facts.AuditLogPath, fixtures.ScriptPath)
-		}
-	case strings.HasPrefix(code, "~/") || strings.Contains(code, " "):
+	case strings.HasPrefix(code, "/") || strings.HasPrefix(code, "~/") || strings.Contains(code, " "):
+		// Paths inside the cluster: the page's blocks that use them run.
 	case code == facts.CompleteSample:
 		src := rules.Source{Name: "KubeRay " + versions.KubeRay, OperatorDir: c.f.KubeRayDir}
 		c.shared(rules.KubeRayPath(n, facts.CompleteSampleRepoPath, src))

@@ -22,6 +22,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onsi/gomega"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/e2e-framework/pkg/envconf"
 	"sigs.k8s.io/yaml"
 
@@ -427,7 +429,7 @@ func runPage(step string) func(context.Context, *testing.T, *envconf.Config) con
 	return func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 		h := harnessFrom(ctx)
 		plain, _, _ := h.page.phases(step)
-		h.runSnips(ctx, t, plain)
+		h.runSnips(ctx, t, h.page.need(t, step, plain, "needs only an API server"))
 		return ctx
 	}
 }
@@ -438,13 +440,11 @@ func runPageMore(step string) func(context.Context, *testing.T, *envconf.Config)
 	return func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 		h := harnessFrom(ctx)
 		_, more, _ := h.page.phases(step)
-		if len(more) == 0 {
-			feature.Skip(ctx, t, "the page has no block in step "+step+" that needs a Kind node or running containers")
-		}
-		for _, s := range more {
+		for _, s := range h.page.need(t, step, more, "needs a Kind node or running containers") {
 			node, _, why := s.Needs()
 			if node && h.cfg.Provider != "kind" {
-				reason := fmt.Sprintf("no Kind node on the %s tier: the block at %s, whose %s", h.cfg.Provider, s, why)
+				reason := fmt.Sprintf("no Kind node on the %s tier: %s", h.cfg.Provider, why)
+				t.Logf("%s: %s", s, reason)
 				if h.cfg.Requires(settings.Containers) {
 					t.Fatal(reason)
 				}
@@ -457,14 +457,29 @@ func runPageMore(step string) func(context.Context, *testing.T, *envconf.Config)
 	}
 }
 
+// need fails the check when the page has no block of a kind the
+// tutorial's step has: a step whose commands went missing must not pass.
+func (p *pageRun) need(t *testing.T, step string, snips []page.Snip, what string) []page.Snip {
+	t.Helper()
+	if len(snips) == 0 {
+		t.Fatalf("the page has no block in step %s that %s, as the tutorial's does: mark the step's commands with <!-- step: %s -->", step, what, step)
+	}
+	return snips
+}
+
+// deletedByPage runs the page's deletions that end step, and waits until
+// get says the object is gone.
+func (h *harness) deletedByPage(ctx context.Context, t *testing.T, step string, get func() error) {
+	t.Helper()
+	h.runDeletes(ctx, t, step)
+	h.eventually(gomega.NewWithT(t), get).Should(gomega.Satisfy(apierrors.IsNotFound))
+}
+
 // runDeletes runs the page's deletions that end a step.
 func (h *harness) runDeletes(ctx context.Context, t *testing.T, step string) {
 	t.Helper()
 	_, _, deletes := h.page.phases(step)
-	if len(deletes) == 0 {
-		t.Fatalf("the page deletes nothing at the end of step %s", step)
-	}
-	h.runSnips(ctx, t, deletes)
+	h.runSnips(ctx, t, h.page.need(t, step, deletes, "deletes what the step made"))
 }
 
 // runSnips runs blocks in order, each held to the page, and stops the step
@@ -548,7 +563,7 @@ func (h *harness) checkKindLine(ctx context.Context, t *testing.T, s page.Snip, 
 	t.Helper()
 	c := s.Commands[i]
 	if h.cfg.Provider != "kind" {
-		feature.Skip(ctx, t, fmt.Sprintf("no Kind cluster on the %s tier: the block at %s makes one with Docker", h.cfg.Provider, s))
+		feature.Skip(ctx, t, fmt.Sprintf("no Kind cluster on the %s tier: the page's kind line makes one with Docker", h.cfg.Provider))
 	}
 	name := h.page.clusterName()
 	cfg, _ := c.Value("--config")

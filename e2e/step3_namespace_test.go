@@ -96,12 +96,7 @@ func step3Namespace() features.Feature {
 		}).
 		Assess("deleting the probe removes it", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			h := harnessFrom(ctx)
-			g := gomega.NewWithT(t)
-			h.runDeletes(ctx, t, "3")
-			h.eventually(g, func() error {
-				_, err := h.podsNamed(ctx, probe)
-				return err
-			}).Should(gomega.Satisfy(apierrors.IsNotFound))
+			h.deletedByPage(ctx, t, "3", func() error { _, err := h.podsNamed(ctx, probe); return err })
 			return ctx
 		}).
 		Teardown(func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/e2e-framework/pkg/envconf"
@@ -112,12 +111,7 @@ func step51CompleteRejected() features.Feature {
 		}).
 		Assess("deleting the RayCluster removes it", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			h := harnessFrom(ctx)
-			g := gomega.NewWithT(t)
-			h.runDeletes(ctx, t, "5.1")
-			h.eventually(g, func() error {
-				_, err := h.rayCluster(ctx, name)
-				return err
-			}).Should(gomega.Satisfy(apierrors.IsNotFound))
+			h.deletedByPage(ctx, t, "5.1", func() error { _, err := h.rayCluster(ctx, name); return err })
 			return ctx
 		}).
 		Teardown(func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {

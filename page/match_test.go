@@ -78,8 +78,8 @@ func TestReadTakesOutputsAndOptions(t *testing.T) {
 		polls            bool
 	}{
 		{refused, false, false, "", false},
-		{read, true, false, "`docker` (line 17) reaches the Kind node", true},
-		{fwd, false, true, "`kubectl port-forward` (line 32) needs a running container", false},
+		{read, true, false, "`docker` reaches the Kind node", true},
+		{fwd, false, true, "`kubectl port-forward` needs a running container", false},
 		{wait, false, true, "as its marker says", true},
 	} {
 		node, containers, why := tc.s.Needs()

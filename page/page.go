@@ -165,7 +165,8 @@ func (s *Snip) options(opts []string) error {
 	return nil
 }
 
-// Needs says what the snip needs beyond an API server, and why: a Kind
+// Needs says what the snip needs beyond an API server, and why (in words
+// that do not change when the page moves the block): a Kind
 // node (its commands reach the node's container through docker, or kind
 // itself) or running containers (exec, logs, a port-forward, the
 // dashboard, or the block says so). A tier without them skips it.
@@ -173,15 +174,15 @@ func (s Snip) Needs() (node, containers bool, why string) {
 	for _, c := range s.Commands {
 		switch {
 		case c.Program == "docker" || c.Program == "kind":
-			return true, false, fmt.Sprintf("`%s` (line %d) reaches the Kind node", c.Program, c.Line)
+			return true, false, fmt.Sprintf("`%s` reaches the Kind node", c.Program)
 		case c.Program == "kubectl" && slices.Contains([]string{"exec", "logs", "port-forward", "attach", "cp"}, c.Sub()):
-			return false, true, fmt.Sprintf("`kubectl %s` (line %d) needs a running container", c.Sub(), c.Line)
+			return false, true, fmt.Sprintf("`kubectl %s` needs a running container", c.Sub())
 		case c.Program == "curl":
-			return false, true, fmt.Sprintf("`curl` (line %d) asks a server that runs in a container", c.Line)
+			return false, true, "`curl` asks a server that runs in a container"
 		}
 	}
 	if s.Containers || s.Background {
-		return false, true, fmt.Sprintf("the block (line %d) needs running containers, as its marker says", s.Line)
+		return false, true, "the block needs running containers, as its marker says"
 	}
 	return false, false, ""
 }

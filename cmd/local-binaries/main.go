@@ -43,13 +43,7 @@ func main() {
 	defer stop()
 	start := time.Now()
 	if *onlyTools {
-		t, err := binaries.EnsureTools(ctx, k)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		fmt.Println(t.Kubectl)
-		fmt.Println(t.Helm)
+		printTools(ctx, k)
 		return
 	}
 	set, err := binaries.Ensure(ctx, k, binaries.WithKubeRay(r))
@@ -73,13 +67,18 @@ func main() {
 		}
 	}
 	if *tools {
-		t, err := binaries.EnsureTools(ctx, k)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		fmt.Println(t.Kubectl)
-		fmt.Println(t.Helm)
+		printTools(ctx, k)
 	}
 	fmt.Fprintf(os.Stderr, "local-binaries: Kubernetes %s set ready in %s\n", k.Version, time.Since(start).Round(time.Millisecond))
+}
+
+// printTools builds the reader's kubectl and helm and prints their paths.
+func printTools(ctx context.Context, k versions.Kubernetes) {
+	t, err := binaries.EnsureTools(ctx, k)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fmt.Println(t.Kubectl)
+	fmt.Println(t.Helm)
 }
