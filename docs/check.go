@@ -4,7 +4,7 @@
 // here hold what running cannot show: structure.go (markers and steps),
 // commands.go (the suite's and the reader's own commands), excerpt.go (yaml
 // blocks), prose.go (everything outside the blocks), refs.go (references),
-// and package rules (pins, images, bind addresses, object names).
+// and package rules (pins, images, bind addresses).
 
 package docs
 
@@ -40,31 +40,6 @@ type checker struct {
 	automation bool
 }
 
-// known is what the tutorial creates: the fixtures and KubeRay's sample.
-type known struct{ f *Facts }
-
-func (k known) objects(kind string) map[string]string {
-	switch kind {
-	case "ConfigMap":
-		return k.f.ConfigMaps
-	case "RayCluster":
-		return k.f.RayClusters
-	case "RayJob":
-		return k.f.RayJobs
-	case "Job":
-		return k.f.SubmitterJobs
-	case "Service":
-		return k.f.HeadServices
-	}
-	return nil
-}
-
-func (k known) Has(kind, name string) bool  { return k.objects(kind)[name] != "" }
-func (k known) Describe(kind string) string { return names(k.objects(kind)) }
-
-// Unread: this repository's documents apply only files that are read.
-func (k known) Unread() string { return "" }
-
 // shared reports the findings of the rules every copy of the tutorial
 // obeys (package rules). A pin that differs and a KubeRay path the pinned
 // module cannot check are problems too: these documents follow the pins and
@@ -95,7 +70,8 @@ func Check(doc *document.Document, docDir string, f *Facts) []Problem {
 		c.shared(rules.Line(i+1, line))
 		c.shared(rules.KubeRayRefs(i+1, line, src))
 	}
-	c.shared(rules.ObjectNames(doc, known{f}))
+	// The objects the page names are drift's to check (drift.Check, with
+	// the files the page applies), which TestDocumentsHaveNoDrift runs.
 	c.structure()
 	for i, b := range doc.Blocks {
 		c.block = b

@@ -30,8 +30,8 @@ var (
 	helmVersionRE = regexp.MustCompile(`\bHelm (v\d+\.\d+\.\d+)`)
 )
 
-// prose checks facts anywhere in the document: test names, paths,
-// links, object names, local URLs and settings.
+// prose checks facts anywhere in the document: test names, paths, links,
+// pinned releases and settings.
 func (c *checker) prose(docDir string) {
 	for _, s := range c.doc.Spans {
 		c.inlineCode(s.Line, s.Text)
@@ -46,9 +46,6 @@ func (c *checker) prose(docDir string) {
 	}
 	for i, line := range c.doc.Lines {
 		n := i + 1
-		for _, m := range localURLRE.FindAllString(line, -1) {
-			c.localURL(n, m)
-		}
 		if c.doc.InBlock[n] {
 			continue
 		}

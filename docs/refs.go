@@ -1,15 +1,14 @@
 // Rules for one reference, shared by the command, prose and excerpt rules: a
-// setting of the suite, a path of this repository or of KubeRay, a local URL.
+// setting of the suite, a path of this repository. (The dashboard's local URL
+// is the page's curl line's, which runs.)
 
 package docs
 
 import (
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
-	"github.com/kuberay-docs/pod-security-e2e/facts"
 	"github.com/kuberay-docs/pod-security-e2e/internal/settings"
 	"github.com/kuberay-docs/pod-security-e2e/versions"
 )
@@ -40,22 +39,5 @@ func (c *checker) envVar(line int, assign string) {
 func (c *checker) repoPath(line int, p string) {
 	if !c.f.exists(p) {
 		c.addf(line, "%s does not exist in this repository: fix the path", p)
-	}
-}
-
-var localURLRE = regexp.MustCompile(`https?://(?:127\.0\.0\.1|localhost):(\d+)(/[^\s)` + "`" + `]*)?`)
-
-// localURL: the dashboard through the port-forward.
-func (c *checker) localURL(line int, u string) {
-	m := localURLRE.FindStringSubmatch(u)
-	if m == nil {
-		c.addf(line, "%s: the documents reach the dashboard at http://127.0.0.1:%d", u, facts.DashboardPort)
-		return
-	}
-	if m[1] != strconv.Itoa(facts.DashboardPort) {
-		c.addf(line, "%s: the dashboard's port is %d", u, facts.DashboardPort)
-	}
-	if path := m[2]; path != "" && path != "/" && path != facts.JobsAPIPath && path != "/#/jobs" {
-		c.addf(line, "%s: the dashboard paths the documents use are / , /#/jobs and %s", u, facts.JobsAPIPath)
 	}
 }
