@@ -31,6 +31,20 @@ func TestEveryPinnedKubernetesHasAWrapperModuleAtThatVersion(t *testing.T) {
 		if !strings.Contains(string(data), "k8s.io/api => k8s.io/api "+staging+"\n") {
 			t.Errorf("tools/kubernetes/%s/go.mod does not pin k8s.io/api to %s", k.Version, staging)
 		}
+		// go mod tidy keeps the dependencies of what tools.go imports: a
+		// package built from the module but not imported there has no go.sum
+		// entries, and its build fails (kubectl v1.34.4 did).
+		imports, err := os.ReadFile(filepath.Join(root, "tools", "kubernetes", k.Version, "tools.go"))
+		if err != nil {
+			t.Fatalf("%s: %v", k.Version, err)
+		}
+		for _, target := range ToolTargets(k)[:1] {
+			for _, pkg := range target.Packages {
+				if !strings.Contains(string(imports), `_ "`+pkg+`"`) {
+					t.Errorf("tools/kubernetes/%s/tools.go does not import %s, which %s builds from the module: add it and run go mod tidy there", k.Version, pkg, target.Name)
+				}
+			}
+		}
 	}
 	etcd, err := os.ReadFile(filepath.Join(root, "tools", "etcd", "go.mod"))
 	if err != nil {
