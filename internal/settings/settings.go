@@ -39,7 +39,7 @@ type Settings struct {
 	OutputDir string // E2E_OUTPUT_DIR: the run's evidence directory
 	// Page (E2E_PAGE) is the tutorial page whose blocks the steps run, as
 	// an absolute path: docs/pod-security.md unless a copy is named.
-	Page string
+	Page      string
 	Artifacts string // E2E_ARTIFACTS: on-failure (default) or always
 	// Timeout is the base wait for objects to reach a state (E2E_TIMEOUT);
 	// longer operations scale it.
