@@ -30,6 +30,7 @@ import (
 	"github.com/kuberay-docs/pod-security-e2e/binaries"
 	"github.com/kuberay-docs/pod-security-e2e/chart"
 	"github.com/kuberay-docs/pod-security-e2e/cluster/kind"
+	"github.com/kuberay-docs/pod-security-e2e/document"
 	"github.com/kuberay-docs/pod-security-e2e/evidence"
 	"github.com/kuberay-docs/pod-security-e2e/fixtures"
 	"github.com/kuberay-docs/pod-security-e2e/hostproxy"
@@ -87,26 +88,32 @@ func readPage(path string) (*pageRun, error) {
 	return &pageRun{snips: snips, background: map[string][]*page.Background{}}, nil
 }
 
-// kindLine is the page's `kind create cluster` line of step 1.
-func (p *pageRun) kindLine() (page.Snip, int, bool) {
-	for _, s := range page.Of(p.snips, "1") {
-		for i, c := range s.Commands {
-			if c.Program == "kind" && slices.Equal(c.Args, []string{"create", "cluster"}) {
-				return s, i, true
-			}
+// kindCreate is the `kind create cluster` command of block s, if it has
+// one.
+func kindCreate(s page.Snip) (document.Command, bool) {
+	for _, c := range s.Commands {
+		if c.Program == "kind" && slices.Equal(c.Args, []string{"create", "cluster"}) {
+			return c, true
 		}
 	}
-	return page.Snip{}, 0, false
+	return document.Command{}, false
 }
 
-// clusterName is the name the page gives its Kind cluster ("kind" when it
-// gives none, as kind does).
+// clusterName is the name the page's step 1 gives its Kind cluster ("" without
+// a kind line).
 func (p *pageRun) clusterName() string {
-	s, i, ok := p.kindLine()
-	if !ok {
-		return ""
+	for _, s := range page.Of(p.snips, "1") {
+		if c, ok := kindCreate(s); ok {
+			return kindName(c)
+		}
 	}
-	if name, ok := s.Commands[i].Value("--name"); ok {
+	return ""
+}
+
+// kindName is the cluster a kind command names: "kind" when it names none,
+// as kind does.
+func kindName(c document.Command) string {
+	if name, ok := c.Value("--name"); ok {
 		return name
 	}
 	return "kind"
@@ -315,15 +322,11 @@ func (h *harness) adaptPage() error {
 		if _, err := fixtures.SetRay(objs, h.cfg.Ray, h.cfg.RayImage); err != nil {
 			return err
 		}
-		var docs []string
-		for _, o := range objs {
-			b, err := yaml.Marshal(o.Object)
-			if err != nil {
-				return err
-			}
-			docs = append(docs, string(b))
+		docs := make([]any, len(objs))
+		for i, o := range objs {
+			docs[i] = o.Object
 		}
-		if err := os.WriteFile(filepath.Join(p.checkout, f), []byte(strings.Join(docs, "---\n")), 0o644); err != nil {
+		if err := p.writeFixture(f, docs...); err != nil {
 			return err
 		}
 		p.changes = append(p.changes, fmt.Sprintf("%s: Ray %s, image %s", f, h.cfg.Ray.Version, h.cfg.RayImage))
@@ -331,12 +334,17 @@ func (h *harness) adaptPage() error {
 	return nil
 }
 
-func (p *pageRun) writeFixture(rel string, v any) error {
-	b, err := yaml.Marshal(v)
-	if err != nil {
-		return err
+// writeFixture writes the YAML documents docs as the checkout's file rel.
+func (p *pageRun) writeFixture(rel string, docs ...any) error {
+	var out []string
+	for _, d := range docs {
+		b, err := yaml.Marshal(d)
+		if err != nil {
+			return err
+		}
+		out = append(out, string(b))
 	}
-	return os.WriteFile(filepath.Join(p.checkout, rel), b, 0o644)
+	return os.WriteFile(filepath.Join(p.checkout, rel), []byte(strings.Join(out, "---\n")), 0o644)
 }
 
 // pageHosts are the hosts the page fetches from that this run answers
@@ -490,8 +498,8 @@ func (h *harness) runSnips(ctx context.Context, t *testing.T, snips []page.Snip)
 	p := h.page
 	step := feature.StepName(ctx)
 	for _, s := range snips {
-		if _, i, ok := p.kindLine(); ok && s.Step == "1" && s.Commands[i].Program == "kind" {
-			h.checkKindLine(ctx, t, s, i)
+		if c, ok := kindCreate(s); ok && s.Step == "1" {
+			h.checkKindLine(ctx, t, s, c)
 			continue
 		}
 		if s.Background {
@@ -559,13 +567,12 @@ func (p *pageRun) stopBackground(step string) {
 // cleanup after kill -9), from what the page's line says. So the line
 // is held to the cluster the run made: its name, its config file and its
 // node image, or the one image the offline tier builds in its place.
-func (h *harness) checkKindLine(ctx context.Context, t *testing.T, s page.Snip, i int) {
+func (h *harness) checkKindLine(ctx context.Context, t *testing.T, s page.Snip, c document.Command) {
 	t.Helper()
-	c := s.Commands[i]
 	if h.cfg.Provider != "kind" {
 		feature.Skip(ctx, t, fmt.Sprintf("no Kind cluster on the %s tier: the page's kind line makes one with Docker", h.cfg.Provider))
 	}
-	name := h.page.clusterName()
+	name := kindName(c)
 	cfg, _ := c.Value("--config")
 	img, _ := c.Value("--image")
 	var problems []string
