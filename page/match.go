@@ -51,9 +51,10 @@ var likeMasks = []struct {
 	// them, and the message says so.
 	{regexp.MustCompile(`\(combined from similar events\): `), ""},
 	{regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)`), "<time>"},
+	// Before the ages: a suffix such as -8956h would read as an age.
+	{regexp.MustCompile(`-[a-z0-9]{5}\b`), "-<id>"},
 	// An event's "41s (x5 over 2m)" is one age.
 	{regexp.MustCompile(`\b\d+[smhd](\d+[smh])?( \(x\d+ over \d+[smhd](\d+[smh])?\))?(\s|$)`), "<age>$3"},
-	{regexp.MustCompile(`-[a-z0-9]{5}\b`), "-<id>"},
 	{regexp.MustCompile(`\b\d{1,3}(\.\d{1,3}){3}\b`), "<ip>"},
 	{regexp.MustCompile(`[ \t]+`), " "},
 }

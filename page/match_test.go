@@ -18,17 +18,18 @@ func TestMatchers(t *testing.T) {
 		block, output string
 		want          string // "" when it matches
 	}{
-		"same":                          {Same, "pod/probe created", "pod/probe created\n", ""},
-		"same ignores trailing spaces":  {Same, "a\nb", "a  \nb\n\n", ""},
-		"same: another word":            {Same, "pod/probe created", "pod/probe configured\n", `line 11: the page shows "pod/probe created", the output has "pod/probe configured"`},
-		"same: more output":             {Same, "a", "a\nb\n", `line 12: the output goes on with "b"`},
-		"same: less output":             {Same, "a\nb", "a\n", `line 12: the page shows "b", and the output ends before it`},
-		"contains":                      {Contains, "B\n  D", "A B C\nD E\n", ""},
-		"contains: missing":             {Contains, "B\nX", "A B C\n", `line 12: the output holds no "X"`},
-		"like: ages, times and names":   {Like, table, "NAME JOB STATUS AGE\nrayjob-default-submitter-q2x9b     Running     2026-12-07T01:02:03Z     12s\n", ""},
-		"like: a repeated event counts": {Like, "41s Warning FailedCreate job/x", "3s (x4 over 2m) Warning FailedCreate job/x\n7s Warning FailedCreate job/x\n", ""},
-		"like: combined events":         {Like, "41s Warning FailedCreate job/x Error creating", "3s Warning FailedCreate job/x (combined from similar events): Error creating\n", ""},
-		"like: another status":          {Like, table, "NAME JOB STATUS AGE\nrayjob-default-submitter-q2x9b Failed 2026-12-07T01:02:03Z 12s\n", `the output has no line like "rayjob-default-submitter-8ztqk   Running`},
+		"same":                                {Same, "pod/probe created", "pod/probe created\n", ""},
+		"same ignores trailing spaces":        {Same, "a\nb", "a  \nb\n\n", ""},
+		"same: another word":                  {Same, "pod/probe created", "pod/probe configured\n", `line 11: the page shows "pod/probe created", the output has "pod/probe configured"`},
+		"same: more output":                   {Same, "a", "a\nb\n", `line 12: the output goes on with "b"`},
+		"same: less output":                   {Same, "a\nb", "a\n", `line 12: the page shows "b", and the output ends before it`},
+		"contains":                            {Contains, "B\n  D", "A B C\nD E\n", ""},
+		"contains: missing":                   {Contains, "B\nX", "A B C\n", `line 12: the output holds no "X"`},
+		"like: ages, times and names":         {Like, table, "NAME JOB STATUS AGE\nrayjob-default-submitter-q2x9b     Running     2026-12-07T01:02:03Z     12s\n", ""},
+		"like: a suffix that reads as an age": {Like, "rayjob-sidecar Initializing rayjob-sidecar-w6b2x 62s", "rayjob-sidecar   Initializing   rayjob-sidecar-8956h   3m\n", ""},
+		"like: a repeated event counts":       {Like, "41s Warning FailedCreate job/x", "3s (x4 over 2m) Warning FailedCreate job/x\n7s Warning FailedCreate job/x\n", ""},
+		"like: combined events":               {Like, "41s Warning FailedCreate job/x Error creating", "3s Warning FailedCreate job/x (combined from similar events): Error creating\n", ""},
+		"like: another status":                {Like, table, "NAME JOB STATUS AGE\nrayjob-default-submitter-q2x9b Failed 2026-12-07T01:02:03Z 12s\n", `the output has no line like "rayjob-default-submitter-8ztqk   Running`},
 	} {
 		got := strings.Join(tc.m.Differences(10, tc.block, tc.output), "\n")
 		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
