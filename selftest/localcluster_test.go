@@ -2,6 +2,7 @@ package selftest
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,12 +13,14 @@ import (
 	"time"
 
 	"github.com/onsi/gomega"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/kuberay-docs/pod-security-e2e/cluster"
 	"github.com/kuberay-docs/pod-security-e2e/internal/proc"
+	"github.com/kuberay-docs/pod-security-e2e/internal/repo"
 )
 
 // TestLocalClusterServesTheTutorialAndLeavesNothing does what CI does with
@@ -90,11 +93,12 @@ func TestLocalClusterServesTheTutorialAndLeavesNothing(t *testing.T) {
 	g.Expect(table).To(gomega.HaveEach(gomega.HavePrefix("PASS ")), "the step table:\n%s", out)
 	// Every row says how many checks were skipped, and why: steps 1, 2, 5.1
 	// and 6.2 only the page's blocks that reach a Kind node; 3, 4, 5.2, 6.1
-	// and 6.3 their container checks too. Nothing else is skipped.
-	for i, want := range map[int]string{0: "3/4 (1", 1: "1/2 (1", 4: "7/8 (1", 7: "8/9 (1"} {
+	// and 6.3 their container checks too (6.3 also the page's clean-up,
+	// which deletes a Kind cluster). Nothing else is skipped.
+	for i, want := range map[int]string{0: "4/5 (1", 1: "1/2 (1", 4: "7/8 (1", 7: "8/9 (1"} {
 		g.Expect(table[i]).To(gomega.MatchRegexp(`^PASS `+regexp.QuoteMeta(want)+` skipped: no Kind node on the existing tier\)$`), "the step table:\n%s", out)
 	}
-	for i, want := range map[int]string{2: "5/6 (1", 3: "4/5 (1", 5: "6/10 (4", 6: "8/11 (3", 8: "6/9 (3"} {
+	for i, want := range map[int]string{2: "5/6 (1", 3: "4/5 (1", 5: "6/10 (4", 6: "8/11 (3", 8: "6/10 (4"} {
 		g.Expect(table[i]).To(gomega.MatchRegexp(`^PASS `+regexp.QuoteMeta(want)+` skipped: no (containers|Kind node)\b`), "the step table:\n%s", out)
 	}
 	// The steps that need a container are skipped with the provider's reason,
@@ -107,6 +111,8 @@ func TestLocalClusterServesTheTutorialAndLeavesNothing(t *testing.T) {
 	g.Eventually(stderr.String).Should(gomega.ContainSubstring("KubeRay operator stopped: Deployment pod-security/kuberay-operator deleted"))
 	g.Expect(children(lc.Process.Pid)).To(gomega.ConsistOf(kids))
 
+	brokenPages(t, g, tmp, vars, cs)
+
 	g.Expect(lc.Process.Signal(syscall.SIGTERM)).To(gomega.Succeed())
 	g.Eventually(exited).WithTimeout(time.Minute).Should(gomega.BeClosed())
 	g.Expect(exitErr).NotTo(gomega.HaveOccurred(), "exit status after SIGTERM; stderr:\n%s", &stderr)
@@ -115,6 +121,54 @@ func TestLocalClusterServesTheTutorialAndLeavesNothing(t *testing.T) {
 	g.Expect(envFile).NotTo(gomega.BeAnExistingFile(), "a stale env file would tell the next script the cluster is ready")
 	left, _ := filepath.Glob(filepath.Join(tmp, "kuberay-e2e-*"))
 	g.Expect(left).To(gomega.BeEmpty())
+}
+
+// brokenPages runs step 3 on the cluster from copies of the page, each
+// with one mistake a writer makes: a broken command, a wrong flag, a wrong
+// expected output. Each must fail step 3 at the mistake's line of the copy
+// (E2E_PAGE), and the next run must find the cluster as the suite left it.
+func brokenPages(t *testing.T, g gomega.Gomega, tmp string, vars map[string]string, cs kubernetes.Interface) {
+	t.Helper()
+	root, err := repo.Root()
+	g.Expect(err).NotTo(gomega.HaveOccurred())
+	orig, err := os.ReadFile(filepath.Join(root, "docs", "pod-security.md"))
+	g.Expect(err).NotTo(gomega.HaveOccurred())
+	for _, tc := range []struct{ name, line, mistake, want string }{
+		{"broken command", "kubectl create namespace pod-security\n", "kubectl creat namespace pod-security\n", "`kubectl creat namespace pod-security` exited 1"},
+		{"wrong flag", "--image registry.k8s.io/pause:3.9 --overrides '", "--image registry.k8s.io/pause:3.9 --overide '", "exited 1"},
+		{"wrong output", "pod/probe created\n", "pod/probe configured\n", `the page shows "pod/probe configured", the output has "pod/probe created"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := gomega.NewWithT(t)
+			// The run before deleted the namespace; a run refuses to start
+			// while it is still there (terminating).
+			g.Eventually(func() error {
+				_, err := cs.CoreV1().Namespaces().Get(context.Background(), "pod-security", metav1.GetOptions{})
+				return err
+			}).WithTimeout(2 * time.Minute).Should(gomega.Satisfy(apierrors.IsNotFound))
+			text := string(orig)
+			g.Expect(strings.Count(text, tc.line)).To(gomega.Equal(1), "the page has one line with %q", tc.line)
+			at := strings.Index(text, tc.line)
+			line := strings.Count(text[:at], "\n") + 1
+			copyFile := filepath.Join(tmp, strings.ReplaceAll(tc.name, " ", "-")+".md")
+			g.Expect(os.WriteFile(copyFile, []byte(strings.Replace(text, tc.line, tc.mistake, 1)), 0o644)).To(gomega.Succeed())
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			run := exec.CommandContext(ctx, suite(t), "-test.run", "TestTutorial/^3_", "-test.v")
+			run.Env = env(t, tmp, "E2E_PROVIDER=existing", "E2E_CHART=standin", "KUBECONFIG="+vars["KUBECONFIG"], "E2E_AUDIT_LOG="+vars["E2E_AUDIT_LOG"], "E2E_PAGE="+copyFile)
+			out, err := run.CombinedOutput()
+			g.Expect(err).To(gomega.HaveOccurred(), "a page with a %s passed:\n%s", tc.name, out)
+			g.Expect(string(out)).To(gomega.ContainSubstring(fmt.Sprintf("%s:%d: ", copyFile, line)), "the failure names the copy's line %d:\n%s", line, out)
+			g.Expect(string(out)).To(gomega.ContainSubstring(tc.want))
+			for _, l := range strings.Split(string(out), "\n") {
+				if strings.Contains(l, fmt.Sprintf("%s:%d: ", copyFile, line)) {
+					t.Logf("%s", strings.TrimSpace(l))
+					break
+				}
+			}
+			g.Expect(stepTable(string(out))).To(gomega.HaveExactElements(gomega.HavePrefix("FAIL ")), "step 3 alone ran, and failed:\n%s", out)
+		})
+	}
 }
 
 // sourced sources a shell file and returns the values of keys.
