@@ -27,7 +27,7 @@ import (
 // cleanup removes what the tutorial made, for providers whose cluster
 // outlives the run; on throw-away clusters it is fast and harmless.
 func (h *harness) cleanup(ctx context.Context) {
-	if h.cs == nil || h.cfg.Keep {
+	if h.cs == nil || h.cfg.Keep || h.gone.Load() {
 		return
 	}
 	// KubeRay holds each RayJob by a finalizer it removes itself: the
@@ -53,7 +53,7 @@ func (h *harness) cleanup(ctx context.Context) {
 // saveEvidence writes logs, events, objects and the audit log into the run
 // directory when a step failed or the user asked for them.
 func (h *harness) saveEvidence(ctx context.Context) {
-	if !h.failed.Load() && !h.run.Failed() && h.cfg.Artifacts != "always" {
+	if h.gone.Load() || !h.failed.Load() && !h.run.Failed() && h.cfg.Artifacts != "always" {
 		return
 	}
 	report("cluster logs", h.provider.ExportLogs(ctx, h.run.Path("cluster")))
@@ -71,6 +71,9 @@ func (h *harness) saveEvidence(ctx context.Context) {
 // events as the step left them, and the audit events of the namespace.
 func saveStepEvidence(ctx context.Context, t *testing.T, dir string) {
 	h := harnessFrom(ctx)
+	if h.gone.Load() {
+		return
+	}
 	h.saveNamespace(ctx, dir)
 	if ok, _ := h.provider.Auditing(); !ok {
 		return

@@ -67,7 +67,10 @@ type harness struct {
 
 	// failed is set when a step or the cluster's setup failed, so that the
 	// evidence is saved.
-	failed     atomic.Bool
+	failed atomic.Bool
+	// gone is set when the page's clean-up deleted the cluster: nothing is
+	// left to read or remove in it.
+	gone       atomic.Bool
 	finishOnce sync.Once
 }
 

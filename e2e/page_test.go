@@ -10,6 +10,7 @@ package e2e
 
 import (
 	"context"
+	"debug/buildinfo"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -26,6 +27,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/e2e-framework/pkg/envconf"
 	"sigs.k8s.io/yaml"
+
+	helmrepo "helm.sh/helm/v4/pkg/repo/v1"
 
 	"github.com/kuberay-docs/pod-security-e2e/binaries"
 	"github.com/kuberay-docs/pod-security-e2e/chart"
@@ -51,8 +54,10 @@ const pageDirPrefix = "kuberay-e2e-page-"
 // pageRun is the page as this run runs it.
 type pageRun struct {
 	snips []page.Snip
-	// dir holds the checkout the blocks run in, the shell's HOME and the
-	// proxy's CA; removeDir removes it, also on Ctrl-C.
+	// dir holds the checkout the blocks run in, the shell's HOME, GOPATH
+	// and the proxy's CA; the "before" blocks run in dir itself, where
+	// the page's git clone makes its own copy. removeDir removes it, also
+	// on Ctrl-C.
 	dir, checkout string
 	removeDir     func()
 	shell         *page.Shell
@@ -62,6 +67,12 @@ type pageRun struct {
 	decides bool
 	// changes are what the run changed for its cell, one line each.
 	changes []string
+	// direct are the hosts the blocks reach past the proxy (go's module
+	// proxy).
+	direct []string
+	// noClone says why the page's git clone cannot be answered ("" when
+	// it can).
+	noClone string
 
 	mu         sync.Mutex
 	background map[string][]*page.Background
@@ -136,7 +147,9 @@ func preparePage(ctx context.Context, _ *envconf.Config) (context.Context, error
 	if err != nil {
 		return ctx, err
 	}
-	p.checkout = filepath.Join(p.dir, "pod-security-e2e")
+	// Not named as the page's clone is, which the "before" blocks make
+	// beside it.
+	p.checkout = filepath.Join(p.dir, "checkout")
 	if err := copyCheckout(root, p.checkout); err != nil {
 		return ctx, fmt.Errorf("copy the repository for the page's blocks: %w", err)
 	}
@@ -152,7 +165,7 @@ func preparePage(ctx context.Context, _ *envconf.Config) (context.Context, error
 		return ctx, err
 	}
 	opts := []page.Option{page.WithDir(p.checkout), page.WithTool("kubectl", tools.Kubectl), page.WithTool("helm", tools.Helm), page.WithKubeconfig(h.kubeconfig)}
-	goOpts, err := goTool()
+	goOpts, goHosts, err := goTool(filepath.Join(p.dir, "go"))
 	if err != nil {
 		return ctx, err
 	}
@@ -172,8 +185,10 @@ func preparePage(ctx context.Context, _ *envconf.Config) (context.Context, error
 		if p.proxy, err = hostproxy.Start(p.dir, hosts); err != nil {
 			return ctx, err
 		}
-		opts = append(opts, page.WithEnv(p.proxy.Env()...))
+		opts = append(opts, page.WithEnv(p.proxy.Env(goHosts...)...))
 		h.run.SetMeta("page hosts", "answered here: "+strings.Join(p.proxy.Hosts(), ", "))
+		// This machine's, so not in the run's meta, which quotes compare.
+		p.direct = goHosts
 	}
 	if p.shell, err = page.NewShell(p.dir, opts...); err != nil {
 		return ctx, err
@@ -198,6 +213,9 @@ func (h *harness) finishPage() {
 	}
 	if p.proxy != nil {
 		var log []string
+		if len(p.direct) > 0 {
+			log = append(log, "# not through this proxy, as go is configured here: "+strings.Join(p.direct, ", "))
+		}
 		for _, r := range p.proxy.Log() {
 			log = append(log, r.String())
 		}
@@ -238,25 +256,29 @@ func copyCheckout(root, dst string) error {
 	})
 }
 
-// goTool is the reader's go for `go run`, with the module and build caches
-// of the user (only caches: the module's code decides what runs), so that
-// a block builds what this run already built.
-func goTool() ([]page.Option, error) {
+// goTool is the reader's go for `go run` and `go install`, with the module
+// and build caches of the user (only caches: the module's code decides what
+// runs), so that a block builds what this run already built, and a GOPATH
+// of the run's, whose bin (on PATH, as the page asks) gets what the blocks
+// install. hosts are the hosts of go's module proxy and checksum database,
+// which go reaches as the user's go does, past the run's proxy.
+func goTool(gopath string) (opts []page.Option, hosts []string, err error) {
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		return nil, fmt.Errorf("the page's go run lines need the go command: %w", err)
+		return nil, nil, fmt.Errorf("the page's go run lines need the go command: %w", err)
 	}
-	out, err := exec.Command(goBin, "env", "GOCACHE", "GOMODCACHE", "GOPATH").Output()
+	out, err := exec.Command(goBin, "env", "GOCACHE", "GOMODCACHE", "GOPROXY", "GOSUMDB").Output()
 	if err != nil {
-		return nil, fmt.Errorf("go env: %w", err)
+		return nil, nil, fmt.Errorf("go env: %w", err)
 	}
 	vals := strings.Split(strings.TrimSpace(string(out)), "\n")
-	if len(vals) != 3 {
-		return nil, fmt.Errorf("go env printed %q", out)
+	if len(vals) != 4 {
+		return nil, nil, fmt.Errorf("go env printed %q", out)
 	}
-	env := []string{"GOCACHE=" + vals[0], "GOMODCACHE=" + vals[1], "GOPATH=" + vals[2]}
+	hosts = page.GoHosts(vals[2], vals[3])
+	env := []string{"GOCACHE=" + vals[0], "GOMODCACHE=" + vals[1], "GOPATH=" + gopath}
 	env = append(env, passEnv("GOPROXY", "GOSUMDB", "GONOSUMDB", "GOPRIVATE", "GONOPROXY", "GOFLAGS", "GOTOOLCHAIN", "GOINSECURE")...)
-	return []page.Option{page.WithTool("go", goBin), page.WithEnv(env...)}, nil
+	return []page.Option{page.WithTool("go", goBin), page.WithEnv(env...), page.WithInstallDir(filepath.Join(gopath, "bin"))}, hosts, nil
 }
 
 // passEnv are the named variables the harness has, as NAME=value.
@@ -348,15 +370,31 @@ func (p *pageRun) writeFixture(rel string, docs ...any) error {
 }
 
 // pageHosts are the hosts the page fetches from that this run answers
-// itself: KubeRay's chart repository (with the run's chart) and
-// raw.githubusercontent.com (KubeRay's files, from the pinned module or
-// E2E_KUBERAY_DIR). A kind run with internet and the published chart
-// answers none: the page then fetches what a reader fetches.
+// itself: github.com (the clone of this repository, from its own git
+// directory: the commit under test, not what GitHub has), KubeRay's chart
+// repository (with the run's chart) and raw.githubusercontent.com
+// (KubeRay's files, from the pinned module or E2E_KUBERAY_DIR). A kind
+// run with internet and the published chart answers none: the page then
+// fetches what a reader fetches.
 func (h *harness) pageHosts() (map[string]http.Handler, error) {
 	if h.cfg.Provider == "kind" && !h.cfg.Offline && h.cfg.Chart == chart.Repo {
 		return nil, nil
 	}
 	hosts := map[string]http.Handler{}
+	root, err := repo.Root()
+	if err != nil {
+		return nil, err
+	}
+	owner, isGitHub := strings.CutPrefix(repo.Module, "github.com/")
+	switch git, err := hostproxy.GitRepository(owner, filepath.Join(root, ".git"), h.page.dir); {
+	case !isGitHub:
+		h.page.noClone = "the module " + repo.Module + " is not on github.com, where the page clones it from"
+	case err != nil:
+		// A checkout without its git directory (an archive of it).
+		h.page.noClone = err.Error()
+	default:
+		hosts["github.com"] = git
+	}
 	if h.cfg.Chart != chart.Repo {
 		c, err := chart.Load(h.cfg.Chart, h.page.dir, h.cfg.KubeRay)
 		if err != nil {
@@ -426,11 +464,115 @@ func onlyDeletes(s page.Snip) bool {
 	return len(s.Commands) > 0
 }
 
-// Check names of the page's blocks, in every step that has them.
+// Check names of the page's blocks, in every step that has them, and of
+// the blocks before step 1 and after the last step.
 const (
-	checkPage     = "the page's commands run as written"
-	checkPageMore = "the page's commands on the node and in containers run as written"
+	checkPage        = "the page's commands run as written"
+	checkPageMore    = "the page's commands on the node and in containers run as written"
+	checkPageBefore  = "the page's Before you begin commands run as written: the clone, kind, kubectl and helm"
+	checkPageCleanUp = "the page's clean-up removes the cluster and the chart repository"
 )
+
+// runPageBefore is step 1's first check: what the page has a reader do
+// before step 1, in the directory the page's clone goes into. Then what
+// the blocks left: a clone holding every file the page's commands name,
+// and kind of the pinned release where the page says go install puts it.
+func runPageBefore(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+	h := harnessFrom(ctx)
+	p := h.page
+	snips := p.need(t, "before", page.Of(p.snips, "before"), "prepares the reader's tools")
+	if p.noClone != "" {
+		feature.Skip(ctx, t, "the page's git clone cannot be answered here: "+p.noClone)
+	}
+	h.runSnips(ctx, t, snips)
+	g := gomega.NewWithT(t)
+	clone := filepath.Join(p.dir, filepath.Base(repo.Module))
+	named := p.files()
+	g.Expect(named).NotTo(gomega.BeEmpty(), "the page's commands name no file of this repository")
+	for _, f := range named {
+		g.Expect(filepath.Join(clone, f)).To(gomega.BeARegularFile(), "the page's commands name %s, which the page's clone lacks: commit it", f)
+	}
+	note(ctx, t, "the page's clone holds the %d files its commands name: %s", len(named), strings.Join(named, ", "))
+	kindBin := filepath.Join(p.dir, "go", "bin", "kind")
+	info, err := buildinfo.ReadFile(kindBin)
+	g.Expect(err).NotTo(gomega.HaveOccurred(), "the page's go install left no kind in $(go env GOPATH)/bin")
+	g.Expect(info.Main.Path+"@"+info.Main.Version).To(gomega.Equal("sigs.k8s.io/kind@"+versions.KindLibrary), "the kind the page installs is the release this project pins")
+	note(ctx, t, "kind %s installed by the page's go install into $(go env GOPATH)/bin, built with %s", info.Main.Version, info.GoVersion)
+	return ctx
+}
+
+// files are this repository's files the page's commands name, such as
+// kind-config.yaml, as the run's checkout has them.
+func (p *pageRun) files() []string {
+	var out []string
+	for _, s := range p.snips {
+		for _, c := range s.Commands {
+			for _, w := range c.Words {
+				if _, v, ok := strings.Cut(w, "="); ok && strings.HasPrefix(w, "-") {
+					w = v
+				}
+				if !filepath.IsLocal(w) || slices.Contains(out, w) {
+					continue
+				}
+				if info, err := os.Stat(filepath.Join(p.checkout, w)); err == nil && info.Mode().IsRegular() {
+					out = append(out, w)
+				}
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// runPageCleanUp is the last step's last check: the page's clean-up, run
+// as written, deletes the cluster (which the run then need not) and the
+// Helm repository it added. What the run saves of the cluster is saved
+// first.
+func runPageCleanUp(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
+	h := harnessFrom(ctx)
+	p := h.page
+	snips := p.need(t, "clean-up", page.Of(p.snips, "clean-up"), "deletes the cluster")
+	h.skipWithoutNode(ctx, t, snips)
+	k, ok := h.provider.(*kind.Cluster)
+	switch {
+	case !ok:
+		t.Fatalf("the kind tier's cluster is a %T", h.provider)
+	case h.cfg.Keep:
+		feature.Skip(ctx, t, "E2E_KEEP=1 keeps the cluster, which the page's clean-up deletes")
+	case h.cfg.KindReuse:
+		feature.Skip(ctx, t, "E2E_KIND_REUSE=1 runs on a cluster kept for more runs, which the page's clean-up deletes")
+	}
+	h.saveEvidence(ctx)
+	h.runSnips(ctx, t, snips)
+	g := gomega.NewWithT(t)
+	exists, err := k.Exists()
+	g.Expect(err).NotTo(gomega.HaveOccurred())
+	g.Expect(exists).To(gomega.BeFalse(), "cluster %s is still there after the page's kind delete cluster", k.ClusterName)
+	h.gone.Store(true)
+	// Every repository the page added is gone.
+	added := p.helmReposAdded()
+	g.Expect(added).NotTo(gomega.BeEmpty(), "the page adds no Helm repository")
+	repos, err := helmrepo.LoadFile(filepath.Join(p.shell.ConfigDir(), "helm", "repositories.yaml"))
+	g.Expect(err).NotTo(gomega.HaveOccurred())
+	for _, name := range added {
+		g.Expect(repos.Has(name)).To(gomega.BeFalse(), "Helm still lists the repository %s, which the page added", name)
+	}
+	note(ctx, t, "the kind library finds no cluster %s; Helm lists none of the repositories the page added (%s)", k.ClusterName, strings.Join(added, ", "))
+	return ctx
+}
+
+// helmReposAdded are the names of the page's `helm repo add NAME URL`.
+func (p *pageRun) helmReposAdded() []string {
+	var out []string
+	for _, s := range p.snips {
+		for _, c := range s.Commands {
+			if c.Program == "helm" && len(c.Args) >= 3 && c.Args[0] == "repo" && c.Args[1] == "add" {
+				out = append(out, c.Args[2])
+			}
+		}
+	}
+	return out
+}
 
 // runPage is a step's check of its blocks that need only an API server.
 func runPage(step string) func(context.Context, *testing.T, *envconf.Config) context.Context {
@@ -448,20 +590,28 @@ func runPageMore(step string) func(context.Context, *testing.T, *envconf.Config)
 	return func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 		h := harnessFrom(ctx)
 		_, more, _ := h.page.phases(step)
-		for _, s := range h.page.need(t, step, more, "needs a Kind node or running containers") {
-			node, _, why := s.Needs()
-			if node && h.cfg.Provider != "kind" {
-				reason := fmt.Sprintf("no Kind node on the %s tier: %s", h.cfg.Provider, why)
-				t.Logf("%s: %s", s, reason)
-				if h.cfg.Requires(settings.Containers) {
-					t.Fatal(reason)
-				}
-				feature.Skip(ctx, t, reason)
-			}
-		}
+		more = h.page.need(t, step, more, "needs a Kind node or running containers")
+		h.skipWithoutNode(ctx, t, more)
 		requireContainers(ctx, t)
 		h.runSnips(ctx, t, more)
 		return ctx
+	}
+}
+
+// skipWithoutNode skips the check, with the reason, where a block of snips
+// needs a Kind node and the tier has none.
+func (h *harness) skipWithoutNode(ctx context.Context, t *testing.T, snips []page.Snip) {
+	t.Helper()
+	for _, s := range snips {
+		node, _, why := s.Needs()
+		if node && h.cfg.Provider != "kind" {
+			reason := fmt.Sprintf("no Kind node on the %s tier: %s", h.cfg.Provider, why)
+			t.Logf("%s: %s", s, reason)
+			if h.cfg.Requires(settings.Containers) {
+				t.Fatal(reason)
+			}
+			feature.Skip(ctx, t, reason)
+		}
 	}
 }
 
@@ -498,6 +648,12 @@ func (h *harness) runSnips(ctx context.Context, t *testing.T, snips []page.Snip)
 	p := h.page
 	step := feature.StepName(ctx)
 	for _, s := range snips {
+		shell := p.shell
+		if s.Step == "before" {
+			// Where the reader clones; the next blocks of the page run in
+			// the clone, as the page's cd says.
+			shell = shell.In(p.dir)
+		}
 		if c, ok := kindCreate(s); ok && s.Step == "1" {
 			h.checkKindLine(ctx, t, s, c)
 			continue
@@ -513,7 +669,7 @@ func (h *harness) runSnips(ctx context.Context, t *testing.T, snips []page.Snip)
 			note(ctx, t, "%s runs in the background until the step ends", s)
 			continue
 		}
-		c := p.shell.Check(ctx, s, 3*h.cfg.Timeout)
+		c := shell.Check(ctx, s, 3*h.cfg.Timeout)
 		h.saveSnip(ctx, c)
 		if err := c.Err(p.decides); err != nil {
 			t.Fatalf("the page's block %s:\n%v", s, err)

@@ -21,6 +21,7 @@ import (
 // repository's audit-policy.yaml.
 func step1AuditLog() features.Feature {
 	return newStep("1").
+		Assess(checkPageBefore, runPageBefore).
 		Assess(checkPageMore, runPageMore("1")).
 		Assess("the API server records a request the policy selects", func(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
 			h := harnessFrom(ctx)

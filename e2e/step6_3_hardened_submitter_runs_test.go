@@ -122,6 +122,8 @@ func step63HardenedSubmitterRuns() features.Feature {
 			return ctx
 		}).
 		Assess("deleting the RayJob removes its RayCluster, Job and pods", r.deleteAndWait).
+		// The page's last block, after the last step.
+		Assess(checkPageCleanUp, runPageCleanUp).
 		Teardown(r.teardown).
 		Feature()
 }

@@ -104,13 +104,18 @@ func Start(dir string, hosts map[string]http.Handler) (*Proxy, error) {
 // Env is what a client's environment needs to go through the proxy: every
 // HTTPS request to it, none to loopback (the local API server), and its CA
 // as the only one trusted, so a host it does not answer fails rather than
-// reach the internet.
-func (p *Proxy) Env() []string {
+// reach the internet. direct are hosts the client reaches itself instead
+// (a Go module proxy that this machine reaches).
+func (p *Proxy) Env(direct ...string) []string {
+	noProxy := strings.Join(append([]string{"127.0.0.1", "localhost"}, direct...), ",")
 	return []string{
 		"HTTPS_PROXY=" + p.URL, "https_proxy=" + p.URL,
 		"HTTP_PROXY=" + p.URL, "http_proxy=" + p.URL,
-		"NO_PROXY=127.0.0.1,localhost", "no_proxy=127.0.0.1,localhost",
+		"NO_PROXY=" + noProxy, "no_proxy=" + noProxy,
 		"SSL_CERT_FILE=" + p.CAFile,
+		// git's libcurl is built with GnuTLS on Debian, which does not
+		// read SSL_CERT_FILE.
+		"GIT_SSL_CAINFO=" + p.CAFile,
 	}
 }
 

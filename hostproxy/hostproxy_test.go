@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -113,8 +115,11 @@ func TestCAFileHoldsTheCertificateAlone(t *testing.T) {
 
 func TestEnv(t *testing.T) {
 	p := start(t)
+	if env := strings.Join(p.Env("proxy.golang.org"), "\n"); !strings.Contains(env, "NO_PROXY=127.0.0.1,localhost,proxy.golang.org") {
+		t.Errorf("Env(proxy.golang.org) does not leave that host to the client:\n%s", env)
+	}
 	env := strings.Join(p.Env(), "\n")
-	for _, want := range []string{"HTTPS_PROXY=" + p.URL, "NO_PROXY=127.0.0.1,localhost", "SSL_CERT_FILE=" + p.CAFile} {
+	for _, want := range []string{"HTTPS_PROXY=" + p.URL, "NO_PROXY=127.0.0.1,localhost", "SSL_CERT_FILE=" + p.CAFile, "GIT_SSL_CAINFO=" + p.CAFile} {
 		if !strings.Contains(env, want) {
 			t.Errorf("Env lacks %s", want)
 		}
@@ -127,5 +132,62 @@ func TestStartRefusesBadHosts(t *testing.T) {
 			p.Close()
 			t.Errorf("Start(%v) succeeded; want an error naming the problem", hosts)
 		}
+	}
+}
+
+// A clone through the proxy gets the repository's commit; another path on
+// the host is not found, and a push is refused.
+func TestGitRepositoryAnswersAClone(t *testing.T) {
+	src := t.TempDir()
+	git := func(dir string, env []string, args ...string) (string, error) {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), append([]string{"HOME=" + t.TempDir(), "GIT_CONFIG_NOSYSTEM=1", "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.org", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.org"}, env...)...)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"commit", "-q", "--allow-empty", "-m", "first"}} {
+		if out, err := git(src, nil, args...); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(src, "kind-config.yaml"), []byte("kind: Cluster\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"add", "."}, {"commit", "-q", "-m", "config"}} {
+		if out, err := git(src, nil, args...); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	tmp := t.TempDir()
+	h, err := GitRepository("owner/repo", filepath.Join(src, ".git"), tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Start(tmp, map[string]http.Handler{"git.example.org": h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	dst := t.TempDir()
+	if out, err := git(dst, p.Env(), "clone", "https://git.example.org/owner/repo.git"); err != nil {
+		t.Fatalf("clone through the proxy: %v\n%s", err, out)
+	}
+	if data, err := os.ReadFile(filepath.Join(dst, "repo", "kind-config.yaml")); err != nil || string(data) != "kind: Cluster\n" {
+		t.Errorf("the clone's kind-config.yaml: %q, %v", data, err)
+	}
+	if out, err := git(dst, p.Env(), "clone", "https://git.example.org/owner/other.git"); err == nil {
+		t.Errorf("a clone of another repository succeeded:\n%s", out)
+	}
+	if out, err := git(filepath.Join(dst, "repo"), p.Env(), "push", "origin", "HEAD:refs/heads/pushed"); err == nil {
+		t.Errorf("a push succeeded:\n%s", out)
+	}
+	for _, bad := range []string{"", "/owner/repo", "owner/repo.git", "../x"} {
+		if _, err := GitRepository(bad, filepath.Join(src, ".git"), tmp); err == nil {
+			t.Errorf("GitRepository(%q) succeeded", bad)
+		}
+	}
+	if _, err := GitRepository("owner/repo", src, tmp); err == nil || !strings.Contains(err.Error(), "not a git directory") {
+		t.Errorf("a work tree as the git directory: %v", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -111,6 +112,35 @@ func TestTheEnvironmentIsTheRunsOwn(t *testing.T) {
 	}
 }
 
+// A program a block installs (kind, by go install) is found before the stub
+// of a tool the run did not give; before the install, the stub refuses.
+func TestAnInstalledProgramComesBeforeItsStub(t *testing.T) {
+	gobin := filepath.Join(t.TempDir(), "go", "bin")
+	s := shell(t, WithInstallDir(gobin))
+	r := s.Run(context.Background(), Snip{File: "p.md", Lines: linesOf(1, "kind version")})
+	if !strings.Contains(r.Output, "kind is not provided to this run") {
+		t.Errorf("before the install: %v %q, want the stub's refusal", r.Err, r.Output)
+	}
+	kind := filepath.Join(gobin, "kind")
+	install := `printf '#!/bin/sh\necho kind v0.0.0-test\n' > ` + kind + ` && chmod +x ` + kind
+	r = s.Run(context.Background(), Snip{File: "p.md", Lines: linesOf(1, install, "kind version")})
+	if r.Err != nil || strings.TrimSpace(r.Output) != "kind v0.0.0-test" {
+		t.Errorf("after the install: %v %q, want the installed kind", r.Err, r.Output)
+	}
+}
+
+func TestInRunsInAnotherDirectory(t *testing.T) {
+	s := shell(t)
+	other := t.TempDir()
+	r := s.In(other).Run(context.Background(), Snip{File: "p.md", Lines: linesOf(1, "pwd")})
+	if r.Err != nil || strings.TrimSpace(r.Output) != other {
+		t.Errorf("In(%s): %v %q", other, r.Err, r.Output)
+	}
+	if r := s.Run(context.Background(), Snip{File: "p.md", Lines: linesOf(1, "pwd")}); strings.TrimSpace(r.Output) == other {
+		t.Errorf("In changed the shell it was called on")
+	}
+}
+
 func TestNewShellRefusesBadOptions(t *testing.T) {
 	for name, tc := range map[string]struct {
 		opt  Option
@@ -121,6 +151,7 @@ func TestNewShellRefusesBadOptions(t *testing.T) {
 		"kubeconfig": {WithKubeconfig(filepath.Join(t.TempDir(), "kc")), "kubeconfig"},
 		"env":        {WithEnv("NOVALUE"), "is not NAME=value"},
 		"dir":        {WithDir(filepath.Join(t.TempDir(), "none")), "is not a directory"},
+		"install":    {WithInstallDir("go/bin"), "is not absolute"},
 	} {
 		if _, err := NewShell(t.TempDir(), WithDir(t.TempDir()), tc.opt); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want %q", name, err, tc.want)
@@ -161,3 +192,19 @@ func linesOf(first int, texts ...string) (lines []lineT) {
 }
 
 type lineT = markdown.Line
+
+func TestGoHosts(t *testing.T) {
+	for _, tc := range []struct {
+		goproxy, gosumdb string
+		want             []string
+	}{
+		{"https://proxy.golang.org,direct", "sum.golang.org", []string{"proxy.golang.org", "sum.golang.org"}},
+		{"https://a.example.org|https://b.example.org:8443/go", "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8 https://sum.example.org", []string{"a.example.org", "b.example.org", "sum.golang.org", "sum.example.org"}},
+		{"off", "off", nil},
+		{"direct", "", nil},
+	} {
+		if got := GoHosts(tc.goproxy, tc.gosumdb); !slices.Equal(got, tc.want) {
+			t.Errorf("GoHosts(%q, %q) = %q, want %q", tc.goproxy, tc.gosumdb, got, tc.want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,11 +27,16 @@ var ReaderTools = []string{"kubectl", "helm", "kind", "docker", "go"}
 // Shell runs snips with bash, in the repository's top directory (the page
 // says to run every command there), in an environment made for the run.
 type Shell struct {
-	dir   string
-	bin   string
-	home  string
-	env   []string
-	tools map[string]string
+	dir string
+	// bin holds the tools given; installs, the directories the blocks
+	// install programs into; stubs, the tools not given. PATH searches
+	// them in that order, so that a program a block installs (kind, by
+	// `go install`) is found and a missing one is refused.
+	bin, stubs string
+	installs   []string
+	home       string
+	env        []string
+	tools      map[string]string
 }
 
 // Option configures a Shell; a bad one fails NewShell.
@@ -64,6 +70,18 @@ func WithTool(name, path string) Option {
 	}
 }
 
+// WithInstallDir puts dir, where the blocks install programs (GOPATH/bin
+// for `go install`), on PATH before the stubs of the tools not given.
+func WithInstallDir(dir string) Option {
+	return func(s *Shell) error {
+		if !filepath.IsAbs(dir) {
+			return fmt.Errorf("page: install directory %q is not absolute", dir)
+		}
+		s.installs = append(s.installs, dir)
+		return nil
+	}
+}
+
 // WithKubeconfig points kubectl and helm at the run's cluster.
 func WithKubeconfig(path string) Option {
 	return func(s *Shell) error {
@@ -91,7 +109,7 @@ func WithEnv(vars ...string) Option {
 // NewShell makes a shell whose HOME, tools and Helm configuration live in
 // runDir, which the caller owns and removes.
 func NewShell(runDir string, opts ...Option) (*Shell, error) {
-	s := &Shell{bin: filepath.Join(runDir, "bin"), home: filepath.Join(runDir, "home"), tools: map[string]string{}}
+	s := &Shell{bin: filepath.Join(runDir, "bin"), stubs: filepath.Join(runDir, "stubs"), home: filepath.Join(runDir, "home"), tools: map[string]string{}}
 	for _, o := range opts {
 		if err := o(s); err != nil {
 			return nil, err
@@ -100,7 +118,7 @@ func NewShell(runDir string, opts ...Option) (*Shell, error) {
 	if s.dir == "" {
 		return nil, errors.New("page: no directory to run the snips in (WithDir)")
 	}
-	for _, d := range []string{s.bin, s.home} {
+	for _, d := range append([]string{s.bin, s.stubs, s.home}, s.installs...) {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, fmt.Errorf("page: %w", err)
 		}
@@ -114,6 +132,8 @@ func NewShell(runDir string, opts ...Option) (*Shell, error) {
 			}
 			continue
 		}
+		dst = filepath.Join(s.stubs, name)
+		_ = os.Remove(dst)
 		stub := fmt.Sprintf("#!/bin/sh\necho 'page: %s is not provided to this run, so a line that calls it cannot run here' >&2\nexit 127\n", name)
 		if err := os.WriteFile(dst, []byte(stub), 0o755); err != nil {
 			return nil, fmt.Errorf("page: %w", err)
@@ -122,16 +142,50 @@ func NewShell(runDir string, opts ...Option) (*Shell, error) {
 	return s, nil
 }
 
+// In is the shell running its blocks in dir instead, as a reader who
+// changed directory.
+func (s *Shell) In(dir string) *Shell {
+	c := *s
+	c.dir = dir
+	return &c
+}
+
+// ConfigDir is the blocks' XDG_CONFIG_HOME, where Helm keeps its
+// repositories.
+func (s *Shell) ConfigDir() string { return filepath.Join(s.home, ".config") }
+
+// GoHosts are the hosts of the URLs in GOPROXY ("off" and "direct" name
+// none) and of GOSUMDB ("sum.golang.org", "name+key URL" or "off").
+func GoHosts(goproxy, gosumdb string) []string {
+	var hosts []string
+	add := func(raw string) {
+		if u, err := url.Parse(raw); err == nil && u.Host != "" && !slices.Contains(hosts, u.Hostname()) {
+			hosts = append(hosts, u.Hostname())
+		}
+	}
+	for _, p := range strings.FieldsFunc(goproxy, func(r rune) bool { return r == ',' || r == '|' }) {
+		add(p)
+	}
+	if f := strings.Fields(gosumdb); len(f) > 0 && f[0] != "off" {
+		name, _, _ := strings.Cut(f[0], "+")
+		add("https://" + name)
+		if len(f) > 1 {
+			add(f[1])
+		}
+	}
+	return hosts
+}
+
 // environ is the snips' whole environment: nothing of the caller's but a
 // system PATH and the locale, so that neither the user's kubeconfig nor
 // their Helm repositories are read or changed.
 func (s *Shell) environ() []string {
 	xdg := func(sub string) string { return filepath.Join(s.home, sub) }
 	env := []string{
-		"PATH=" + s.bin + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+		"PATH=" + strings.Join(append(append([]string{s.bin}, s.installs...), s.stubs), ":") + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 		"HOME=" + s.home,
 		"TMPDIR=" + filepath.Join(s.home, "tmp"),
-		"XDG_CONFIG_HOME=" + xdg(".config"),
+		"XDG_CONFIG_HOME=" + s.ConfigDir(),
 		"XDG_CACHE_HOME=" + xdg(".cache"),
 		"XDG_DATA_HOME=" + xdg(".local/share"),
 		"LANG=C.UTF-8",

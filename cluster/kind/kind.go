@@ -374,6 +374,16 @@ func (c *Cluster) interrupted() {
 	}
 }
 
+// Exists reports whether kind finds the cluster's nodes, after Create (a
+// reader's kind delete cluster may have deleted it).
+func (c *Cluster) Exists() (bool, error) {
+	if c.kind == nil {
+		return false, errors.New("no kind cluster of this run")
+	}
+	names, err := c.kind.List()
+	return slices.Contains(names, c.ClusterName), err
+}
+
 // deleteCluster deletes the cluster's nodes and its entry in the run's
 // kubeconfig. kind falls back to $KUBECONFIG and ~/.kube/config when given
 // no kubeconfig path, so it is never called without one.
