@@ -123,20 +123,27 @@ func TestLocalClusterServesTheTutorialAndLeavesNothing(t *testing.T) {
 	g.Expect(left).To(gomega.BeEmpty())
 }
 
-// brokenPages runs step 3 on the cluster from copies of the page, each
+// brokenPages runs one step on the cluster from copies of the page, each
 // with one mistake a writer makes: a broken command, a wrong flag, a wrong
-// expected output. Each must fail step 3 at the mistake's line of the copy
-// (E2E_PAGE), and the next run must find the cluster as the suite left it.
+// expected output in step 3, each of which must fail the step at the
+// mistake's line of the copy (E2E_PAGE); and in "Before you begin" a line
+// that installs another program as kind, which runs and must fail step 1's
+// check of what it installed.
 func brokenPages(t *testing.T, g gomega.Gomega, tmp string, vars map[string]string, cs kubernetes.Interface) {
 	t.Helper()
 	root, err := repo.Root()
 	g.Expect(err).NotTo(gomega.HaveOccurred())
 	orig, err := os.ReadFile(filepath.Join(root, "docs", "pod-security.md"))
 	g.Expect(err).NotTo(gomega.HaveOccurred())
-	for _, tc := range []struct{ name, line, mistake, want string }{
-		{"broken command", "kubectl create namespace pod-security\n", "kubectl creat namespace pod-security\n", "`kubectl creat namespace pod-security` exited 1"},
-		{"wrong flag", "--image registry.k8s.io/pause:3.9 --overrides '", "--image registry.k8s.io/pause:3.9 --overide '", "exited 1"},
-		{"wrong output", "pod/probe created\n", "pod/probe configured\n", `the page shows "pod/probe configured", the output has "pod/probe created"`},
+	for _, tc := range []struct {
+		name, step, line, mistake, want string
+		// ran: the mistaken line runs, and what it did fails the check.
+		ran bool
+	}{
+		{"broken command", "3", "kubectl create namespace pod-security\n", "kubectl creat namespace pod-security\n", "`kubectl creat namespace pod-security` exited 1", false},
+		{"wrong flag", "3", "--image registry.k8s.io/pause:3.9 --overrides '", "--image registry.k8s.io/pause:3.9 --overide '", "exited 1", false},
+		{"wrong output", "3", "pod/probe created\n", "pod/probe configured\n", `the page shows "pod/probe configured", the output has "pod/probe created"`, false},
+		{"another kind", "1", "go install sigs.k8s.io/kind@v0.33.0\n", `go build -C pod-security-e2e -o "$(go env GOPATH)/bin/kind" ./cmd/tutorial-drift` + "\n", "the kind the page installs is the release this project pins", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := gomega.NewWithT(t)
@@ -154,19 +161,25 @@ func brokenPages(t *testing.T, g gomega.Gomega, tmp string, vars map[string]stri
 			g.Expect(os.WriteFile(copyFile, []byte(strings.Replace(text, tc.line, tc.mistake, 1)), 0o644)).To(gomega.Succeed())
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
-			run := exec.CommandContext(ctx, suite(t), "-test.run", "TestTutorial/^3_", "-test.v")
+			run := exec.CommandContext(ctx, suite(t), "-test.run", "TestTutorial/^"+tc.step+"_", "-test.v")
 			run.Env = env(t, tmp, "E2E_PROVIDER=existing", "E2E_CHART=standin", "KUBECONFIG="+vars["KUBECONFIG"], "E2E_AUDIT_LOG="+vars["E2E_AUDIT_LOG"], "E2E_PAGE="+copyFile)
 			out, err := run.CombinedOutput()
 			g.Expect(err).To(gomega.HaveOccurred(), "a page with a %s passed:\n%s", tc.name, out)
-			g.Expect(string(out)).To(gomega.ContainSubstring(fmt.Sprintf("%s:%d: ", copyFile, line)), "the failure names the copy's line %d:\n%s", line, out)
+			where := fmt.Sprintf("%s:%d: ", copyFile, line)
+			if tc.ran {
+				// The block's note names its fence, the line above its one
+				// command.
+				where = fmt.Sprintf("%s:%d: exit status as the page shows", copyFile, line-1)
+			}
+			g.Expect(string(out)).To(gomega.ContainSubstring(where), "the copy's line %d:\n%s", line, out)
 			g.Expect(string(out)).To(gomega.ContainSubstring(tc.want))
 			for _, l := range strings.Split(string(out), "\n") {
-				if strings.Contains(l, fmt.Sprintf("%s:%d: ", copyFile, line)) {
+				if strings.Contains(l, tc.want) {
 					t.Logf("%s", strings.TrimSpace(l))
 					break
 				}
 			}
-			g.Expect(stepTable(string(out))).To(gomega.HaveExactElements(gomega.HavePrefix("FAIL ")), "step 3 alone ran, and failed:\n%s", out)
+			g.Expect(stepTable(string(out))).To(gomega.HaveExactElements(gomega.HavePrefix("FAIL ")), "step %s alone ran, and failed:\n%s", tc.step, out)
 		})
 	}
 }
