@@ -165,7 +165,7 @@ func preparePage(ctx context.Context, _ *envconf.Config) (context.Context, error
 		return ctx, err
 	}
 	opts := []page.Option{page.WithDir(p.checkout), page.WithTool("kubectl", tools.Kubectl), page.WithTool("helm", tools.Helm), page.WithKubeconfig(h.kubeconfig)}
-	goOpts, goHosts, err := goTool(filepath.Join(p.dir, "go"))
+	goOpts, goHosts, err := goTool(p.goPath())
 	if err != nil {
 		return ctx, err
 	}
@@ -493,13 +493,15 @@ func runPageBefore(ctx context.Context, t *testing.T, _ *envconf.Config) context
 		g.Expect(filepath.Join(clone, f)).To(gomega.BeARegularFile(), "the page's commands name %s, which the page's clone lacks: commit it", f)
 	}
 	note(ctx, t, "the page's clone holds the %d files its commands name: %s", len(named), strings.Join(named, ", "))
-	kindBin := filepath.Join(p.dir, "go", "bin", "kind")
-	info, err := buildinfo.ReadFile(kindBin)
+	info, err := buildinfo.ReadFile(filepath.Join(p.goPath(), "bin", "kind"))
 	g.Expect(err).NotTo(gomega.HaveOccurred(), "the page's go install left no kind in $(go env GOPATH)/bin")
 	g.Expect(info.Main.Path+"@"+info.Main.Version).To(gomega.Equal("sigs.k8s.io/kind@"+versions.KindLibrary), "the kind the page installs is the release this project pins")
 	note(ctx, t, "kind %s installed by the page's go install into $(go env GOPATH)/bin, built with %s", info.Main.Version, info.GoVersion)
 	return ctx
 }
+
+// goPath is the blocks' GOPATH, whose bin the page's go install fills.
+func (p *pageRun) goPath() string { return filepath.Join(p.dir, "go") }
 
 // files are this repository's files the page's commands name, such as
 // kind-config.yaml, as the run's checkout has them.

@@ -78,10 +78,11 @@ func (r *rayJobStep) apply(want admission) func(context.Context, *testing.T, *en
 // would take the node's CPU from the next step, and its refusals would
 // stay in the audit log's way.
 func (r *rayJobStep) teardown(ctx context.Context, t *testing.T, _ *envconf.Config) context.Context {
-	if h := harnessFrom(ctx); h.gone.Load() {
+	h := harnessFrom(ctx)
+	if h.gone.Load() {
 		return ctx
 	}
-	if err := harnessFrom(ctx).deleteObjects(ctx, r.objs); err != nil {
+	if err := h.deleteObjects(ctx, r.objs); err != nil {
 		t.Logf("delete %s: %v", r.file, err)
 	}
 	return ctx

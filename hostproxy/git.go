@@ -18,7 +18,8 @@ import (
 // directory the caller owns and removes, where the repository is linked
 // under the path the clone URL names.
 func GitRepository(repoPath, gitDir, tmp string) (http.Handler, error) {
-	if repoPath == "" || strings.HasPrefix(repoPath, "/") || strings.HasSuffix(repoPath, ".git") || !filepath.IsLocal(repoPath) {
+	// IsLocal also refuses "" and an absolute path.
+	if strings.HasSuffix(repoPath, ".git") || !filepath.IsLocal(repoPath) {
 		return nil, fmt.Errorf("hostproxy: %q is not a repository path such as owner/name", repoPath)
 	}
 	if info, err := os.Stat(filepath.Join(gitDir, "objects")); err != nil || !info.IsDir() {
